@@ -1,0 +1,108 @@
+"""The application factory and the embedded-mode entry point (``python app.py``).
+
+``create_app`` builds nothing at import time. Running this file serves the platform on
+its embedded defaults: it migrates the SQLite database under ``instance/``, seeds a demo
+brand when the database is empty, and prints the URL.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
+from werkzeug.routing import IntegerConverter
+
+from core import auth_api
+from core.auth import init_auth
+from core.celery_app import celery_init_app
+from core.config import load_config
+from core.errors import ProblemApi, register_error_handlers
+from core.extensions import db, limiter, migrate, socketio
+
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """Path ids: 1 to 2**31-1; anything else does not match the route (a 404, never a 500)."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the platform; ``config`` overrides environment and defaults (tests use it)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(app.instance_path, config))
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    app.url_map.converters["id"] = IdConverter
+    app.json.sort_keys = False
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir())
+    init_auth(app)
+    limiter.init_app(app)
+    socketio.init_app(
+        app,
+        message_queue=app.config["REDIS_URL"],
+        cors_allowed_origins=app.config["CORS_ORIGINS_LIST"],
+        async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
+        max_http_buffer_size=app.config.get("SOCKETIO_MAX_PAYLOAD", 64 * 1024),
+    )
+    _register_api(app)
+    register_error_handlers(app)
+    celery_init_app(app)
+    _register_cli(app)
+    return app
+
+
+def _migrations_dir() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent / "migrations")
+
+
+def _register_api(app: Flask) -> None:
+    from community import api as community_api
+    from community import conversation_api
+    from purpose import api as purpose_api
+
+    api = ProblemApi(app)
+    api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    for blueprint in (auth_api.blp, purpose_api.blp, community_api.blp, conversation_api.blp):
+        api.register_blueprint(blueprint)
+
+    @app.get("/api/v1/docs-assets/<path:filename>")
+    def docs_assets(filename):
+        """Swagger UI's files, served locally so the docs page works offline."""
+        return send_from_directory(swagger_ui_path, filename)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+
+def _register_cli(app: Flask) -> None:
+    from community.demo import seed_demo_command
+
+    app.cli.add_command(seed_demo_command)
+
+
+def main() -> None:
+    """Embedded mode: migrate, seed when empty, serve on 127.0.0.1 and print the URL."""
+    from flask_migrate import upgrade
+
+    from community.demo import seed_demo_if_empty
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        seed_demo_if_empty()
+    url = f"http://{app.config['HOST']}:{app.config['PORT']}"
+    print(f"Brand community platform running at {url}  (API docs: {url}/api/v1/docs)", flush=True)
+    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], allow_unsafe_werkzeug=True)
+
+
+if __name__ == "__main__":
+    main()

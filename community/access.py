@@ -1,0 +1,94 @@
+"""Who may see and do what in a space. Every view and event goes through these checks.
+
+Rules (docs/api.md has the matrix):
+- a public space is visible to every signed-in account; a private one only to its
+  members, the brand's managers and platform admins; to anyone else it does not exist (404);
+- reading a visible space's threads and posts needs no membership; writing needs it;
+- space staff = platform admins, the brand's managers, and the space's moderators and managers.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from community.models import Membership, Post, Space, SpaceRole, Thread, Visibility
+from core.accounts import Account
+from core.errors import forbidden, not_found
+from core.extensions import db
+from purpose.access import is_brand_manager, require_brand_manager  # noqa: F401 (re-exported)
+from purpose.models import BrandManager, Purpose
+
+
+def brand_of_space(space: Space) -> int:
+    return db.session.scalar(select(Purpose.brand_id).where(Purpose.id == space.purpose_id))
+
+
+def membership_of(account: Account, space: Space) -> Membership | None:
+    return db.session.scalar(
+        select(Membership).where(Membership.space_id == space.id, Membership.account_id == account.id)
+    )
+
+
+def is_space_staff(account: Account, space: Space) -> bool:
+    if account.is_admin or is_brand_manager(account, brand_of_space(space)):
+        return True
+    membership = membership_of(account, space)
+    return membership is not None and membership.role in (SpaceRole.moderator, SpaceRole.manager)
+
+
+def can_see(account: Account, space: Space) -> bool:
+    if space.visibility is Visibility.public or account.is_admin:
+        return True
+    return membership_of(account, space) is not None or is_brand_manager(account, brand_of_space(space))
+
+
+def visible_spaces_clause(account: Account):
+    """A WHERE clause selecting the spaces ``account`` may see (for list queries)."""
+    if account.is_admin:
+        return Space.id.is_not(None)
+    member_of = select(Membership.space_id).where(Membership.account_id == account.id)
+    managed = (
+        select(Purpose.id)
+        .join(BrandManager, BrandManager.brand_id == Purpose.brand_id)
+        .where(BrandManager.account_id == account.id)
+    )
+    return or_(Space.visibility == Visibility.public, Space.id.in_(member_of), Space.purpose_id.in_(managed))
+
+
+def visible_space(account: Account, space_id: int) -> Space:
+    """The space, or 404 when it does not exist or ``account`` may not see it."""
+    space = db.session.get(Space, space_id)
+    if space is None or not can_see(account, space):
+        raise not_found("space")
+    return space
+
+
+def visible_thread(account: Account, thread_id: int) -> tuple[Thread, Space]:
+    thread = db.session.get(Thread, thread_id)
+    if thread is None:
+        raise not_found("thread")
+    space = db.session.get(Space, thread.space_id)
+    if not can_see(account, space):
+        raise not_found("thread")
+    return thread, space
+
+
+def visible_post(account: Account, post_id: int) -> tuple[Post, Thread, Space]:
+    post = db.session.get(Post, post_id)
+    if post is None:
+        raise not_found("post")
+    thread, space = visible_thread(account, post.thread_id)
+    return post, thread, space
+
+
+def require_member(account: Account, space: Space) -> Membership:
+    """The account's membership of a visible space, or 403 (join first)."""
+    membership = membership_of(account, space)
+    if membership is None:
+        raise forbidden("Join the space to take part in it.", "not-a-member")
+    return membership
+
+
+def require_staff(account: Account, space: Space) -> None:
+    if not is_space_staff(account, space):
+        raise forbidden("Only the space's moderators, managers or the brand's managers may do this.")

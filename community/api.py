@@ -1,0 +1,99 @@
+"""REST views for spaces and memberships: parse, call the service, serialise."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from community import access, service
+from community.models import Membership, Space
+from community.schemas import MemberArgs, MembershipOut, MembershipPage, SpaceArgs, SpaceListArgs, SpaceOut, SpacePage
+from core.auth import BEARER, authenticated, current_account, limit_writes
+from core.errors import not_found
+from core.extensions import db
+from core.pagination import SortKey, keyset_page
+from core.validation import PageArgs
+from purpose.models import Purpose
+
+blp = limit_writes(Blueprint("spaces", __name__, url_prefix="/api/v1", description="Community spaces"))
+
+
+@blp.route("/spaces", methods=["GET"])
+@authenticated
+@blp.arguments(SpaceListArgs, location="query")
+@blp.response(200, SpacePage)
+@blp.doc(security=BEARER)
+def list_spaces(args):
+    """Spaces you may see, oldest first; filter by purpose kind, purpose or brand."""
+    stmt = select(Space).where(access.visible_spaces_clause(current_account()))
+    filters = {k: args[k] for k in ("kind", "purpose_id", "brand_id") if args.get(k) is not None}
+    if filters:
+        stmt = stmt.join(Purpose, Purpose.id == Space.purpose_id)
+        for name, column in (("kind", Purpose.kind), ("purpose_id", Purpose.id), ("brand_id", Purpose.brand_id)):
+            if name in filters:
+                stmt = stmt.where(column == filters[name])
+    scope = "spaces:" + ",".join(f"{k}={getattr(v, 'value', v)}" for k, v in sorted(filters.items()))
+    return keyset_page(stmt, [SortKey(Space.id)], scope=scope, args=args, attrs=["id"])
+
+
+@blp.route("/purposes/<id:purpose_id>/spaces", methods=["POST"])
+@authenticated
+@blp.arguments(SpaceArgs)
+@blp.response(201, SpaceOut)
+@blp.doc(security=BEARER)
+def create_space(args, purpose_id):
+    """Create a space for a purpose (admin or the brand's manager); you become its manager."""
+    purpose = db.session.get(Purpose, purpose_id)
+    if purpose is None:
+        raise not_found("purpose")
+    return service.do_create_space(current_account(), purpose, args)
+
+
+@blp.route("/spaces/<id:space_id>", methods=["GET"])
+@authenticated
+@blp.response(200, SpaceOut)
+@blp.doc(security=BEARER)
+def get_space(space_id):
+    """One space; a private space you are not in is a 404."""
+    return access.visible_space(current_account(), space_id)
+
+
+@blp.route("/spaces/<id:space_id>/join", methods=["POST"])
+@authenticated
+@blp.response(200, MembershipOut)
+@blp.doc(security=BEARER)
+def join_space(space_id):
+    """Join a visible space (joining twice is harmless)."""
+    return service.do_join(current_account(), access.visible_space(current_account(), space_id))
+
+
+@blp.route("/spaces/<id:space_id>/leave", methods=["POST"])
+@authenticated
+@blp.response(204)
+@blp.doc(security=BEARER)
+def leave_space(space_id):
+    """Leave a space you are a member of."""
+    service.do_leave(current_account(), access.visible_space(current_account(), space_id))
+
+
+@blp.route("/spaces/<id:space_id>/members", methods=["GET"])
+@authenticated
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, MembershipPage)
+@blp.doc(security=BEARER)
+def list_members(args, space_id):
+    """Members of a visible space, in the order they joined."""
+    space = access.visible_space(current_account(), space_id)
+    stmt = select(Membership).where(Membership.space_id == space.id)
+    return keyset_page(stmt, [SortKey(Membership.id)], scope=f"members:{space.id}", args=args, attrs=["id"])
+
+
+@blp.route("/spaces/<id:space_id>/members/<id:account_id>", methods=["PUT"])
+@authenticated
+@blp.arguments(MemberArgs)
+@blp.response(200, MembershipOut)
+@blp.doc(security=BEARER)
+def set_member(args, space_id, account_id):
+    """Add an account to the space or change its role (space staff; managers only by brand managers)."""
+    space = access.visible_space(current_account(), space_id)
+    return service.do_set_member(current_account(), space, account_id, args["role"])

@@ -1,0 +1,134 @@
+"""REST views for threads, posts and reactions: parse, call the service, serialise."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from community import access, service
+from community.models import Post, Thread
+from community.schemas import (
+    PostArgs, PostEditArgs, PostOut, PostPage, ReactionArgs, ReactionOut, ThreadArgs, ThreadOut, ThreadPage,
+)
+from core.auth import BEARER, authenticated, current_account, limit_writes
+from core.pagination import SortKey, keyset_page
+from core.validation import PageArgs
+
+blp = limit_writes(Blueprint("conversations", __name__, url_prefix="/api/v1", description="Threads, posts, reactions"))
+
+
+def _with_reactions(posts: list[Post]) -> list[Post]:
+    summaries = service.reaction_summaries([p.id for p in posts], current_account().id)
+    for post in posts:
+        post.reaction_summary = summaries[post.id]
+    return posts
+
+
+@blp.route("/spaces/<id:space_id>/threads", methods=["GET"])
+@authenticated
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, ThreadPage)
+@blp.doc(security=BEARER)
+def list_threads(args, space_id):
+    """Threads of a visible space: pinned first, then by latest activity."""
+    space = access.visible_space(current_account(), space_id)
+    keys = [SortKey(Thread.pinned, True), SortKey(Thread.last_activity_at, True), SortKey(Thread.id, True)]
+    stmt = select(Thread).where(Thread.space_id == space.id)
+    return keyset_page(stmt, keys, scope=f"threads:{space.id}", args=args, attrs=["pinned", "last_activity_at", "id"])
+
+
+@blp.route("/spaces/<id:space_id>/threads", methods=["POST"])
+@authenticated
+@blp.arguments(ThreadArgs)
+@blp.response(201, ThreadOut)
+@blp.doc(security=BEARER)
+def create_thread(args, space_id):
+    """Start a thread with its first post (members)."""
+    space = access.visible_space(current_account(), space_id)
+    return service.do_create_thread(current_account(), space, args["title"], args["body"])
+
+
+@blp.route("/threads/<id:thread_id>", methods=["GET"])
+@authenticated
+@blp.response(200, ThreadOut)
+@blp.doc(security=BEARER)
+def get_thread(thread_id):
+    return access.visible_thread(current_account(), thread_id)[0]
+
+
+@blp.route("/threads/<id:thread_id>/posts", methods=["GET"])
+@authenticated
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, PostPage)
+@blp.doc(security=BEARER)
+def list_posts(args, thread_id):
+    """Posts of a thread in order; the cursor is stable while others post."""
+    thread, _space = access.visible_thread(current_account(), thread_id)
+    stmt = select(Post).where(Post.thread_id == thread.id)
+    page = keyset_page(stmt, [SortKey(Post.seq)], scope=f"posts:{thread.id}", args=args, attrs=["seq"])
+    page["items"] = _with_reactions(page["items"])
+    return page
+
+
+@blp.route("/threads/<id:thread_id>/posts", methods=["POST"])
+@authenticated
+@blp.arguments(PostArgs)
+@blp.response(201, PostOut)
+@blp.doc(security=BEARER)
+def create_post(args, thread_id):
+    """Post in a thread, or reply to a post of it with ``parent_id`` (members)."""
+    thread, space = access.visible_thread(current_account(), thread_id)
+    post = service.do_create_post(current_account(), thread, space, args["body"], args["parent_id"])
+    return _with_reactions([post])[0]
+
+
+@blp.route("/posts/<id:post_id>", methods=["GET"])
+@authenticated
+@blp.response(200, PostOut)
+@blp.doc(security=BEARER)
+def get_post(post_id):
+    return _with_reactions([access.visible_post(current_account(), post_id)[0]])[0]
+
+
+@blp.route("/posts/<id:post_id>", methods=["PATCH"])
+@authenticated
+@blp.arguments(PostEditArgs)
+@blp.response(200, PostOut)
+@blp.doc(security=BEARER)
+def edit_post(args, post_id):
+    """Edit your own post."""
+    post, thread, space = access.visible_post(current_account(), post_id)
+    return _with_reactions([service.do_edit_post(current_account(), post, thread, space, args["body"])])[0]
+
+
+@blp.route("/posts/<id:post_id>", methods=["DELETE"])
+@authenticated
+@blp.response(204)
+@blp.doc(security=BEARER)
+def delete_post(post_id):
+    """Delete your own post (soft: replies keep their place)."""
+    service.do_delete_post(current_account(), access.visible_post(current_account(), post_id)[0])
+
+
+@blp.route("/posts/<id:post_id>/reactions", methods=["POST"])
+@authenticated
+@blp.arguments(ReactionArgs)
+@blp.response(201, ReactionOut)
+@blp.alt_response(200, schema=ReactionOut, description="You had already reacted with this emoji.")
+@blp.doc(security=BEARER)
+def react(args, post_id):
+    """React to a post (members); one reaction per account, post and emoji."""
+    post, _thread, space = access.visible_post(current_account(), post_id)
+    reaction, created = service.do_react(current_account(), post, space, args["emoji"])
+    return reaction, 201 if created else 200
+
+
+@blp.route("/posts/<id:post_id>/reactions", methods=["DELETE"])
+@authenticated
+@blp.arguments(ReactionArgs, location="query")
+@blp.response(204)
+@blp.doc(security=BEARER)
+def unreact(args, post_id):
+    """Remove your reaction (``?emoji=``); removing one you never made is harmless."""
+    post, _thread, _space = access.visible_post(current_account(), post_id)
+    service.do_unreact(current_account(), post, args["emoji"])

@@ -1,0 +1,140 @@
+"""Request and response schemas for spaces, threads, posts and reactions (REST and Socket.IO)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import marshmallow as ma
+from marshmallow import validate
+
+from community.models import SpaceRole, Visibility
+from core.validation import PageArgs, SafeText, StrictSchema, page_schema
+from purpose.models import PurposeKind
+
+MAX_POST_LENGTH = 10_000
+_SHORTCODE = re.compile(r"^:[a-z0-9_+-]{1,30}:$")
+_EMOJI_CATEGORIES = {"So", "Sk", "Mn", "Me", "Cf"}
+
+
+class Emoji(SafeText):
+    """A reaction: one emoji (up to 10 code points, e.g. with skin tone or ZWJ) or a ``:shortcode:``."""
+
+    default_error_messages = {"emoji": "Must be an emoji or a :shortcode:."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _SHORTCODE.match(text):
+            return text
+        if len(text) > 10 or not all(unicodedata.category(c) in _EMOJI_CATEGORIES for c in text):
+            raise self.make_error("emoji")
+        return text
+
+
+class AuthorOut(ma.Schema):
+    id = ma.fields.Integer()
+    handle = ma.fields.String()
+    display_name = ma.fields.String()
+
+
+class SpaceArgs(StrictSchema):
+    name = SafeText(required=True, validate=validate.Length(max=120))
+    slug = ma.fields.String(
+        required=True, validate=validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$", error="Lower-case letters, digits and -.")
+    )
+    description = SafeText(multiline=True, allow_blank=True, load_default="", validate=validate.Length(max=4000))
+    visibility = ma.fields.Enum(Visibility, load_default=Visibility.public)
+
+
+class SpaceListArgs(PageArgs):
+    kind = ma.fields.Enum(PurposeKind, load_default=None, metadata={"description": "Only spaces of life or societal purposes."})
+    purpose_id = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+    brand_id = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class SpaceOut(ma.Schema):
+    id = ma.fields.Integer()
+    purpose_id = ma.fields.Integer()
+    name = ma.fields.String()
+    slug = ma.fields.String()
+    description = ma.fields.String()
+    visibility = ma.fields.Enum(Visibility)
+    created_at = ma.fields.DateTime()
+
+
+class MembershipOut(ma.Schema):
+    space_id = ma.fields.Integer()
+    account = ma.fields.Nested(AuthorOut)
+    role = ma.fields.Enum(SpaceRole)
+    joined_at = ma.fields.DateTime()
+
+
+class MemberArgs(StrictSchema):
+    role = ma.fields.Enum(SpaceRole, load_default=SpaceRole.member)
+
+
+class ThreadArgs(StrictSchema):
+    title = SafeText(required=True, validate=validate.Length(max=200))
+    body = SafeText(required=True, multiline=True, validate=validate.Length(max=MAX_POST_LENGTH))
+
+
+class ThreadOut(ma.Schema):
+    id = ma.fields.Integer()
+    space_id = ma.fields.Integer()
+    title = ma.fields.String()
+    author = ma.fields.Nested(AuthorOut)
+    created_at = ma.fields.DateTime()
+    last_activity_at = ma.fields.DateTime()
+    locked = ma.fields.Boolean()
+    pinned = ma.fields.Boolean()
+
+
+class PostArgs(StrictSchema):
+    body = SafeText(
+        required=True, multiline=True, validate=validate.Length(max=MAX_POST_LENGTH),
+        metadata={"description": "Markdown source, stored as text; clients render it safely (never as raw HTML)."},
+    )
+    parent_id = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class PostEditArgs(StrictSchema):
+    body = SafeText(required=True, multiline=True, validate=validate.Length(max=MAX_POST_LENGTH))
+
+
+class ReactionSummary(ma.Schema):
+    emoji = ma.fields.String()
+    count = ma.fields.Integer()
+    mine = ma.fields.Boolean()
+
+
+class PostOut(ma.Schema):
+    id = ma.fields.Integer()
+    space_id = ma.fields.Integer()
+    thread_id = ma.fields.Integer()
+    seq = ma.fields.Integer(metadata={"description": "Position in the space's gap-free post sequence."})
+    author = ma.fields.Nested(AuthorOut)
+    parent_id = ma.fields.Integer(allow_none=True)
+    body = ma.fields.Method("visible_body", allow_none=True, metadata={"description": "null once deleted."})
+    created_at = ma.fields.DateTime()
+    edited_at = ma.fields.DateTime(allow_none=True)
+    deleted = ma.fields.Boolean()
+    reactions = ma.fields.List(ma.fields.Nested(ReactionSummary), attribute="reaction_summary")
+
+    def visible_body(self, post):
+        return None if post.deleted else post.body
+
+
+class ReactionArgs(StrictSchema):
+    emoji = Emoji(required=True, validate=validate.Length(min=1, max=32))
+
+
+class ReactionOut(ma.Schema):
+    post_id = ma.fields.Integer()
+    emoji = ma.fields.String()
+    created_at = ma.fields.DateTime()
+
+
+SpacePage = page_schema(SpaceOut, "SpacePage")
+MembershipPage = page_schema(MembershipOut, "MembershipPage")
+ThreadPage = page_schema(ThreadOut, "ThreadPage")
+PostPage = page_schema(PostOut, "PostPage")

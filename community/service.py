@@ -1,0 +1,230 @@
+"""Community actions: ``check_*`` validates and authorises, ``do_*`` changes and commits.
+
+REST views (and, later, Socket.IO handlers) only parse input and call these, so one
+path serves every transport. Posts take a number from their space's gap-free sequence
+under the space row's write lock, so posts of one space commit in sequence order and a
+reader paging by sequence never skips a post that commits late.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from community import access
+from community.models import Membership, Mention, Post, Reaction, Space, SpaceRole, Thread
+from core.accounts import Account
+from core.errors import ApiError, conflict, forbidden, not_found
+from core.extensions import db, utcnow
+from purpose.models import Purpose
+
+MENTION_PATTERN = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{3,30})(?!\w)")
+MAX_MENTIONS = 20
+
+
+def mentioned_handles(body: str) -> list[str]:
+    """Distinct ``@handles`` in a body, lower-cased, in order of first appearance, at most 20."""
+    seen: dict[str, None] = {}
+    for match in MENTION_PATTERN.finditer(body):
+        seen.setdefault(match.group(1).lower(), None)
+    return list(seen)[:MAX_MENTIONS]
+
+
+def _commit_or_conflict(detail: str, type_: str = "conflict") -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise conflict(detail, type_) from None
+
+
+# Spaces ---------------------------------------------------------------------------
+
+
+def do_create_space(account: Account, purpose: Purpose, args: dict) -> Space:
+    access.require_brand_manager(account, purpose.brand_id)
+    if db.session.scalar(select(Space.id).where(Space.slug == args["slug"])) is not None:
+        raise conflict("A space with this slug already exists.", "slug-taken")
+    space = Space(purpose_id=purpose.id, **args)
+    db.session.add(space)
+    db.session.flush()
+    db.session.add(Membership(space_id=space.id, account_id=account.id, role=SpaceRole.manager))
+    _commit_or_conflict("A space with this slug already exists.", "slug-taken")
+    return space
+
+
+def do_join(account: Account, space: Space) -> Membership:
+    """Join a visible space; joining twice returns the existing membership."""
+    membership = access.membership_of(account, space)
+    if membership is not None:
+        return membership
+    membership = Membership(space_id=space.id, account_id=account.id)
+    db.session.add(membership)
+    try:
+        db.session.commit()
+    except IntegrityError:  # joined concurrently from another tab
+        db.session.rollback()
+        membership = access.membership_of(account, space)
+    return membership
+
+
+def do_leave(account: Account, space: Space) -> None:
+    membership = access.membership_of(account, space)
+    if membership is None:
+        raise conflict("You are not a member of this space.", "not-a-member")
+    db.session.delete(membership)
+    db.session.commit()
+
+
+def do_set_member(actor: Account, space: Space, account_id: int, role: SpaceRole) -> Membership:
+    """Add an account to a space (private spaces grow this way) or change its role; staff only."""
+    access.require_staff(actor, space)
+    if role is SpaceRole.manager and not (actor.is_admin or access.is_brand_manager(actor, access.brand_of_space(space))):
+        raise forbidden("Only the brand's managers may make someone a space manager.")
+    target = db.session.get(Account, account_id)
+    if target is None:
+        raise not_found("account")
+    membership = access.membership_of(target, space) or Membership(space_id=space.id, account_id=target.id)
+    membership.role = role
+    db.session.add(membership)
+    _commit_or_conflict("The membership changed concurrently; retry.")
+    return membership
+
+
+# Threads and posts ----------------------------------------------------------------
+
+
+def next_post_seq(space_id: int) -> int:
+    """Take the space's next sequence number; the row lock is held until the commit."""
+    stmt = (
+        update(Space)
+        .where(Space.id == space_id)
+        .values(last_seq=Space.last_seq + 1)
+        .returning(Space.last_seq)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(stmt).scalar_one()
+
+
+def _store_mentions(post: Post, space: Space) -> None:
+    handles = mentioned_handles(post.body)
+    db.session.execute(db.delete(Mention).where(Mention.post_id == post.id))
+    if not handles:
+        return
+    accounts = db.session.scalars(select(Account).where(Account.handle.in_(handles)))
+    for account in accounts:
+        if access.can_see(account, space):
+            db.session.add(Mention(post_id=post.id, account_id=account.id))
+
+
+def _insert_post(author: Account, thread: Thread, space: Space, body: str, parent_id: int | None) -> Post:
+    now = utcnow()
+    post = Post(
+        space_id=space.id, thread_id=thread.id, seq=next_post_seq(space.id), author_id=author.id,
+        parent_id=parent_id, body=body, created_at=now,
+    )
+    db.session.add(post)
+    db.session.flush()
+    _store_mentions(post, space)
+    thread.last_activity_at = now
+    return post
+
+
+def do_create_thread(account: Account, space: Space, title: str, body: str) -> Thread:
+    access.require_member(account, space)
+    thread = Thread(space_id=space.id, title=title, author_id=account.id)
+    db.session.add(thread)
+    db.session.flush()
+    _insert_post(account, thread, space, body, None)
+    db.session.commit()
+    return thread
+
+
+def check_post(account: Account, thread: Thread, space: Space, parent_id: int | None) -> None:
+    access.require_member(account, space)
+    if thread.locked:
+        raise forbidden("This thread is locked.", "thread-locked")
+    if parent_id is not None:
+        parent = db.session.get(Post, parent_id)
+        if parent is None or parent.thread_id != thread.id:
+            raise ApiError(422, "The parent post is not in this thread.", errors={"parent_id": ["Not in this thread."]})
+
+
+def do_create_post(account: Account, thread: Thread, space: Space, body: str, parent_id: int | None) -> Post:
+    check_post(account, thread, space, parent_id)
+    post = _insert_post(account, thread, space, body, parent_id)
+    db.session.commit()
+    return post
+
+
+def _require_author(account: Account, post: Post) -> None:
+    if post.author_id != account.id:
+        raise forbidden("Only the author may change this post.", "not-the-author")
+
+
+def do_edit_post(account: Account, post: Post, thread: Thread, space: Space, body: str) -> Post:
+    _require_author(account, post)
+    if post.deleted:
+        raise conflict("This post was deleted.", "post-deleted")
+    if thread.locked:
+        raise forbidden("This thread is locked.", "thread-locked")
+    post.body = body
+    post.edited_at = utcnow()
+    _store_mentions(post, space)
+    db.session.commit()
+    return post
+
+
+def do_delete_post(account: Account, post: Post) -> None:
+    """Soft-delete: the post keeps its place (and replies) but its body is no longer served."""
+    _require_author(account, post)
+    if not post.deleted:
+        post.deleted = True
+        db.session.commit()
+
+
+# Reactions ------------------------------------------------------------------------
+
+
+def do_react(account: Account, post: Post, space: Space, emoji: str) -> tuple[Reaction, bool]:
+    """Add a reaction; returns it and whether it is new (reacting twice is not an error)."""
+    access.require_member(account, space)
+    if post.deleted:
+        raise conflict("This post was deleted.", "post-deleted")
+    lookup = select(Reaction).where(Reaction.post_id == post.id, Reaction.account_id == account.id, Reaction.emoji == emoji)
+    existing = db.session.scalar(lookup)
+    if existing is not None:
+        return existing, False
+    reaction = Reaction(post_id=post.id, account_id=account.id, emoji=emoji)
+    db.session.add(reaction)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same reaction from a second tab at the same moment
+        db.session.rollback()
+        return db.session.scalar(lookup), False
+    return reaction, True
+
+
+def do_unreact(account: Account, post: Post, emoji: str) -> None:
+    db.session.execute(
+        db.delete(Reaction).where(Reaction.post_id == post.id, Reaction.account_id == account.id, Reaction.emoji == emoji)
+    )
+    db.session.commit()
+
+
+def reaction_summaries(post_ids: list[int], viewer_id: int) -> dict[int, list[dict]]:
+    """Per post: ``[{"emoji", "count", "mine"}]`` in one query for a whole page."""
+    rows = db.session.execute(
+        select(
+            Reaction.post_id, Reaction.emoji, func.count(), func.max(func.cast(Reaction.account_id == viewer_id, db.Integer))
+        )
+        .where(Reaction.post_id.in_(post_ids))
+        .group_by(Reaction.post_id, Reaction.emoji)
+        .order_by(Reaction.post_id, func.min(Reaction.id))
+    )
+    summaries: dict[int, list[dict]] = {pid: [] for pid in post_ids}
+    for post_id, emoji, count, mine in rows:
+        summaries[post_id].append({"emoji": emoji, "count": count, "mine": bool(mine)})
+    return summaries

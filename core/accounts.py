@@ -1,0 +1,162 @@
+"""Accounts, password hashing and login sessions.
+
+A login session is a row: every access and refresh token carries its id (``sid``), so
+revoking the row (logout) or suspending the account refuses the token on the very next
+request. Refresh tokens rotate: each refresh issues a new one and remembers its ``jti``;
+presenting an older refresh token again means it was stolen, and the session is revoked.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.errors import ApiError, conflict
+from core.extensions import db, utcnow
+
+
+class GlobalRole(str, enum.Enum):
+    member = "member"
+    analyst = "analyst"
+    admin = "admin"
+
+
+class AccountStatus(str, enum.Enum):
+    active = "active"
+    suspended = "suspended"
+
+
+class Account(db.Model):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    handle: Mapped[str] = mapped_column(String(30), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[GlobalRole] = mapped_column(
+        db.Enum(GlobalRole, native_enum=False, length=16, validate_strings=True), default=GlobalRole.member
+    )
+    status: Mapped[AccountStatus] = mapped_column(
+        db.Enum(AccountStatus, native_enum=False, length=16, validate_strings=True), default=AccountStatus.active
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is GlobalRole.admin
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is AccountStatus.active
+
+
+class LoginSession(db.Model):
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    refresh_jti: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(
+        time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"], parallelism=cfg["ARGON2_PARALLELISM"]
+    )
+
+
+def hash_password(password: str) -> str:
+    """Argon2id, a memory-hard KDF with a per-password salt."""
+    return _hasher().hash(password)
+
+
+def register_account(*, email: str, handle: str, display_name: str, password: str) -> Account:
+    """Create a member account; 409 when the email or handle is taken (also under a race)."""
+    taken = db.session.scalar(select(Account.email, Account.handle).where((Account.email == email) | (Account.handle == handle)))
+    if taken is not None:
+        raise conflict("An account with this email or handle already exists.", "account-exists")
+    account = Account(email=email, handle=handle, display_name=display_name, password_hash=hash_password(password))
+    db.session.add(account)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise conflict("An account with this email or handle already exists.", "account-exists") from None
+    return account
+
+
+def authenticate(email: str, password: str) -> Account:
+    """The account for these credentials, or 401; the same work is done for unknown emails."""
+    hasher = _hasher()
+    account = db.session.scalar(select(Account).where(Account.email == email))
+    stored = account.password_hash if account else current_app.config.setdefault("_DUMMY_HASH", hasher.hash("x"))
+    try:
+        hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        raise ApiError(401, "Email or password is wrong.", type_="invalid-credentials") from None
+    if account is None:
+        raise ApiError(401, "Email or password is wrong.", type_="invalid-credentials")
+    if not account.is_active:
+        raise ApiError(403, "This account is suspended.", type_="account-suspended")
+    if hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hasher.hash(password)
+    return account
+
+
+def start_session(account: Account) -> LoginSession:
+    session = LoginSession(account_id=account.id)
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
+def find_live_session(session_id: str) -> tuple[LoginSession, Account] | None:
+    """The session and its account, when neither is revoked nor suspended."""
+    row = db.session.execute(
+        select(LoginSession, Account)
+        .join(Account, Account.id == LoginSession.account_id)
+        .where(LoginSession.id == session_id, LoginSession.revoked_at.is_(None))
+    ).first()
+    if row is None or not row.Account.is_active:
+        return None
+    return row.LoginSession, row.Account
+
+
+def revoke_session(session: LoginSession) -> None:
+    session.revoked_at = utcnow()
+    db.session.commit()
+
+
+def revoke_all_sessions(account_id: int) -> int:
+    """Revoke every live session of an account (suspension, password change); returns how many."""
+    result = db.session.execute(
+        db.update(LoginSession)
+        .where(LoginSession.account_id == account_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return result.rowcount
+
+
+def set_status(account: Account, status: AccountStatus) -> Account:
+    account.status = status
+    if status is AccountStatus.suspended:
+        revoke_all_sessions(account.id)
+    db.session.commit()
+    return account
+
+
+def set_role(account: Account, role: GlobalRole) -> Account:
+    account.role = role
+    db.session.commit()
+    return account

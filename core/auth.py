@@ -1,0 +1,152 @@
+"""Token wiring (flask-jwt-extended) and the "who is asking" helpers every view uses."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Flask, g, request
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, get_jwt_identity, jwt_required
+from flask_jwt_extended import verify_jwt_in_request
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt import PyJWTError
+
+from core.accounts import Account, LoginSession, find_live_session
+from core.errors import ApiError, problem
+from core.extensions import db, jwt, utcnow
+
+#: OpenAPI security requirement for views that need an access token.
+BEARER = [{"bearerAuth": []}]
+
+
+def issue_tokens(account: Account, session: LoginSession) -> dict:
+    """A fresh access and refresh token pair for ``session``; remembers the refresh token's jti."""
+    claims = {"sid": session.id}
+    refresh = create_refresh_token(identity=str(account.id), additional_claims=claims)
+    session.refresh_jti = _jti_of(refresh)
+    db.session.commit()
+    return {
+        "access_token": create_access_token(identity=str(account.id), additional_claims=claims),
+        "refresh_token": refresh,
+        "token_type": "Bearer",
+    }
+
+
+def _jti_of(token: str) -> str:
+    from flask_jwt_extended import decode_token
+
+    return decode_token(token)["jti"]
+
+
+def current_account() -> Account:
+    """The account of the verified access token (views wrapped in ``authenticated`` only)."""
+    return g.current_account
+
+
+def current_session() -> LoginSession:
+    return g.current_session
+
+
+def authenticated(view):
+    """Require a valid, unrevoked access token of an active account."""
+    return jwt_required()(view)
+
+
+def require_admin(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_account().is_admin:
+            raise ApiError(403, "Only platform admins may do this.")
+        return view(*args, **kwargs)
+
+    return authenticated(wrapper)
+
+
+def rate_limit_identity() -> str:
+    """``account:<id>`` for a request with a valid token, else the client address."""
+    try:
+        verify_jwt_in_request(optional=True)
+        identity = get_jwt_identity()
+    except (JWTExtendedException, PyJWTError):
+        identity = None
+    return f"account:{identity}" if identity else f"ip:{request.remote_addr}"
+
+
+def limit_writes(blueprint):
+    """Apply the per-account write rate limit (``RATELIMIT_WRITE``) to a blueprint's writes; once, at import."""
+    from flask import current_app
+
+    from core.extensions import limiter
+
+    limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST", "PUT", "PATCH", "DELETE"])(blueprint)
+    return blueprint
+
+
+def init_auth(app: Flask) -> None:
+    jwt.init_app(app)
+
+
+@jwt.token_in_blocklist_loader
+def _token_revoked(_header: dict, payload: dict) -> bool:
+    """A token is refused when its session is revoked, its account suspended, or (refresh) reused."""
+    cached = g.get("_session_check")
+    if cached is not None and cached[0] == payload["jti"]:
+        return cached[1]
+    live = find_live_session(payload.get("sid", ""))
+    revoked = live is None
+    if live is not None:
+        session, account = live
+        if payload["type"] == "refresh" and payload["jti"] != session.refresh_jti:
+            session.revoked_at = utcnow()  # an already-rotated refresh token came back: theft
+            db.session.commit()
+            revoked = True
+        g.current_session, g.current_account = session, account
+    g._session_check = (payload["jti"], revoked)
+    return revoked
+
+
+@jwt.user_lookup_loader
+def _user_lookup(_header: dict, _payload: dict):
+    return g.get("current_account")
+
+
+def _unauthorized(detail: str, type_: str = "unauthorized"):
+    return problem(401, detail, type_=type_, headers={"WWW-Authenticate": "Bearer"})
+
+
+@jwt.unauthorized_loader
+def _missing_token(reason: str):
+    return _unauthorized("An access token is required (Authorization: Bearer <token>).")
+
+
+@jwt.invalid_token_loader
+def _invalid_token(reason: str):
+    return _unauthorized("The token is invalid.", "invalid-token")
+
+
+@jwt.expired_token_loader
+def _expired_token(_header, _payload):
+    return _unauthorized("The token has expired; refresh it or log in again.", "token-expired")
+
+
+@jwt.revoked_token_loader
+def _revoked_token(_header, _payload):
+    return _unauthorized("The token has been revoked (logged out, suspended or reused).", "token-revoked")
+
+
+@jwt.needs_fresh_token_loader
+def _needs_fresh(_header, _payload):
+    return _unauthorized("A fresh login is required.", "fresh-token-required")
+
+
+@jwt.user_lookup_error_loader
+def _lookup_error(_header, _payload):
+    return _unauthorized("The token's account no longer exists.", "token-revoked")
+
+
+@jwt.token_verification_failed_loader
+def _verification_failed(_header, _payload):
+    return _unauthorized("The token was refused.", "invalid-token")
+
+
+def token_type() -> str:
+    return get_jwt()["type"]

@@ -1,0 +1,144 @@
+"""Accounts over REST: register, log in, refresh, log out, me; admin suspend and role changes."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import current_app
+from flask_jwt_extended import jwt_required
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from core import accounts
+from core.accounts import Account, AccountStatus, GlobalRole
+from core.auth import BEARER, authenticated, current_account, current_session, issue_tokens, require_admin
+from core.errors import not_found
+from core.extensions import db, limiter
+from core.validation import EmailAddress, Handle, SafeText, StrictSchema
+
+blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and tokens")
+
+
+class RegisterArgs(StrictSchema):
+    email = EmailAddress(required=True)
+    handle = Handle(required=True, metadata={"description": "Used in @mentions; 3-30 of a-z, 0-9, _."})
+    display_name = SafeText(required=True, validate=validate.Length(min=1, max=80))
+    password = ma.fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=256))
+
+
+class LoginArgs(StrictSchema):
+    email = EmailAddress(required=True)
+    password = ma.fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+
+
+class AccountOut(ma.Schema):
+    id = ma.fields.Integer()
+    handle = ma.fields.String()
+    display_name = ma.fields.String()
+    role = ma.fields.Enum(GlobalRole)
+    status = ma.fields.Enum(AccountStatus)
+    created_at = ma.fields.DateTime()
+
+
+class MeOut(AccountOut):
+    email = ma.fields.String()
+
+
+class TokensOut(ma.Schema):
+    access_token = ma.fields.String()
+    refresh_token = ma.fields.String()
+    token_type = ma.fields.String()
+    account = ma.fields.Nested(MeOut)
+
+
+class RoleArgs(StrictSchema):
+    role = ma.fields.Enum(GlobalRole, required=True)
+
+
+def _tokens_for(account: Account) -> dict:
+    return {**issue_tokens(account, accounts.start_session(account)), "account": account}
+
+
+@blp.route("/auth/register", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], key_func=lambda: f"register:{_remote()}")
+@blp.arguments(RegisterArgs)
+@blp.response(201, TokensOut)
+def register(args):
+    """Create a member account and log it in."""
+    return _tokens_for(accounts.register_account(**args))
+
+
+@blp.route("/auth/login", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], key_func=lambda: f"login:{_remote()}")
+@blp.arguments(LoginArgs)
+@blp.response(200, TokensOut)
+def login(args):
+    """Exchange email and password for an access token (short-lived) and a refresh token."""
+    return _tokens_for(accounts.authenticate(args["email"], args["password"]))
+
+
+@blp.route("/auth/refresh", methods=["POST"])
+@jwt_required(refresh=True)
+@blp.response(200, TokensOut)
+@blp.doc(security=[{"bearerAuth": []}], description="Send the refresh token as the bearer token.")
+def refresh():
+    """Rotate the refresh token and get a new access token; the old refresh token stops working."""
+    return {**issue_tokens(current_account(), current_session()), "account": current_account()}
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@authenticated
+@blp.response(204)
+@blp.doc(security=BEARER)
+def logout():
+    """Revoke this login session: its access and refresh tokens are refused from now on."""
+    accounts.revoke_session(current_session())
+
+
+@blp.route("/me", methods=["GET"])
+@authenticated
+@blp.response(200, MeOut)
+@blp.doc(security=BEARER)
+def me():
+    """The account of the access token."""
+    return current_account()
+
+
+def _account_or_404(account_id: int) -> Account:
+    account = db.session.get(Account, account_id)
+    if account is None:
+        raise not_found("account")
+    return account
+
+
+@blp.route("/accounts/<id:account_id>/suspend", methods=["POST"])
+@require_admin
+@blp.response(200, AccountOut)
+@blp.doc(security=BEARER)
+def suspend(account_id):
+    """Suspend an account (admin); all its tokens are refused at once."""
+    return accounts.set_status(_account_or_404(account_id), AccountStatus.suspended)
+
+
+@blp.route("/accounts/<id:account_id>/reinstate", methods=["POST"])
+@require_admin
+@blp.response(200, AccountOut)
+@blp.doc(security=BEARER)
+def reinstate(account_id):
+    """Lift a suspension (admin); the account must log in again."""
+    return accounts.set_status(_account_or_404(account_id), AccountStatus.active)
+
+
+@blp.route("/accounts/<id:account_id>/role", methods=["PUT"])
+@require_admin
+@blp.arguments(RoleArgs)
+@blp.response(200, AccountOut)
+@blp.doc(security=BEARER)
+def change_role(args, account_id):
+    """Set an account's global role: member, analyst or admin (admin)."""
+    return accounts.set_role(_account_or_404(account_id), args["role"])
+
+
+def _remote() -> str:
+    from flask import request
+
+    return request.remote_addr or "unknown"

@@ -1,0 +1,42 @@
+"""Celery wiring, Flask's documented pattern: every task runs inside an app context.
+
+With ``REDIS_URL`` set, Redis is the broker and result backend and separate workers run
+the tasks (``celery -A app:celery_app worker``). In embedded mode there is no broker:
+tasks run in-process (``task_always_eager``) so the platform needs nothing else.
+"""
+
+from __future__ import annotations
+
+from celery import Celery, Task
+from flask import Flask
+
+from core.extensions import db
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                try:
+                    return self.run(*args, **kwargs)
+                finally:
+                    db.session.remove()
+
+    redis_url = app.config.get("REDIS_URL")
+    settings = {
+        "broker_url": redis_url or "memory://",
+        "result_backend": redis_url or "cache+memory://",
+        "task_always_eager": not redis_url,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "broker_connection_retry_on_startup": True,
+    }
+    settings.update(app.config.get("CELERY", {}))
+    celery = Celery(app.name, task_cls=FlaskTask)
+    celery.config_from_object(settings)
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery

@@ -1,0 +1,115 @@
+"""Configuration: embedded defaults (SQLite under instance/, no Redis) with environment overrides.
+
+Every setting can be overridden by an environment variable of the same name; the
+README's configuration table lists them. ``load_config`` never reads the filesystem
+except to keep the embedded-mode secret in ``instance/secret_key``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+#: The secret a production deployment must never run with.
+DEFAULT_SECRET = "embedded-development-secret-change-me"
+
+_INT_SETTINGS = {
+    "ACCESS_TOKEN_MINUTES": 15,
+    "REFRESH_TOKEN_DAYS": 30,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "PAGE_LIMIT_DEFAULT": 50,
+    "PAGE_LIMIT_MAX": 200,
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 65536,
+    "ARGON2_PARALLELISM": 2,
+    "PORT": 5000,
+}
+
+_STR_SETTINGS = {
+    "PLATFORM_ENV": "development",
+    "HOST": "127.0.0.1",
+    "RATELIMIT_LOGIN": "10/minute",
+    "RATELIMIT_REGISTER": "5/minute",
+    "RATELIMIT_WRITE": "120/minute",
+    "RATELIMIT_KEY_PREFIX": "platform",
+    "CORS_ALLOWED_ORIGINS": "http://127.0.0.1:5000,http://localhost:5000",
+    "LOG_LEVEL": "INFO",
+}
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is unsafe or inconsistent; the platform refuses to start."""
+
+
+def _embedded_secret(instance_path: Path) -> str:
+    """Return a per-installation random secret kept in ``instance/secret_key``."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the settings dict from defaults, the environment, then ``overrides``.
+
+    Raises
+    ------
+    ConfigError
+        In production mode with the default or a short secret, or without ``DATABASE_URL``.
+    """
+    env = os.environ
+    overrides = dict(overrides or {})
+    cfg: dict = {name: int(env.get(name, default)) for name, default in _INT_SETTINGS.items()}
+    cfg.update({name: env.get(name, default) for name, default in _STR_SETTINGS.items()})
+    cfg["REDIS_URL"] = env.get("REDIS_URL") or None
+    cfg["DATABASE_URL"] = env.get("DATABASE_URL") or None
+    cfg["SECRET_KEY"] = env.get("SECRET_KEY") or None
+    cfg.update(overrides)
+
+    production = cfg["PLATFORM_ENV"] == "production"
+    if production:
+        _check_production(cfg)
+    if not cfg["SECRET_KEY"]:
+        cfg["SECRET_KEY"] = _embedded_secret(Path(instance_path))
+    if not cfg["DATABASE_URL"]:
+        cfg["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "platform.db")
+    _derive(cfg)
+    return cfg
+
+
+def _check_production(cfg: dict) -> None:
+    secret = cfg.get("SECRET_KEY") or ""
+    if not secret or secret == DEFAULT_SECRET or len(secret) < 32:
+        raise ConfigError("PLATFORM_ENV=production needs SECRET_KEY set to a random value of 32+ characters")
+    if not cfg.get("DATABASE_URL"):
+        raise ConfigError("PLATFORM_ENV=production needs DATABASE_URL (PostgreSQL)")
+
+
+def _derive(cfg: dict) -> None:
+    """Fill the settings the extensions read, from the platform's own names."""
+    url = cfg["DATABASE_URL"]
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    cfg.setdefault("SQLALCHEMY_DATABASE_URI", url)
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    cfg.setdefault("JWT_SECRET_KEY", cfg["SECRET_KEY"])
+    cfg.setdefault("JWT_ACCESS_TOKEN_EXPIRES", timedelta(minutes=cfg["ACCESS_TOKEN_MINUTES"]))
+    cfg.setdefault("JWT_REFRESH_TOKEN_EXPIRES", timedelta(days=cfg["REFRESH_TOKEN_DAYS"]))
+    cfg.setdefault("JWT_TOKEN_LOCATION", ["headers"])
+    cfg.setdefault("RATELIMIT_STORAGE_URI", cfg["REDIS_URL"] or "memory://")
+    cfg.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    cfg.setdefault("CORS_ORIGINS_LIST", [o.strip() for o in cfg["CORS_ALLOWED_ORIGINS"].split(",") if o.strip()])
+    cfg.setdefault("API_TITLE", "Brand Community Platform")
+    cfg.setdefault("API_VERSION", "v1")
+    cfg.setdefault("OPENAPI_VERSION", "3.0.3")
+    cfg.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    cfg.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    cfg.setdefault("OPENAPI_SWAGGER_UI_PATH", "docs")
+    cfg.setdefault("OPENAPI_SWAGGER_UI_URL", "/api/v1/docs-assets/")
+    cfg.setdefault("JSON_SORT_KEYS", False)

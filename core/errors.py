@@ -1,0 +1,158 @@
+"""One JSON error shape for REST (RFC 9457 problem details) and one ack error shape for Socket.IO.
+
+REST errors look like::
+
+    {"type": "validation-error", "title": "Unprocessable Entity", "status": 422,
+     "detail": "The request body or parameters are invalid.",
+     "errors": {"body": ["Longer than maximum length 10000."]}}
+
+``type`` is a short, stable, documented slug (docs/api.md lists them); ``errors`` appears
+only on validation errors and maps each field to its messages.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import marshmallow as ma
+from flask import Flask, jsonify
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MIMETYPE = "application/problem+json"
+
+_DEFAULT_TYPES = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    429: "rate-limited",
+    500: "internal-error",
+}
+
+
+class ApiError(HTTPException):
+    """An error a service raises on purpose: a status, a type slug and a human detail."""
+
+    def __init__(self, status: int, detail: str, *, type_: str | None = None, errors: dict | None = None):
+        super().__init__(description=detail)
+        self.code = status
+        self.type_ = type_ or _DEFAULT_TYPES.get(status, "error")
+        self.errors = errors
+
+
+def not_found(what: str = "resource") -> ApiError:
+    return ApiError(404, f"The {what} does not exist or is not visible to you.")
+
+
+def forbidden(detail: str, type_: str = "forbidden") -> ApiError:
+    return ApiError(403, detail, type_=type_)
+
+
+def conflict(detail: str, type_: str = "conflict") -> ApiError:
+    return ApiError(409, detail, type_=type_)
+
+
+def problem(status: int, detail: str, *, type_: str | None = None, errors: dict | None = None, headers=None):
+    """Build a problem-details response tuple."""
+    from werkzeug.http import HTTP_STATUS_CODES
+
+    body = {
+        "type": type_ or _DEFAULT_TYPES.get(status, "error"),
+        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_MIMETYPE
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _detail_of(error: HTTPException) -> str:
+    data = getattr(error, "data", None) or {}
+    if "message" in data:
+        return str(data["message"])
+    if error.code == 422:
+        return "The request body or parameters are invalid."
+    if error.code == 400 and "messages" in data:
+        return "The request could not be parsed."
+    return error.description or error.name
+
+
+def _field_errors(error: HTTPException) -> dict | None:
+    if isinstance(error, ApiError):
+        return error.errors
+    data = getattr(error, "data", None) or {}
+    messages = data.get("errors") or data.get("messages")
+    if not messages:
+        return None
+    # webargs nests by location ({"json": {...}, "query": {...}}); flatten one level.
+    flat: dict = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            flat.update(fields)
+        else:
+            flat[location] = fields
+    return flat
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api, with every HTTP error rendered as problem details."""
+
+    def handle_http_exception(self, error: HTTPException):
+        headers = dict(getattr(error, "data", None) or {}).get("headers") or {}
+        if error.code == 429:
+            return rate_limited_response(error)
+        if isinstance(error, InternalServerError):
+            return problem(500, "An unexpected error occurred.")
+        type_ = getattr(error, "type_", None)
+        return problem(error.code, _detail_of(error), type_=type_, errors=_field_errors(error), headers=headers)
+
+
+def rate_limited_response(error: HTTPException):
+    """A 429 problem that keeps the limiter's ``Retry-After`` and ``X-RateLimit-*`` headers."""
+    response = problem(429, f"Too many requests: the limit is {error.description}. Retry later.")
+    limiter_response = error.get_response()
+    for name, value in limiter_response.headers.items():
+        if name == "Retry-After" or name.startswith("X-RateLimit-"):
+            response.headers[name] = value
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Errors the Api does not route: rate limits, and anything unexpected (never a stack trace)."""
+
+    app.register_error_handler(429, rate_limited_response)
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        if isinstance(error, HTTPException):
+            return app.handle_http_exception(error)
+        log.exception("unhandled error")
+        return problem(500, "An unexpected error occurred.")
+
+
+def validation_messages(error: ma.ValidationError) -> dict:
+    """Marshmallow errors as a flat field -> messages mapping (used by Socket.IO acks too)."""
+    messages = error.messages
+    return messages if isinstance(messages, dict) else {"_schema": messages}
+
+
+def ack_error(code: str, message: str, *, errors: dict | None = None) -> dict:
+    """The Socket.IO acknowledgement error shape: ``{"ok": false, "error": {...}}``."""
+    body = {"code": code, "message": message}
+    if errors:
+        body["errors"] = errors
+    return {"ok": False, "error": body}

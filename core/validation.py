@@ -1,0 +1,132 @@
+"""Marshmallow fields and schemas shared by every package: safe text, handles, paging.
+
+One set of schema classes validates REST bodies, Socket.IO payloads and Celery task
+arguments, and generates the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import marshmallow as ma
+from marshmallow import validate
+
+# C0 controls other than tab, newline and carriage return; DEL; C1 controls.
+_FORBIDDEN_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"[\r\n\t]")
+HANDLE_PATTERN = r"[a-z0-9_]{3,30}"
+
+
+class SafeText(ma.fields.String):
+    """A string that PostgreSQL and every client can store and show.
+
+    Refuses lone surrogates (which JSON allows but UTF-8 cannot encode), NUL and other
+    control characters; normalises to NFC; strips surrounding white space. Single-line
+    fields (``multiline=False``) also refuse line breaks and tabs.
+    """
+
+    default_error_messages = {
+        "surrogate": "Contains an unpaired surrogate code point.",
+        "control": "Contains a control character.",
+        "line_break": "Must be a single line.",
+        "blank": "Must not be blank.",
+    }
+
+    def __init__(self, *, multiline: bool = False, allow_blank: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.multiline = multiline
+        self.allow_blank = allow_blank
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise self.make_error("surrogate") from exc
+        if _FORBIDDEN_CONTROLS.search(text):
+            raise self.make_error("control")
+        if not self.multiline and _LINE_BREAKS.search(text):
+            raise self.make_error("line_break")
+        text = unicodedata.normalize("NFC", text).strip()
+        if not text and not self.allow_blank:
+            raise self.make_error("blank")
+        return text
+
+
+class Handle(SafeText):
+    """An ``@handle``: 3 to 30 of a-z, 0-9 and underscore, case-insensitive (stored lower-case)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.Regexp(f"^{HANDLE_PATTERN}$", error="3-30 of a-z, 0-9 and _."))
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.lower()
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def normalise_email(value: str) -> str:
+    """Emails compare case-insensitively: NFC, stripped, lower-cased."""
+    return unicodedata.normalize("NFC", value).strip().lower()
+
+
+class EmailAddress(ma.fields.Email):
+    """An email address, normalised so that lookups and uniqueness are case-insensitive."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.Length(max=254))
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = normalise_email(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Tags(ma.fields.List):
+    """A short list of distinct lower-case tags such as ``fitness`` or ``ocean-cleanup``."""
+
+    def __init__(self, **kwargs):
+        tag = SafeText(validate=validate.Regexp(r"^[\w-]{1,40}$", error="1-40 letters, digits, _ or -."))
+        kwargs.setdefault("validate", validate.Length(max=20))
+        kwargs.setdefault("load_default", list)
+        super().__init__(tag, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        tags = super()._deserialize(value, attr, data, **kwargs)
+        return sorted({t.lower() for t in tags})
+
+
+class StrictSchema(ma.Schema):
+    """Unknown fields are an error, so typos in a client are seen, not silently ignored."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class PageArgs(StrictSchema):
+    """Cursor pagination query arguments shared by every list endpoint."""
+
+    limit = ma.fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1, max=200),
+        metadata={"description": "Page size, 1-200 (default 50)."},
+    )
+    cursor = ma.fields.String(
+        load_default=None,
+        validate=validate.Length(max=512),
+        metadata={"description": "Opaque cursor from the previous page's `next_cursor`."},
+    )
+
+
+def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """A page of ``item_schema`` objects with the cursor to the next page (None at the end)."""
+    return ma.Schema.from_dict(
+        {
+            "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+            "next_cursor": ma.fields.String(allow_none=True, required=True),
+        },
+        name=name,
+    )

@@ -1,0 +1,182 @@
+"""Shared fixtures: an app per test on a shared schema, clients, and actors with tokens.
+
+The suite runs on SQLite by default. Set ``TEST_DATABASE_URL`` (PostgreSQL) and
+``TEST_REDIS_URL`` to run the same tests against real PostgreSQL and Redis; ``.ci/run``
+and ``./test.sh`` do both passes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from core.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+
+
+def base_config(database_url: str) -> dict:
+    return {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-that-is-long-enough-for-hs256-signing",
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+        "ARGON2_PARALLELISM": 1,
+        "RATELIMIT_STORAGE_URI": TEST_REDIS_URL or "memory://",
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "RATELIMIT_LOGIN": "1000/minute",
+        "RATELIMIT_REGISTER": "1000/minute",
+        "RATELIMIT_WRITE": "5000/minute",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """One schema for the whole run, built from the models; each test empties it after."""
+    url = TEST_DATABASE_URL or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    app = create_app(base_config(url))
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()
+        db.engine.dispose()
+    return url
+
+
+def _empty_all_tables() -> None:
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Build an app on the test schema with config overrides; emptied after the test."""
+    apps = []
+
+    def build(**overrides):
+        app = create_app({**base_config(database_url), **overrides})
+        app.config["TESTING"] = True
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            _empty_all_tables()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@dataclass
+class Actor:
+    """A signed-in account and a client that sends its access token."""
+
+    client: object
+    id: int
+    handle: str
+    email: str
+    access_token: str
+    refresh_token: str
+
+    def _call(self, method, url, **kwargs):
+        headers = kwargs.pop("headers", {})
+        headers.setdefault("Authorization", f"Bearer {self.access_token}")
+        return getattr(self.client, method)(url, headers=headers, **kwargs)
+
+    def get(self, url, **kw):
+        return self._call("get", url, **kw)
+
+    def post(self, url, **kw):
+        return self._call("post", url, **kw)
+
+    def put(self, url, **kw):
+        return self._call("put", url, **kw)
+
+    def patch(self, url, **kw):
+        return self._call("patch", url, **kw)
+
+    def delete(self, url, **kw):
+        return self._call("delete", url, **kw)
+
+
+def register(client, handle: str | None = None) -> Actor:
+    handle = handle or f"user_{next(_counter)}"
+    response = client.post(
+        "/api/v1/auth/register",
+        json={"email": f"{handle}@example.com", "handle": handle, "display_name": handle.title(), "password": PASSWORD},
+    )
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    return Actor(client, body["account"]["id"], handle, f"{handle}@example.com", body["access_token"], body["refresh_token"])
+
+
+@pytest.fixture
+def make_actor(app, client):
+    """``make_actor(role="admin"|"analyst"|"member")`` registers an account with that global role."""
+
+    def build(role: str = "member", handle: str | None = None) -> Actor:
+        actor = register(client, handle)
+        if role != "member":
+            from core.accounts import Account, GlobalRole
+
+            with app.app_context():
+                account = db.session.get(Account, actor.id)
+                account.role = GlobalRole(role)
+                db.session.commit()
+        return actor
+
+    return build
+
+
+@pytest.fixture
+def admin(make_actor) -> Actor:
+    return make_actor("admin", "the_admin")
+
+
+@pytest.fixture
+def world(admin, make_actor):
+    """A brand with a manager, a life and a societal purpose, a public and a private space.
+
+    Returns a dict of ids and actors: ``manager`` (brand manager), ``moderator`` and
+    ``member`` (members of both spaces), ``outsider`` (no membership), ``analyst``.
+    """
+    manager, moderator, member = make_actor(handle="brand_boss"), make_actor(handle="mod_maya"), make_actor(handle="mem_max")
+    outsider, analyst = make_actor(handle="out_olga"), make_actor("analyst", "ana_lyst")
+    brand = admin.post("/api/v1/brands", json={"name": "Tidewater"}).get_json()
+    assert admin.put(f"/api/v1/brands/{brand['id']}/managers/{manager.id}").status_code == 200
+    life = manager.post(f"/api/v1/brands/{brand['id']}/purposes", json={"kind": "life", "title": "Run", "tags": ["fitness"]}).get_json()
+    soc = manager.post(f"/api/v1/brands/{brand['id']}/purposes", json={"kind": "societal", "title": "Oceans"}).get_json()
+    public = manager.post(f"/api/v1/purposes/{life['id']}/spaces", json={"name": "Runners", "slug": "runners"}).get_json()
+    private = manager.post(
+        f"/api/v1/purposes/{soc['id']}/spaces", json={"name": "Core team", "slug": "core-team", "visibility": "private"}
+    ).get_json()
+    for space in (public, private):
+        for person, role in ((moderator, "moderator"), (member, "member")):
+            assert manager.put(f"/api/v1/spaces/{space['id']}/members/{person.id}", json={"role": role}).status_code == 200
+    return {
+        "brand": brand["id"], "life": life["id"], "societal": soc["id"], "public": public["id"], "private": private["id"],
+        "admin": admin, "manager": manager, "moderator": moderator, "member": member, "outsider": outsider,
+        "analyst": analyst,
+    }
