@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, literal, or_
 
 from core.errors import ApiError
 from core.extensions import db
@@ -56,10 +56,12 @@ def decode_cursor(scope: str, token: str, size: int) -> list:
 
 def _after(keys: list[SortKey], values: list):
     """The SQL condition "sorts after ``values``" for a lexicographic keyset order."""
+    # Bound with each column's type: booleans compare as values, timestamps convert to UTC.
+    bound = [literal(value, key.column.type) for key, value in zip(keys, values)]
     clauses = []
     for i, key in enumerate(keys):
-        equal_prefix = [keys[j].column == values[j] for j in range(i)]
-        beyond = key.column < values[i] if key.descending else key.column > values[i]
+        equal_prefix = [keys[j].column == bound[j] for j in range(i)]
+        beyond = key.column < bound[i] if key.descending else key.column > bound[i]
         clauses.append(and_(*equal_prefix, beyond))
     return or_(*clauses)
 

@@ -1,0 +1,212 @@
+"""Threads, posts, replies, reactions and mentions, with the permission matrix and stable paging."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from community.models import Mention
+from core.extensions import db
+
+
+def _thread(actor, space, title="Hello", body="First post"):
+    response = actor.post(f"/api/v1/spaces/{space}/threads", json={"title": title, "body": body})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def _posts(actor, thread_id, **params):
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return actor.get(f"/api/v1/threads/{thread_id}/posts?{query}").get_json()
+
+
+@pytest.mark.parametrize(
+    "who, space, status",
+    [("member", "public", 201), ("moderator", "public", 201), ("outsider", "public", 403), ("analyst", "public", 403),
+     ("member", "private", 201), ("outsider", "private", 404), ("analyst", "private", 404), ("admin", "public", 403)],
+)
+def test_who_may_start_a_thread(world, who, space, status):
+    response = world[who].post(f"/api/v1/spaces/{world[space]}/threads", json={"title": "T", "body": "B"})
+    assert response.status_code == status
+    if status == 403:
+        assert response.get_json()["type"] == "not-a-member"
+
+
+def test_thread_with_first_post_and_reply(world):
+    member, moderator = world["member"], world["moderator"]
+    thread = _thread(member, world["public"], "Trail tips", "Share your **best** routes")
+    first = _posts(member, thread["id"])["items"][0]
+    reply = moderator.post(f"/api/v1/threads/{thread['id']}/posts", json={"body": "Ridge loop!", "parent_id": first["id"]})
+    assert reply.status_code == 201
+    body = reply.get_json()
+    assert body["parent_id"] == first["id"] and body["seq"] == first["seq"] + 1
+    assert body["author"]["handle"] == "mod_maya"
+    assert [p["body"] for p in _posts(member, thread["id"])["items"]] == ["Share your **best** routes", "Ridge loop!"]
+
+
+def test_reply_parent_must_be_in_the_same_thread(world):
+    member = world["member"]
+    one, two = _thread(member, world["public"]), _thread(member, world["public"])
+    foreign = _posts(member, two["id"])["items"][0]["id"]
+    response = member.post(f"/api/v1/threads/{one['id']}/posts", json={"body": "x", "parent_id": foreign})
+    assert response.status_code == 422 and "parent_id" in response.get_json()["errors"]
+
+
+def test_threads_list_pinned_first_then_latest_activity(app, world):
+    member = world["member"]
+    old, middle, pinned = (_thread(member, world["public"], t) for t in ("old", "middle", "pinned"))
+    with app.app_context():
+        from community.models import Thread
+
+        db.session.get(Thread, pinned["id"]).pinned = True
+        db.session.commit()
+    member.post(f"/api/v1/threads/{old['id']}/posts", json={"body": "bump"})
+    titles = [t["title"] for t in member.get(f"/api/v1/spaces/{world['public']}/threads").get_json()["items"]]
+    assert titles == ["pinned", "old", "middle"]
+    page1 = member.get(f"/api/v1/spaces/{world['public']}/threads?limit=2").get_json()
+    page2 = member.get(f"/api/v1/spaces/{world['public']}/threads?limit=2&cursor={page1['next_cursor']}").get_json()
+    assert [t["title"] for t in page1["items"] + page2["items"]] == titles and page2["next_cursor"] is None
+
+
+def test_locked_thread_refuses_posts_and_edits(app, world):
+    member = world["member"]
+    thread = _thread(member, world["public"])
+    first = _posts(member, thread["id"])["items"][0]
+    with app.app_context():
+        from community.models import Thread
+
+        db.session.get(Thread, thread["id"]).locked = True
+        db.session.commit()
+    response = member.post(f"/api/v1/threads/{thread['id']}/posts", json={"body": "late"})
+    assert response.status_code == 403 and response.get_json()["type"] == "thread-locked"
+    assert member.patch(f"/api/v1/posts/{first['id']}", json={"body": "edit"}).status_code == 403
+
+
+def test_only_the_author_edits_and_deletes(world):
+    member, moderator, outsider = world["member"], world["moderator"], world["outsider"]
+    thread = _thread(member, world["public"])
+    post = _posts(member, thread["id"])["items"][0]
+    for other in (moderator, outsider):
+        assert other.patch(f"/api/v1/posts/{post['id']}", json={"body": "hijack"}).status_code == 403
+        assert other.delete(f"/api/v1/posts/{post['id']}").status_code == 403
+    edited = member.patch(f"/api/v1/posts/{post['id']}", json={"body": "fixed typo"}).get_json()
+    assert edited["body"] == "fixed typo" and edited["edited_at"] is not None
+    assert member.delete(f"/api/v1/posts/{post['id']}").status_code == 204
+    after = member.get(f"/api/v1/posts/{post['id']}").get_json()
+    assert after["deleted"] is True and after["body"] is None
+    assert member.patch(f"/api/v1/posts/{post['id']}", json={"body": "again"}).status_code == 409
+    # Soft delete keeps the post's place so replies still make sense.
+    assert [p["id"] for p in _posts(member, thread["id"])["items"]] == [post["id"]]
+
+
+def test_private_posts_are_invisible_to_outsiders(world):
+    thread = _thread(world["member"], world["private"])
+    post = _posts(world["member"], thread["id"])["items"][0]
+    for who in ("outsider", "analyst"):
+        assert world[who].get(f"/api/v1/threads/{thread['id']}").status_code == 404
+        assert world[who].get(f"/api/v1/threads/{thread['id']}/posts").status_code == 404
+        assert world[who].get(f"/api/v1/posts/{post['id']}").status_code == 404
+        assert world[who].post(f"/api/v1/posts/{post['id']}/reactions", json={"emoji": "👍"}).status_code == 404
+
+
+def test_reactions_one_per_account_post_and_emoji(world):
+    member, moderator, outsider = world["member"], world["moderator"], world["outsider"]
+    thread = _thread(member, world["public"])
+    post_id = _posts(member, thread["id"])["items"][0]["id"]
+    assert member.post(f"/api/v1/posts/{post_id}/reactions", json={"emoji": "👍"}).status_code == 201
+    assert member.post(f"/api/v1/posts/{post_id}/reactions", json={"emoji": "👍"}).status_code == 200
+    assert moderator.post(f"/api/v1/posts/{post_id}/reactions", json={"emoji": "👍"}).status_code == 201
+    assert moderator.post(f"/api/v1/posts/{post_id}/reactions", json={"emoji": "❤️"}).status_code == 201
+    assert outsider.post(f"/api/v1/posts/{post_id}/reactions", json={"emoji": "👍"}).status_code == 403
+    summary = member.get(f"/api/v1/posts/{post_id}").get_json()["reactions"]
+    assert summary == [{"emoji": "👍", "count": 2, "mine": True}, {"emoji": "❤️", "count": 1, "mine": False}]
+    assert member.delete(f"/api/v1/posts/{post_id}/reactions?emoji=👍").status_code == 204
+    summary = member.get(f"/api/v1/posts/{post_id}").get_json()["reactions"]
+    assert summary[0] == {"emoji": "👍", "count": 1, "mine": False}
+
+
+@pytest.mark.parametrize("emoji", ["hello", "<b>", "", "👍" * 11, "a👍"])
+def test_reaction_must_be_an_emoji(world, emoji):
+    thread = _thread(world["member"], world["public"])
+    post_id = _posts(world["member"], thread["id"])["items"][0]["id"]
+    assert world["member"].post(f"/api/v1/posts/{post_id}/reactions", json={"emoji": emoji}).status_code == 422
+
+
+def test_mentions_are_extracted_only_for_people_who_can_see(app, world):
+    member = world["member"]
+    body = "Thanks @MOD_MAYA and @out_olga! email me@example.com, @nobody_here, @mod_maya again"
+    public = _thread(member, world["public"], body=body)
+    private = _thread(member, world["private"], body=body)
+
+    def mentioned(thread):
+        with app.app_context():
+            from community.models import Post
+            from core.accounts import Account
+
+            post = db.session.scalar(db.select(Post).where(Post.thread_id == thread["id"]))
+            rows = db.session.scalars(db.select(Account.handle).join(Mention, Mention.account_id == Account.id).where(Mention.post_id == post.id))
+            return sorted(rows)
+
+    assert mentioned(public) == ["mod_maya", "out_olga"]
+    assert mentioned(private) == ["mod_maya"]  # olga cannot see the private space
+
+
+def test_edit_recomputes_mentions(app, world):
+    member = world["member"]
+    thread = _thread(member, world["public"], body="hi @mod_maya")
+    post_id = _posts(member, thread["id"])["items"][0]["id"]
+    member.patch(f"/api/v1/posts/{post_id}", json={"body": "hi @out_olga"})
+    with app.app_context():
+        ids = sorted(db.session.scalars(db.select(Mention.account_id).where(Mention.post_id == post_id)))
+    assert ids == [world["outsider"].id]
+
+
+def test_post_pages_are_stable_while_others_post(world):
+    member, moderator = world["member"], world["moderator"]
+    thread = _thread(member, world["public"], body="p0")
+    for i in range(1, 7):
+        member.post(f"/api/v1/threads/{thread['id']}/posts", json={"body": f"p{i}"})
+    seen, cursor = [], None
+    while True:
+        page = _posts(member, thread["id"], limit=3, **({"cursor": cursor} if cursor else {}))
+        seen += [p["body"] for p in page["items"]]
+        # Someone posts between every page fetch.
+        moderator.post(f"/api/v1/threads/{thread['id']}/posts", json={"body": f"late{len(seen)}"})
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen[:7] == [f"p{i}" for i in range(7)]
+    assert len(seen) == len(set(seen))
+    assert all(body.startswith("late") for body in seen[7:])
+
+
+def test_concurrent_posts_get_distinct_gap_free_sequence_numbers(app, world):
+    member = world["member"]
+    thread = _thread(member, world["public"])
+    errors = []
+
+    def post_many(n):
+        for i in range(n):
+            response = member.post(f"/api/v1/threads/{thread['id']}/posts", json={"body": f"c{i}"})
+            if response.status_code != 201:
+                errors.append(response.get_json())
+
+    workers = [threading.Thread(target=post_many, args=(8,)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    seqs = [p["seq"] for p in _posts(member, thread["id"], limit=200)["items"]]
+    assert seqs == list(range(1, 34))
+
+
+def test_cursor_from_another_list_is_refused(world):
+    member = world["member"]
+    one, two = _thread(member, world["public"]), _thread(member, world["public"])
+    for _ in range(2):
+        member.post(f"/api/v1/threads/{one['id']}/posts", json={"body": "x"})
+    cursor = _posts(member, one["id"], limit=1)["next_cursor"]
+    response = member.get(f"/api/v1/threads/{two['id']}/posts?cursor={cursor}")
+    assert response.status_code == 422 and "cursor" in response.get_json()["errors"]

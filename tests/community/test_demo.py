@@ -1,0 +1,42 @@
+"""``flask seed-demo`` builds a believable community a newcomer can look at."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from community.models import Mention, Post, Reaction, Space, Thread
+from core.accounts import Account
+from core.extensions import db
+from purpose.models import Purpose
+
+
+def _count(model, *where):
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_seed_demo_command_builds_both_kinds_of_space(app):
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--members", "30"])
+    assert result.exit_code == 0, result.output
+    assert "admin@demo.example" in result.output
+    with app.app_context():
+        kinds = set(db.session.scalars(select(Purpose.kind).join(Space, Space.purpose_id == Purpose.id)))
+        assert {k.value for k in kinds} == {"life", "societal"}
+        assert _count(Account) == 32
+        assert _count(Thread) == 6
+        assert _count(Post) > 6 + 20
+        assert _count(Post, Post.parent_id.is_not(None)) > 0
+        assert _count(Reaction) > 0 and _count(Mention) > 0
+    again = app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
+    assert "nothing seeded" in again.output
+
+
+def test_demo_admin_can_log_in_and_read_the_spaces(app, client):
+    from community.demo import DEMO_PASSWORD, seed_demo_if_empty
+
+    with app.app_context():
+        assert seed_demo_if_empty() is True
+        assert seed_demo_if_empty() is False
+    login = client.post("/api/v1/auth/login", json={"email": "admin@demo.example", "password": DEMO_PASSWORD})
+    token = login.get_json()["access_token"]
+    spaces = client.get("/api/v1/spaces", headers={"Authorization": f"Bearer {token}"}).get_json()["items"]
+    assert {s["slug"] for s in spaces} == {"trail-running-crew", "ocean-clean-up"}

@@ -1,0 +1,96 @@
+"""Spaces: listing by purpose kind, private spaces that cannot be probed, join, leave, members."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _ids(response):
+    return [item["id"] for item in response.get_json()["items"]]
+
+
+def test_list_filters_by_purpose_kind(world):
+    member = world["member"]
+    assert _ids(member.get("/api/v1/spaces?kind=life")) == [world["public"]]
+    assert _ids(member.get("/api/v1/spaces?kind=societal")) == [world["private"]]
+    assert _ids(member.get(f"/api/v1/spaces?brand_id={world['brand']}")) == [world["public"], world["private"]]
+
+
+@pytest.mark.parametrize(
+    "who, sees_private", [("admin", True), ("manager", True), ("moderator", True), ("member", True), ("outsider", False), ("analyst", False)]
+)
+def test_private_space_is_invisible_to_non_members(world, who, sees_private):
+    actor = world[who]
+    listed = world["private"] in _ids(actor.get("/api/v1/spaces"))
+    direct = actor.get(f"/api/v1/spaces/{world['private']}").status_code
+    threads = actor.get(f"/api/v1/spaces/{world['private']}/threads").status_code
+    members = actor.get(f"/api/v1/spaces/{world['private']}/members").status_code
+    assert listed is sees_private
+    assert (direct, threads, members) == ((200, 200, 200) if sees_private else (404, 404, 404))
+    if not sees_private:
+        # Not even joining reveals it: the answer is the same as for a space that does not exist.
+        join = actor.post(f"/api/v1/spaces/{world['private']}/join")
+        ghost = actor.post("/api/v1/spaces/424242/join")
+        assert join.status_code == ghost.status_code == 404
+        assert join.get_json()["detail"] == ghost.get_json()["detail"]
+
+
+def test_join_is_idempotent_and_leave_removes(world):
+    outsider, public = world["outsider"], world["public"]
+    first = outsider.post(f"/api/v1/spaces/{public}/join")
+    second = outsider.post(f"/api/v1/spaces/{public}/join")
+    assert first.status_code == second.status_code == 200
+    assert first.get_json()["role"] == "member"
+    handles = [m["account"]["handle"] for m in outsider.get(f"/api/v1/spaces/{public}/members").get_json()["items"]]
+    assert handles.count("out_olga") == 1
+    assert outsider.post(f"/api/v1/spaces/{public}/leave").status_code == 204
+    assert outsider.post(f"/api/v1/spaces/{public}/leave").status_code == 409
+    handles = [m["account"]["handle"] for m in outsider.get(f"/api/v1/spaces/{public}/members").get_json()["items"]]
+    assert "out_olga" not in handles
+
+
+def test_members_list_is_paginated_in_join_order(world, make_actor):
+    public = world["public"]
+    for _ in range(5):
+        make_actor().post(f"/api/v1/spaces/{public}/join")
+    seen, cursor = [], None
+    while True:
+        url = f"/api/v1/spaces/{public}/members?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = world["member"].get(url).get_json()
+        assert len(page["items"]) <= 2
+        seen += [m["account"]["id"] for m in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 8  # manager, moderator, member, 5 newcomers
+
+
+@pytest.mark.parametrize("who, status", [("admin", 201), ("manager", 201), ("moderator", 403), ("member", 403), ("analyst", 403)])
+def test_space_creation_matrix(world, who, status):
+    response = world[who].post(f"/api/v1/purposes/{world['life']}/spaces", json={"name": "Yoga", "slug": f"yoga-{who}"})
+    assert response.status_code == status
+
+
+def test_space_slug_is_validated_and_unique(world):
+    manager = world["manager"]
+    assert manager.post(f"/api/v1/purposes/{world['life']}/spaces", json={"name": "X", "slug": "runners"}).status_code == 409
+    bad = manager.post(f"/api/v1/purposes/{world['life']}/spaces", json={"name": "X", "slug": "Not A Slug!"})
+    assert bad.status_code == 422 and "slug" in bad.get_json()["errors"]
+
+
+def test_creator_becomes_manager_of_new_space(world):
+    created = world["manager"].post(f"/api/v1/purposes/{world['life']}/spaces", json={"name": "Hikes", "slug": "hikes"}).get_json()
+    members = world["manager"].get(f"/api/v1/spaces/{created['id']}/members").get_json()["items"]
+    assert [(m["account"]["handle"], m["role"]) for m in members] == [("brand_boss", "manager")]
+
+
+@pytest.mark.parametrize(
+    "who, role, status",
+    [("moderator", "member", 200), ("moderator", "manager", 403), ("manager", "manager", 200),
+     ("member", "member", 403), ("analyst", "member", 404), ("outsider", "member", 404)],
+)
+def test_adding_members_to_a_private_space(world, make_actor, who, role, status):
+    newcomer = make_actor()
+    response = world[who].put(f"/api/v1/spaces/{world['private']}/members/{newcomer.id}", json={"role": role})
+    assert response.status_code == status
+    assert (newcomer.get(f"/api/v1/spaces/{world['private']}").status_code == 200) is (status == 200)

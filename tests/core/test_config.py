@@ -1,0 +1,49 @@
+"""Configuration: embedded defaults, environment overrides, and refusing unsafe production settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.config import DEFAULT_SECRET, ConfigError, load_config
+
+
+def test_embedded_defaults_use_sqlite_in_instance_and_no_redis(tmp_path, monkeypatch):
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PLATFORM_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    cfg = load_config(str(tmp_path))
+    assert cfg["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/platform.db"
+    assert cfg["REDIS_URL"] is None and cfg["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert len(cfg["SECRET_KEY"]) >= 32
+    # The generated secret is kept, so tokens survive a restart.
+    assert load_config(str(tmp_path))["SECRET_KEY"] == cfg["SECRET_KEY"]
+    assert "*" not in cfg["CORS_ORIGINS_LIST"]
+
+
+def test_environment_overrides(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db:5432/app")
+    monkeypatch.setenv("REDIS_URL", "redis://cache:6379/0")
+    monkeypatch.setenv("ACCESS_TOKEN_MINUTES", "5")
+    cfg = load_config(str(tmp_path))
+    assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db:5432/app"
+    assert cfg["RATELIMIT_STORAGE_URI"] == "redis://cache:6379/0"
+    assert cfg["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds() == 300
+
+
+@pytest.mark.parametrize("secret", [None, DEFAULT_SECRET, "short"])
+def test_production_refuses_default_or_weak_secret(tmp_path, monkeypatch, secret):
+    monkeypatch.setenv("PLATFORM_ENV", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/app")
+    if secret is None:
+        monkeypatch.delenv("SECRET_KEY", raising=False)
+    else:
+        monkeypatch.setenv("SECRET_KEY", secret)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config(str(tmp_path))
+
+
+def test_production_starts_with_a_real_secret(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLATFORM_ENV", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/app")
+    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    assert load_config(str(tmp_path))["SECRET_KEY"] == "x" * 48
+    assert not (tmp_path / "secret_key").exists()

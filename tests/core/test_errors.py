@@ -1,0 +1,99 @@
+"""Bad input always gets a clear problem-details error with the right status, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _problem(response, status):
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status and body["title"] and body["type"] and body["detail"]
+    assert "Traceback" not in response.get_data(as_text=True)
+    return body
+
+
+def test_malformed_json_is_400(world):
+    member = world["member"]
+    response = member.post(
+        f"/api/v1/spaces/{world['public']}/threads", data='{"title": "x", "body": ', content_type="application/json"
+    )
+    _problem(response, 400)
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"title": 5, "body": "ok"}, "title"),
+        ({"title": "ok", "body": ["a", "list"]}, "body"),
+        ({"title": "ok"}, "body"),
+        ({"title": "   ", "body": "ok"}, "title"),
+        ({"title": "ok", "body": "x" * 10_001}, "body"),
+        ({"title": "ok", "body": "ok", "extra": 1}, "extra"),
+        ({"title": "line\nbreak", "body": "ok"}, "title"),
+        ({"title": "ok", "body": "nul\x00byte"}, "body"),
+        ({"title": "bell\x07", "body": "ok"}, "title"),
+    ],
+)
+def test_wrong_types_and_values_are_422_with_the_field_named(world, payload, field):
+    body = _problem(world["member"].post(f"/api/v1/spaces/{world['public']}/threads", json=payload), 422)
+    assert field in body["errors"]
+
+
+def test_json_array_instead_of_object_is_422(world):
+    _problem(world["member"].post(f"/api/v1/spaces/{world['public']}/threads", json=["title", "body"]), 422)
+
+
+def test_lone_surrogate_is_refused_not_stored(world):
+    raw = '{"title": "ok", "body": "broken \\ud800 pair"}'
+    member = world["member"]
+    response = member.post(f"/api/v1/spaces/{world['public']}/threads", data=raw, content_type="application/json")
+    assert "body" in _problem(response, 422)["errors"]
+    assert member.get(f"/api/v1/spaces/{world['public']}/threads").get_json()["items"] == []
+
+
+def test_unicode_is_kept_and_normalised(world):
+    member = world["member"]
+    decomposed = "Cafe\u0301 🌊 中文 مرحبا"
+    thread = member.post(f"/api/v1/spaces/{world['public']}/threads", json={"title": decomposed, "body": "👍🏽 ok"})
+    assert thread.status_code == 201
+    assert thread.get_json()["title"] == "Café 🌊 中文 مرحبا"
+
+
+def test_huge_body_is_413(make_app, database_url):
+    from tests.conftest import register
+
+    app = make_app(MAX_CONTENT_LENGTH=2048)
+    actor = register(app.test_client(), "big_body")
+    response = actor.post("/api/v1/spaces/1/threads", data="x" * 5000, content_type="application/json")
+    _problem(response, 413)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/spaces/999999", "/api/v1/spaces/99999999999999999999", "/api/v1/spaces/0", "/api/v1/spaces/-1",
+     "/api/v1/spaces/abc", "/api/v1/threads/2147483648", "/api/v1/posts/424242", "/api/v1/nope"],
+)
+def test_unknown_ids_are_404(world, url):
+    _problem(world["member"].get(url), 404)
+
+
+def test_wrong_method_is_405(world):
+    _problem(world["member"].put("/api/v1/spaces"), 405)
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=201", "limit=abc", "cursor=forged", "kind=galactic"])
+def test_bad_query_parameters_are_422(world, query):
+    _problem(world["member"].get(f"/api/v1/spaces?{query}"), 422)
+
+
+def test_unexpected_error_is_a_generic_500_without_details(app, client):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    response = client.get("/boom")
+    body = _problem(response, 500)
+    assert "secret internal detail" not in response.get_data(as_text=True)
+    assert body["type"] == "internal-error"

@@ -1,0 +1,45 @@
+"""``flask db upgrade`` on an empty database yields exactly the models' schema (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
+
+from app import create_app
+from core.extensions import db
+from tests.conftest import TEST_DATABASE_URL, base_config
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A brand-new empty database: a SQLite file, or a throwaway PostgreSQL database."""
+    if not TEST_DATABASE_URL:
+        yield "sqlite:///" + str(tmp_path / "migrations.db")
+        return
+    name = f"migrations_{uuid.uuid4().hex[:12]}"
+    admin_url = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield TEST_DATABASE_URL.rsplit("/", 1)[0] + "/" + name
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def test_upgrade_matches_models_and_downgrade_empties(empty_database_url):
+    app = create_app(base_config(empty_database_url))
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+        assert diff == [], f"models and migrations disagree: {diff}"
+        downgrade(revision="base")
+        tables = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+        assert tables == set()
+        db.engine.dispose()
