@@ -18,6 +18,7 @@ from core.auth import init_auth
 from core.celery_app import celery_init_app
 from core.config import load_config
 from core.errors import ProblemApi, register_error_handlers
+from community.events import init_realtime
 from core.extensions import db, limiter, migrate, socketio
 
 MAX_ID = 2**31 - 1
@@ -46,9 +47,12 @@ def create_app(config: dict | None = None) -> Flask:
         app,
         message_queue=app.config["REDIS_URL"],
         cors_allowed_origins=app.config["CORS_ORIGINS_LIST"],
-        async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
-        max_http_buffer_size=app.config.get("SOCKETIO_MAX_PAYLOAD", 64 * 1024),
+        channel=app.config["SOCKETIO_CHANNEL"],
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        # Hard cut-off well above SOCKETIO_MAX_PAYLOAD, which handlers refuse with a clear ack error.
+        max_http_buffer_size=16 * app.config["SOCKETIO_MAX_PAYLOAD"],
     )
+    init_realtime(app)
     _register_api(app)
     register_error_handlers(app)
     celery_init_app(app)

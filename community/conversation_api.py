@@ -74,12 +74,13 @@ def list_posts(args, thread_id):
 @authenticated
 @blp.arguments(PostArgs)
 @blp.response(201, PostOut)
+@blp.alt_response(200, schema=PostOut, description="A resend with a known client_msg_id: the first post.")
 @blp.doc(security=BEARER)
 def create_post(args, thread_id):
-    """Post in a thread, or reply to a post of it with ``parent_id`` (members)."""
+    """Post in a thread, or reply to a post of it with ``parent_id`` (members); broadcast live."""
     thread, space = access.visible_thread(current_account(), thread_id)
-    post = service.do_create_post(current_account(), thread, space, args["body"], args["parent_id"])
-    return _with_reactions([post])[0]
+    post, created = service.do_create_post(current_account(), thread, space, **args)
+    return _with_reactions([post])[0], 201 if created else 200
 
 
 @blp.route("/posts/<id:post_id>", methods=["GET"])

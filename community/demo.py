@@ -65,7 +65,7 @@ def _converse(rng: random.Random, space, members: list[Account], threads: list[t
             author, other = rng.sample(members, 2)
             text = rng.choice(_REPLIES).format(mention=f"@{other.handle}")
             parent = rng.choice(posts).id if posts and rng.random() < 0.5 else None
-            posts.append(service.do_create_post(author, thread, space, text, parent))
+            posts.append(service.do_create_post(author, thread, space, text, parent)[0])
         for post in posts:
             for reactor in rng.sample(members, rng.randint(0, 4)):
                 service.do_react(reactor, post, space, rng.choice(_EMOJIS))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.accounts import Account
@@ -75,6 +75,7 @@ class Post(db.Model):
     __tablename__ = "posts"
     __table_args__ = (
         UniqueConstraint("space_id", "seq"),
+        UniqueConstraint("author_id", "client_msg_id", name="uq_posts_author_client_msg"),
         Index("ix_posts_thread_seq", "thread_id", "seq"),
     )
 
@@ -88,6 +89,8 @@ class Post(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]
     deleted: Mapped[bool] = mapped_column(default=False)
+    #: The sender's idempotency key: a resend with the same key returns this post.
+    client_msg_id: Mapped[str | None] = mapped_column(String(64))
 
     author: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
 
@@ -110,4 +113,25 @@ class Mention(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SpaceEvent(db.Model):
+    """One entry of a space's event log: the gap-free sequence clients resume from.
+
+    Every change a member can see (thread or post created, post edited or deleted,
+    reaction added or removed) appends one event, numbered by ``next_space_seq`` in the
+    same transaction as the change. Events older than the retention window are pruned;
+    resuming from before the oldest kept event answers ``resync_required``.
+    """
+
+    __tablename__ = "space_events"
+    __table_args__ = (UniqueConstraint("space_id", "seq"), Index("ix_space_events_created_at", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    seq: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(32))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    data: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -95,6 +95,10 @@ class PostArgs(StrictSchema):
         metadata={"description": "Markdown source, stored as text; clients render it safely (never as raw HTML)."},
     )
     parent_id = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+    client_msg_id = ma.fields.String(
+        load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{1,64}$", error="1-64 of A-Z a-z 0-9 _ . : -"),
+        metadata={"description": "Idempotency key chosen by the sender: a resend with the same key returns the first post."},
+    )
 
 
 class PostEditArgs(StrictSchema):

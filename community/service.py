@@ -1,24 +1,30 @@
 """Community actions: ``check_*`` validates and authorises, ``do_*`` changes and commits.
 
-REST views (and, later, Socket.IO handlers) only parse input and call these, so one
-path serves every transport. Posts take a number from their space's gap-free sequence
-under the space row's write lock, so posts of one space commit in sequence order and a
-reader paging by sequence never skips a post that commits late.
+REST views and Socket.IO handlers only parse input and call these, so one path serves
+every transport. Every visible change appends an event to the space's log in the same
+transaction (see ``events_log``) and is broadcast only after the commit.
 """
 
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select, update
+from blinker import Namespace
+
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from community import access
+from community import access, events_log
 from community.models import Membership, Mention, Post, Reaction, Space, SpaceRole, Thread
+from community.schemas import PostOut, ThreadOut
 from core.accounts import Account
 from core.errors import ApiError, conflict, forbidden, not_found
 from core.extensions import db, utcnow
 from purpose.models import Purpose
+
+#: Sent after a commit that ends an account's access to a space: ``sender`` is the account id,
+#: with ``space_id`` and ``reason``. The Socket.IO layer cuts that account's sockets off the room.
+space_access_lost = Namespace().signal("space-access-lost")
 
 MENTION_PATTERN = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{3,30})(?!\w)")
 MAX_MENTIONS = 20
@@ -76,6 +82,7 @@ def do_leave(account: Account, space: Space) -> None:
         raise conflict("You are not a member of this space.", "not-a-member")
     db.session.delete(membership)
     db.session.commit()
+    space_access_lost.send(account.id, space_id=space.id, reason="left")
 
 
 def do_set_member(actor: Account, space: Space, account_id: int, role: SpaceRole) -> Membership:
@@ -95,17 +102,7 @@ def do_set_member(actor: Account, space: Space, account_id: int, role: SpaceRole
 
 # Threads and posts ----------------------------------------------------------------
 
-
-def next_post_seq(space_id: int) -> int:
-    """Take the space's next sequence number; the row lock is held until the commit."""
-    stmt = (
-        update(Space)
-        .where(Space.id == space_id)
-        .values(last_seq=Space.last_seq + 1)
-        .returning(Space.last_seq)
-        .execution_options(synchronize_session=False)
-    )
-    return db.session.execute(stmt).scalar_one()
+_POST_EVENT = PostOut(exclude=("reactions",))
 
 
 def _store_mentions(post: Post, space: Space) -> None:
@@ -119,11 +116,12 @@ def _store_mentions(post: Post, space: Space) -> None:
             db.session.add(Mention(post_id=post.id, account_id=account.id))
 
 
-def _insert_post(author: Account, thread: Thread, space: Space, body: str, parent_id: int | None) -> Post:
+def _insert_post(author: Account, thread: Thread, space: Space, body: str, parent_id: int | None,
+                 client_msg_id: str | None = None) -> Post:
     now = utcnow()
     post = Post(
-        space_id=space.id, thread_id=thread.id, seq=next_post_seq(space.id), author_id=author.id,
-        parent_id=parent_id, body=body, created_at=now,
+        space_id=space.id, thread_id=thread.id, seq=events_log.next_space_seq(space.id), author_id=author.id,
+        parent_id=parent_id, body=body, created_at=now, client_msg_id=client_msg_id,
     )
     db.session.add(post)
     db.session.flush()
@@ -137,8 +135,11 @@ def do_create_thread(account: Account, space: Space, title: str, body: str) -> T
     thread = Thread(space_id=space.id, title=title, author_id=account.id)
     db.session.add(thread)
     db.session.flush()
-    _insert_post(account, thread, space, body, None)
+    post = _insert_post(account, thread, space, body, None)
+    data = {"thread": ThreadOut().dump(thread), "post": _POST_EVENT.dump(post)}
+    event = events_log.record_event(space.id, "thread_created", data, seq=post.seq, post_id=post.id)
     db.session.commit()
+    events_log.publish(event)
     return thread
 
 
@@ -152,11 +153,40 @@ def check_post(account: Account, thread: Thread, space: Space, parent_id: int | 
             raise ApiError(422, "The parent post is not in this thread.", errors={"parent_id": ["Not in this thread."]})
 
 
-def do_create_post(account: Account, thread: Thread, space: Space, body: str, parent_id: int | None) -> Post:
-    check_post(account, thread, space, parent_id)
-    post = _insert_post(account, thread, space, body, parent_id)
-    db.session.commit()
+def _sent_before(account: Account, thread: Thread, client_msg_id: str | None) -> Post | None:
+    """The post this key already made, for an idempotent resend; 409 if the key made another kind of post."""
+    if client_msg_id is None:
+        return None
+    post = db.session.scalar(select(Post).where(Post.author_id == account.id, Post.client_msg_id == client_msg_id))
+    if post is not None and post.thread_id != thread.id:
+        raise conflict("This client_msg_id was already used for a post in another thread.", "client-msg-id-reused")
     return post
+
+
+def do_create_post(account: Account, thread: Thread, space: Space, body: str, parent_id: int | None,
+                   client_msg_id: str | None = None) -> tuple[Post, bool]:
+    """Store a post (or a reply) and broadcast it; returns it and whether it is new.
+
+    A resend with the same ``client_msg_id`` (after a timeout, twice at once, from two
+    tabs) returns the first post and stores nothing new.
+    """
+    existing = _sent_before(account, thread, client_msg_id)
+    if existing is not None:
+        return existing, False
+    check_post(account, thread, space, parent_id)
+    try:
+        post = _insert_post(account, thread, space, body, parent_id, client_msg_id)
+        data = {"post": _POST_EVENT.dump(post)}
+        event = events_log.record_event(space.id, "post_created", data, seq=post.seq, post_id=post.id)
+        db.session.commit()
+    except IntegrityError:  # the same key committed first from another connection
+        db.session.rollback()
+        existing = _sent_before(account, thread, client_msg_id)
+        if existing is None:
+            raise
+        return existing, False
+    events_log.publish(event)
+    return post, True
 
 
 def _require_author(account: Account, post: Post) -> None:
@@ -173,19 +203,34 @@ def do_edit_post(account: Account, post: Post, thread: Thread, space: Space, bod
     post.body = body
     post.edited_at = utcnow()
     _store_mentions(post, space)
+    event = events_log.record_event(space.id, "post_edited", {"post": _POST_EVENT.dump(post)}, post_id=post.id)
     db.session.commit()
+    events_log.publish(event)
     return post
 
 
 def do_delete_post(account: Account, post: Post) -> None:
-    """Soft-delete: the post keeps its place (and replies) but its body is no longer served."""
+    """Soft-delete: the post keeps its place (and replies) but its body is no longer served or replayed."""
     _require_author(account, post)
-    if not post.deleted:
-        post.deleted = True
-        db.session.commit()
+    if post.deleted:
+        return
+    post.deleted = True
+    events_log.scrub_post(post.id)
+    data = {"post_id": post.id, "thread_id": post.thread_id}
+    event = events_log.record_event(post.space_id, "post_deleted", data, post_id=post.id)
+    db.session.commit()
+    events_log.publish(event)
 
 
 # Reactions ------------------------------------------------------------------------
+
+
+def _reaction_event(kind: str, post: Post, account: Account, emoji: str):
+    count = db.session.scalar(
+        select(func.count()).select_from(Reaction).where(Reaction.post_id == post.id, Reaction.emoji == emoji)
+    )
+    data = {"post_id": post.id, "thread_id": post.thread_id, "emoji": emoji, "account_id": account.id, "count": count}
+    return events_log.record_event(post.space_id, kind, data, post_id=post.id)
 
 
 def do_react(account: Account, post: Post, space: Space, emoji: str) -> tuple[Reaction, bool]:
@@ -200,18 +245,26 @@ def do_react(account: Account, post: Post, space: Space, emoji: str) -> tuple[Re
     reaction = Reaction(post_id=post.id, account_id=account.id, emoji=emoji)
     db.session.add(reaction)
     try:
+        db.session.flush()
+        event = _reaction_event("reaction_added", post, account, emoji)
         db.session.commit()
     except IntegrityError:  # the same reaction from a second tab at the same moment
         db.session.rollback()
         return db.session.scalar(lookup), False
+    events_log.publish(event)
     return reaction, True
 
 
 def do_unreact(account: Account, post: Post, emoji: str) -> None:
-    db.session.execute(
+    removed = db.session.execute(
         db.delete(Reaction).where(Reaction.post_id == post.id, Reaction.account_id == account.id, Reaction.emoji == emoji)
-    )
+    ).rowcount
+    if not removed:
+        db.session.rollback()
+        return
+    event = _reaction_event("reaction_removed", post, account, emoji)
     db.session.commit()
+    events_log.publish(event)
 
 
 def reaction_summaries(post_ids: list[int], viewer_id: int) -> dict[int, list[dict]]:

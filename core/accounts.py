@@ -13,6 +13,7 @@ import uuid
 from datetime import datetime
 
 from argon2 import PasswordHasher
+from blinker import Namespace
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import ForeignKey, String, select
@@ -21,6 +22,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.errors import ApiError, conflict
 from core.extensions import db, utcnow
+
+
+#: Sent after a commit that revokes access: ``sender`` is the account id, with ``session_id``
+#: (one login session, or None for all of the account's) and ``reason``. The real-time layer
+#: listens and disconnects the affected sockets at once; core imports no domain package.
+access_revoked = Namespace().signal("access-revoked")
 
 
 class GlobalRole(str, enum.Enum):
@@ -133,9 +140,10 @@ def find_live_session(session_id: str) -> tuple[LoginSession, Account] | None:
     return row.LoginSession, row.Account
 
 
-def revoke_session(session: LoginSession) -> None:
+def revoke_session(session: LoginSession, reason: str = "logged_out") -> None:
     session.revoked_at = utcnow()
     db.session.commit()
+    access_revoked.send(session.account_id, session_id=session.id, reason=reason)
 
 
 def revoke_all_sessions(account_id: int) -> int:
@@ -153,6 +161,8 @@ def set_status(account: Account, status: AccountStatus) -> Account:
     if status is AccountStatus.suspended:
         revoke_all_sessions(account.id)
     db.session.commit()
+    if status is AccountStatus.suspended:
+        access_revoked.send(account.id, session_id=None, reason="suspended")
     return account
 
 

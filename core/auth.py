@@ -10,9 +10,9 @@ from flask_jwt_extended import verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
 
-from core.accounts import Account, LoginSession, find_live_session
+from core.accounts import Account, LoginSession, find_live_session, revoke_session
 from core.errors import ApiError, problem
-from core.extensions import db, jwt, utcnow
+from core.extensions import db, jwt
 
 #: OpenAPI security requirement for views that need an access token.
 BEARER = [{"bearerAuth": []}]
@@ -96,8 +96,7 @@ def _token_revoked(_header: dict, payload: dict) -> bool:
     if live is not None:
         session, account = live
         if payload["type"] == "refresh" and payload["jti"] != session.refresh_jti:
-            session.revoked_at = utcnow()  # an already-rotated refresh token came back: theft
-            db.session.commit()
+            revoke_session(session, reason="refresh_token_reused")  # an already-rotated token came back: theft
             revoked = True
         g.current_session, g.current_account = session, account
     g._session_check = (payload["jti"], revoked)

@@ -25,6 +25,12 @@ _INT_SETTINGS = {
     "ARGON2_MEMORY_COST": 65536,
     "ARGON2_PARALLELISM": 2,
     "PORT": 5000,
+    "EVENT_RETENTION_DAYS": 7,
+    "SOCKETIO_MAX_PAYLOAD": 64 * 1024,
+    "SOCKETIO_EVENTS_PER_SECOND": 20,
+    "SOCKETIO_EVENT_BURST": 40,
+    "TYPING_INTERVAL_SECONDS": 2,
+    "PRESENCE_TTL_SECONDS": 30,
 }
 
 _STR_SETTINGS = {
@@ -34,8 +40,10 @@ _STR_SETTINGS = {
     "RATELIMIT_REGISTER": "5/minute",
     "RATELIMIT_WRITE": "120/minute",
     "RATELIMIT_KEY_PREFIX": "platform",
-    "CORS_ALLOWED_ORIGINS": "http://127.0.0.1:5000,http://localhost:5000",
+    "CORS_ALLOWED_ORIGINS": "",  # empty: the platform's own origin (HOST and PORT) only
     "LOG_LEVEL": "INFO",
+    "SOCKETIO_CHANNEL": "platform-socketio",
+    "SOCKETIO_ASYNC_MODE": "threading",
 }
 
 
@@ -104,7 +112,9 @@ def _derive(cfg: dict) -> None:
     cfg.setdefault("JWT_TOKEN_LOCATION", ["headers"])
     cfg.setdefault("RATELIMIT_STORAGE_URI", cfg["REDIS_URL"] or "memory://")
     cfg.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    cfg.setdefault("CORS_ORIGINS_LIST", [o.strip() for o in cfg["CORS_ALLOWED_ORIGINS"].split(",") if o.strip()])
+    origins = [o.strip() for o in cfg["CORS_ALLOWED_ORIGINS"].split(",") if o.strip()]
+    own = [f"http://{cfg['HOST']}:{cfg['PORT']}", f"http://localhost:{cfg['PORT']}"]
+    cfg.setdefault("CORS_ORIGINS_LIST", origins or own)
     cfg.setdefault("API_TITLE", "Brand Community Platform")
     cfg.setdefault("API_VERSION", "v1")
     cfg.setdefault("OPENAPI_VERSION", "3.0.3")

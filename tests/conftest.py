@@ -180,3 +180,44 @@ def world(admin, make_actor):
         "admin": admin, "manager": manager, "moderator": moderator, "member": member, "outsider": outsider,
         "analyst": analyst,
     }
+
+
+@pytest.fixture
+def live(make_app, database_url):
+    """Start live server processes on the test schema: ``live()`` or ``live(REDIS_URL=...)``."""
+    from tests.live import LiveServer
+
+    make_app()  # its teardown empties the tables after the test
+    servers = []
+
+    def start(**overrides) -> LiveServer:
+        server = LiveServer({**base_config(database_url), **overrides})
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def clients():
+    """Make connected (or refused) real Socket.IO clients; all are closed after the test."""
+    from tests.live import LiveClient
+
+    made = []
+
+    def connect(server, token, *, expect_refusal: bool = False):
+        client = LiveClient(server, token)
+        made.append(client)
+        if expect_refusal:
+            import socketio
+
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                client.connect()
+            return client
+        return client.connect()
+
+    yield connect
+    for client in made:
+        client.close()

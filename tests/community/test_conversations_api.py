@@ -199,7 +199,7 @@ def test_concurrent_posts_get_distinct_gap_free_sequence_numbers(app, world):
         worker.join()
     assert errors == []
     seqs = [p["seq"] for p in _posts(member, thread["id"], limit=200)["items"]]
-    assert seqs == list(range(1, 34))
+    assert seqs == list(range(1, 34))  # posts are the only events of this space so far
 
 
 def test_cursor_from_another_list_is_refused(world):

@@ -1,0 +1,259 @@
+"""Socket.IO protocol (docs/realtime.md): connect with a token, join, post, resume, typing, presence.
+
+Handlers only authenticate, validate with the same schemas as REST, and call the
+service; the service commits and then broadcasts ``space_event`` to the space's room.
+Every handler answers through its acknowledgement: ``{"ok": true, ...}`` or
+``{"ok": false, "error": {"code", "message", "errors"?}}``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from functools import wraps
+
+import marshmallow as ma
+from flask import Flask, current_app, request
+from flask_jwt_extended import decode_token
+from flask_socketio import ConnectionRefusedError, join_room, leave_room
+from marshmallow import validate
+
+from community import access, events_log, service
+from community.presence import build_presence
+from community.schemas import PostArgs, PostOut
+from core.accounts import access_revoked, find_live_session
+from core.errors import ApiError, ack_error, validation_messages
+from core.extensions import socketio
+from core.validation import StrictSchema
+
+log = logging.getLogger(__name__)
+_ID = {"required": True, "strict": True, "validate": validate.Range(min=1, max=2**31 - 1)}
+
+
+class SpaceArgs(StrictSchema):
+    space_id = ma.fields.Integer(**_ID)
+
+
+class ResumeArgs(SpaceArgs):
+    after_seq = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=2**31 - 1))
+
+
+class SocketPostArgs(PostArgs):
+    thread_id = ma.fields.Integer(**_ID)
+
+
+class TypingArgs(StrictSchema):
+    thread_id = ma.fields.Integer(**_ID)
+
+
+@dataclass
+class Connection:
+    account_id: int
+    session_id: str
+    tokens: float
+    refilled_at: float
+    spaces: set[int] = field(default_factory=set)
+    typing_at: dict[int, float] = field(default_factory=dict)
+
+
+_connections: dict[str, Connection] = {}
+
+
+def _presence():
+    return current_app.extensions["presence"]
+
+
+def _refuse(code: str, message: str):
+    """Refuse the connection; the client's ``connect_error`` gets ``{"message", "data": {"code"}}``."""
+    raise ConnectionRefusedError(message, {"code": code})
+
+
+@socketio.on("connect")
+def on_connect(auth):
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if not isinstance(token, str) or not token:
+        _refuse("unauthorized", "Send the access token in the auth payload: {token: ...}.")
+    try:
+        claims = decode_token(token)
+    except Exception as exc:  # any decoding failure is a refusal, never a crash
+        _refuse("token_expired" if "expired" in str(exc).lower() else "invalid_token", "The token is invalid or expired.")
+    live = find_live_session(claims.get("sid", "")) if claims.get("type") == "access" else None
+    if live is None:
+        _refuse("token_revoked", "The token is not a live access token.")
+    session, account = live
+    burst = current_app.config["SOCKETIO_EVENT_BURST"]
+    _connections[request.sid] = Connection(account.id, session.id, float(burst), time.monotonic())
+    _presence().add_socket(request.sid, account.id, session.id)
+    _ensure_heartbeat(current_app._get_current_object())
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_reason):
+    conn = _connections.pop(request.sid, None)
+    if conn is None:
+        return
+    presence = _presence()
+    presence.remove_socket(request.sid, conn.account_id, conn.session_id)
+    for space_id in conn.spaces:
+        presence.exit(space_id, request.sid)
+        _broadcast_presence(space_id)
+
+
+def _take_token(conn: Connection) -> bool:
+    cfg = current_app.config
+    now = time.monotonic()
+    conn.tokens = min(cfg["SOCKETIO_EVENT_BURST"], conn.tokens + (now - conn.refilled_at) * cfg["SOCKETIO_EVENTS_PER_SECOND"])
+    conn.refilled_at = now
+    if conn.tokens < 1:
+        return False
+    conn.tokens -= 1
+    return True
+
+
+def handler(event: str, schema: type[ma.Schema]):
+    """Register a Socket.IO event: rate limit, size limit, live session, validation, error acks."""
+
+    def decorate(func):
+        @wraps(func)
+        def wrapper(data=None):
+            conn = _connections.get(request.sid)
+            if conn is None:
+                return ack_error("unauthorized", "Not connected.")
+            if not _take_token(conn):
+                return ack_error("rate_limited", "Too many events on this connection; slow down.")
+            if len(json.dumps(data, default=str)) > current_app.config["SOCKETIO_MAX_PAYLOAD"]:
+                return ack_error("payload_too_large", "The event payload is too large.")
+            live = find_live_session(conn.session_id)
+            if live is None:
+                socketio.server.disconnect(request.sid)
+                return ack_error("unauthorized", "Your session has ended.")
+            try:
+                return func(conn, live[1], schema().load(data if isinstance(data, dict) else {"_": data}))
+            except ma.ValidationError as exc:
+                return ack_error("validation_error", "The payload is invalid.", errors=validation_messages(exc))
+            except ApiError as exc:
+                return ack_error(exc.type_.replace("-", "_"), exc.description, errors=exc.errors)
+            except Exception:  # a bug: log it, answer the client, keep the connection
+                log.exception("Socket.IO handler %s failed", event)
+                return ack_error("internal_error", "An unexpected error occurred.")
+
+        return socketio.on(event)(wrapper)
+
+    return decorate
+
+
+def _enter(conn: Connection, account, space_id: int) -> None:
+    join_room(events_log.space_room(space_id))
+    conn.spaces.add(space_id)
+    _presence().enter(space_id, request.sid, account.id)
+    _broadcast_presence(space_id)
+
+
+@handler("join", SpaceArgs)
+def on_join(conn, account, args):
+    space = access.visible_space(account, args["space_id"])
+    _enter(conn, account, space.id)
+    return {"ok": True, "space_id": space.id, "last_seq": space.last_seq}
+
+
+@handler("leave", SpaceArgs)
+def on_leave(conn, account, args):
+    space_id = args["space_id"]
+    leave_room(events_log.space_room(space_id))
+    conn.spaces.discard(space_id)
+    _presence().exit(space_id, request.sid)
+    _broadcast_presence(space_id)
+    return {"ok": True, "space_id": space_id}
+
+
+@handler("post", SocketPostArgs)
+def on_post(conn, account, args):
+    thread, space = access.visible_thread(account, args.pop("thread_id"))
+    post, created = service.do_create_post(account, thread, space, **args)
+    post.reaction_summary = service.reaction_summaries([post.id], account.id)[post.id]
+    return {"ok": True, "created": created, "post": PostOut().dump(post)}
+
+
+@handler("resume", ResumeArgs)
+def on_resume(conn, account, args):
+    """Subscribe first, then replay: nothing committed in between can fall through the gap."""
+    space = access.visible_space(account, args["space_id"])
+    if space.id not in conn.spaces:
+        _enter(conn, account, space.id)
+    replay = events_log.replay_after(space.id, args["after_seq"])
+    if replay.resync_required:
+        return ack_error("resync_required", "Events after this sequence number are no longer kept; reload the space.")
+    return {"ok": True, "space_id": space.id, "events": replay.events, "last_seq": replay.last_seq, "more": replay.more}
+
+
+@handler("typing", TypingArgs)
+def on_typing(conn, account, args):
+    thread, space = access.visible_thread(account, args["thread_id"])
+    access.require_member(account, space)
+    now = time.monotonic()
+    if now - conn.typing_at.get(thread.id, -1e9) < current_app.config["TYPING_INTERVAL_SECONDS"]:
+        return {"ok": True, "throttled": True}
+    conn.typing_at[thread.id] = now
+    who = {"id": account.id, "handle": account.handle, "display_name": account.display_name}
+    payload = {"space_id": space.id, "thread_id": thread.id, "account": who}
+    socketio.emit("typing", payload, to=events_log.space_room(space.id), skip_sid=request.sid)
+    return {"ok": True, "throttled": False}
+
+
+@handler("presence", SpaceArgs)
+def on_presence(conn, account, args):
+    space = access.visible_space(account, args["space_id"])
+    return {"ok": True, "space_id": space.id, "online": _presence().online(space.id)}
+
+
+def _broadcast_presence(space_id: int) -> None:
+    online = _presence().online(space_id)
+    socketio.emit("presence", {"space_id": space_id, "online": online}, to=events_log.space_room(space_id))
+
+
+# Losing access ---------------------------------------------------------------------
+
+
+def cut_off_space(account_id: int, *, space_id: int, reason: str) -> None:
+    """Stop an account's sockets (on every process) from receiving a space's events, at once."""
+    room = events_log.space_room(space_id)
+    presence = _presence()
+    for sid in presence.sockets_of_account(account_id):
+        socketio.emit("access_lost", {"space_id": space_id, "reason": reason}, to=sid)
+        socketio.server.leave_room(sid, room, namespace="/")
+        presence.exit(space_id, sid)
+    _broadcast_presence(space_id)
+
+
+def _on_access_revoked(account_id: int, *, session_id: str | None, reason: str) -> None:
+    """Logout, suspension, stolen refresh token: tell the sockets why, then disconnect them."""
+    presence = _presence()
+    sids = presence.sockets_of_session(session_id) if session_id else presence.sockets_of_account(account_id)
+    for sid in sids:
+        socketio.emit("access_revoked", {"reason": reason}, to=sid)
+        socketio.server.disconnect(sid, namespace="/")
+
+
+def _heartbeat(app: Flask) -> None:
+    """Keep this process's presence entries alive; when the process dies they expire."""
+    interval = app.config["PRESENCE_TTL_SECONDS"] / 3
+    while True:
+        socketio.sleep(interval)
+        entries = [(space, sid, c.account_id) for sid, c in list(_connections.items()) for space in c.spaces]
+        if entries:
+            app.extensions["presence"].refresh(entries)
+
+
+def _ensure_heartbeat(app: Flask) -> None:
+    if not app.extensions.get("presence_heartbeat"):
+        app.extensions["presence_heartbeat"] = socketio.start_background_task(_heartbeat, app)
+
+
+def init_realtime(app: Flask) -> None:
+    app.extensions["presence"] = build_presence(app.config)
+
+
+access_revoked.connect(_on_access_revoked)
+service.space_access_lost.connect(cut_off_space)

@@ -1,0 +1,108 @@
+"""The space event log: gap-free per-space sequence, publishing after commit, replay for resume.
+
+A change takes the space's next sequence number with ``next_space_seq`` (an UPDATE ...
+RETURNING that holds the space row's lock until commit), appends a ``SpaceEvent`` in the
+same transaction, commits, and only then ``publish`` broadcasts the event to the space's
+room. A transaction that rolls back gives its number back, so the sequence has no gaps;
+events of one space commit in sequence order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+
+from community.models import SpaceEvent, Space
+from core.extensions import db, socketio, utcnow
+
+EVENT_NAME = "space_event"
+REPLAY_PAGE = 500
+
+
+def space_room(space_id: int) -> str:
+    return f"space:{space_id}"
+
+
+def next_space_seq(space_id: int) -> int:
+    """Take the space's next sequence number; the row lock is held until the commit."""
+    stmt = (
+        update(Space)
+        .where(Space.id == space_id)
+        .values(last_seq=Space.last_seq + 1)
+        .returning(Space.last_seq)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(stmt).scalar_one()
+
+
+def record_event(space_id: int, kind: str, data: dict, *, seq: int | None = None, post_id: int | None = None) -> SpaceEvent:
+    """Append an event to the log in the current transaction (numbered unless ``seq`` is given)."""
+    event = SpaceEvent(
+        space_id=space_id, seq=seq if seq is not None else next_space_seq(space_id), kind=kind,
+        post_id=post_id, data=data, created_at=utcnow(),
+    )
+    db.session.add(event)
+    return event
+
+
+def event_payload(event: SpaceEvent) -> dict:
+    """What clients receive for an event, live or replayed."""
+    return {
+        "space_id": event.space_id, "seq": event.seq, "kind": event.kind,
+        "at": event.created_at.isoformat(), "data": event.data,
+    }
+
+
+def publish(*events: SpaceEvent) -> None:
+    """Broadcast committed events to their spaces' rooms (every server process, via Redis)."""
+    for event in events:
+        socketio.emit(EVENT_NAME, event_payload(event), to=space_room(event.space_id))
+
+
+def scrub_post(post_id: int) -> None:
+    """Remove a deleted post's body from the events already logged, so replays never show it."""
+    for event in db.session.scalars(select(SpaceEvent).where(SpaceEvent.post_id == post_id)):
+        if "post" in event.data and event.data["post"].get("body") is not None:
+            event.data = {**event.data, "post": {**event.data["post"], "body": None, "deleted": True}}
+
+
+@dataclass(frozen=True)
+class Replay:
+    events: list[dict]
+    last_seq: int  # the sequence number the client has after applying ``events``
+    more: bool  # more events follow: resume again from ``last_seq``
+    resync_required: bool = False
+
+
+def replay_after(space_id: int, after_seq: int, *, limit: int = REPLAY_PAGE) -> Replay:
+    """Events after ``after_seq``, in order; ``resync_required`` when some were pruned or unknown."""
+    last_seq = db.session.scalar(select(Space.last_seq).where(Space.id == space_id))
+    if after_seq > last_seq:
+        return Replay([], after_seq, False, resync_required=True)
+    if after_seq == last_seq:
+        return Replay([], after_seq, False)
+    oldest = db.session.scalar(select(func.min(SpaceEvent.seq)).where(SpaceEvent.space_id == space_id))
+    if oldest is None or oldest > after_seq + 1:
+        return Replay([], after_seq, False, resync_required=True)
+    rows = list(
+        db.session.scalars(
+            select(SpaceEvent)
+            .where(SpaceEvent.space_id == space_id, SpaceEvent.seq > after_seq)
+            .order_by(SpaceEvent.seq)
+            .limit(limit)
+        )
+    )
+    new_last = rows[-1].seq if rows else after_seq
+    return Replay([event_payload(e) for e in rows], new_last, len(rows) == limit)
+
+
+def prune_events(*, older_than_days: int | None = None) -> int:
+    """Delete events past the retention window (``EVENT_RETENTION_DAYS``); returns how many."""
+    days = older_than_days if older_than_days is not None else current_app.config["EVENT_RETENTION_DAYS"]
+    cutoff = utcnow() - timedelta(days=days)
+    result = db.session.execute(delete(SpaceEvent).where(SpaceEvent.created_at < cutoff))
+    db.session.commit()
+    return result.rowcount

@@ -1,0 +1,265 @@
+"""Real-time discussion over Socket.IO: real clients, real sockets, a live server process."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from core.accounts import Account, GlobalRole
+from core.extensions import db
+
+
+@pytest.fixture
+def rt(app, live):
+    """A live server with a brand, a public and a private space; ``ann`` and ``ben`` are members of both."""
+    server = live()
+    admin = server.register("rt_admin")
+    with app.app_context():
+        db.session.get(Account, admin["id"]).role = GlobalRole.admin
+        db.session.commit()
+    tok = admin["token"]
+    brand = server.api("POST", "/brands", tok, json={"name": "Live brand"}).json()
+    purpose = server.api("POST", f"/brands/{brand['id']}/purposes", tok, json={"kind": "societal", "title": "Oceans"}).json()
+    public = server.api("POST", f"/purposes/{purpose['id']}/spaces", tok, json={"name": "Beach", "slug": "beach"}).json()
+    private = server.api(
+        "POST", f"/purposes/{purpose['id']}/spaces", tok, json={"name": "Crew", "slug": "crew", "visibility": "private"}
+    ).json()
+    people = {h: server.register(h) for h in ("ann", "ben", "cat_outsider")}
+    for space in (public, private):
+        for handle in ("ann", "ben"):
+            server.api("PUT", f"/spaces/{space['id']}/members/{people[handle]['id']}", tok, json={"role": "member"})
+    thread = server.api("POST", f"/spaces/{public['id']}/threads", people["ann"]["token"], json={"title": "Hi", "body": "first"}).json()
+    return {"server": server, "public": public["id"], "private": private["id"], "thread": thread["id"], **people}
+
+
+def _post(client, thread_id, body, **extra):
+    return client.call("post", {"thread_id": thread_id, "body": body, **extra})
+
+
+# Connecting ------------------------------------------------------------------------
+
+
+def test_connect_refused_without_valid_token(rt, clients):
+    server = rt["server"]
+    cases = {None: "unauthorized", "garbage": "invalid_token", rt["ann"]["refresh"]: "token_revoked"}
+    for token, code in cases.items():
+        client = clients(server, token, expect_refusal=True)
+        assert client.connect_error["data"]["code"] == code
+        assert not client.sio.connected
+
+
+def test_connect_refused_after_logout_and_suspension(rt, clients):
+    server = rt["server"]
+    assert server.api("POST", "/auth/logout", rt["ann"]["token"]).status_code == 204
+    assert clients(server, rt["ann"]["token"], expect_refusal=True).connect_error["data"]["code"] == "token_revoked"
+    admin_login = server.api("POST", "/auth/login", json={"email": "rt_admin@example.com", "password": "correct horse battery staple"})
+    server.api("POST", f"/accounts/{rt['ben']['id']}/suspend", admin_login.json()["access_token"])
+    assert clients(server, rt["ben"]["token"], expect_refusal=True).connect_error["data"]["code"] == "token_revoked"
+
+
+def test_token_is_never_accepted_from_the_query_string(rt, clients):
+    from tests.live import LiveClient
+
+    client = LiveClient(rt["server"], None)
+    import socketio
+
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.sio.connect(rt["server"].url + f"?token={rt['ann']['token']}", transports=["websocket"], wait_timeout=5)
+    assert client.connect_error["data"]["code"] == "unauthorized"
+
+
+# Joining ---------------------------------------------------------------------------
+
+
+def test_join_rules(rt, clients):
+    server = rt["server"]
+    outsider = clients(server, rt["cat_outsider"]["token"])
+    assert outsider.call("join", {"space_id": rt["private"]})["error"]["code"] == "not_found"
+    assert outsider.call("join", {"space_id": 424242})["error"]["code"] == "not_found"
+    assert outsider.call("join", {"space_id": "1"})["error"]["code"] == "validation_error"
+    joined = outsider.call("join", {"space_id": rt["public"]})
+    assert joined["ok"] and joined["last_seq"] == 1
+    # Reading a public space needs no membership; posting does.
+    refused = _post(outsider, rt["thread"], "let me in")
+    assert refused["error"]["code"] == "not_a_member"
+    member = clients(server, rt["ann"]["token"])
+    assert member.call("join", {"space_id": rt["private"]})["ok"]
+
+
+# Posting ---------------------------------------------------------------------------
+
+
+def test_post_is_acked_with_the_stored_post_then_broadcast(rt, clients):
+    server = rt["server"]
+    ann, ben = clients(server, rt["ann"]["token"]), clients(server, rt["ben"]["token"])
+    for client in (ann, ben):
+        client.call("join", {"space_id": rt["public"]})
+    ack = _post(ann, rt["thread"], "<b>hello</b> **world**")
+    assert ack["ok"] and ack["created"]
+    post = ack["post"]
+    assert post["seq"] == 2 and post["id"] and post["created_at"] and post["author"]["handle"] == "ann"
+    event = ben.next()
+    assert (event["kind"], event["seq"], event["data"]["post"]["id"]) == ("post_created", 2, post["id"])
+    # Bodies travel as the member's text: markup is never rendered or interpreted by the server.
+    assert event["data"]["post"]["body"] == "<b>hello</b> **world**"
+    assert ann.next()["seq"] == 2  # the sender sees it in the stream too
+
+
+def test_rest_posts_edits_deletes_and_reactions_are_broadcast(rt, clients):
+    server, token = rt["server"], rt["ann"]["token"]
+    ben = clients(server, rt["ben"]["token"])
+    ben.call("join", {"space_id": rt["public"]})
+    created = server.api("POST", f"/threads/{rt['thread']}/posts", token, json={"body": "via REST"}).json()
+    server.api("PATCH", f"/posts/{created['id']}", token, json={"body": "edited"})
+    server.api("POST", f"/posts/{created['id']}/reactions", rt["ben"]["token"], json={"emoji": "🌊"})
+    server.api("DELETE", f"/posts/{created['id']}/reactions", rt["ben"]["token"], params={"emoji": "🌊"})
+    server.api("DELETE", f"/posts/{created['id']}", token)
+    events = [ben.next() for _ in range(5)]
+    assert [e["kind"] for e in events] == ["post_created", "post_edited", "reaction_added", "reaction_removed", "post_deleted"]
+    assert [e["seq"] for e in events] == [2, 3, 4, 5, 6]
+    assert events[1]["data"]["post"]["body"] == "edited"
+    assert events[2]["data"]["count"] == 1 and events[3]["data"]["count"] == 0
+
+
+def test_resend_with_the_same_client_msg_id_stores_nothing_new(rt, clients):
+    server = rt["server"]
+    tab1, tab2 = clients(server, rt["ann"]["token"]), clients(server, rt["ann"]["token"])
+    first = _post(tab1, rt["thread"], "once", client_msg_id="m-1")
+    again = _post(tab1, rt["thread"], "once", client_msg_id="m-1")
+    assert first["created"] and not again["created"] and again["post"]["id"] == first["post"]["id"]
+    # Twice at once, from two tabs.
+    acks = []
+    workers = [threading.Thread(target=lambda c=c: acks.append(_post(c, rt["thread"], "dup", client_msg_id="m-2"))) for c in (tab1, tab2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len({a["post"]["id"] for a in acks}) == 1 and sorted(a["created"] for a in acks) == [False, True]
+    bodies = [p["body"] for p in server.api("GET", f"/threads/{rt['thread']}/posts", rt["ann"]["token"]).json()["items"]]
+    assert bodies == ["first", "once", "dup"]
+
+
+# Resuming --------------------------------------------------------------------------
+
+
+def test_resume_after_dropped_connection_replays_exactly_what_was_missed(rt, clients):
+    server = rt["server"]
+    ann, ben = clients(server, rt["ann"]["token"]), clients(server, rt["ben"]["token"])
+    last_seq = ann.call("join", {"space_id": rt["public"]})["last_seq"]
+    ann.close()  # the mobile network drops
+    for i in range(3):
+        assert _post(ben, rt["thread"], f"missed {i}")["ok"]
+    back = clients(server, rt["ann"]["token"])
+    replay = back.call("resume", {"space_id": rt["public"], "after_seq": last_seq})
+    assert replay["ok"] and not replay["more"]
+    assert [e["data"]["post"]["body"] for e in replay["events"]] == ["missed 0", "missed 1", "missed 2"]
+    assert [e["seq"] for e in replay["events"]] == [2, 3, 4] and replay["last_seq"] == 4
+    _post(ben, rt["thread"], "live again")
+    live_event = back.next()
+    assert live_event["seq"] == 5 and live_event["data"]["post"]["body"] == "live again"
+
+
+def test_resume_past_the_retention_window_requires_resync(rt, clients, app):
+    from community.events_log import prune_events
+
+    client = clients(rt["server"], rt["ann"]["token"])
+    _post(client, rt["thread"], "old news")
+    with app.app_context():
+        assert prune_events(older_than_days=0) == 2
+    answer = client.call("resume", {"space_id": rt["public"], "after_seq": 0})
+    assert answer["error"]["code"] == "resync_required"
+    assert client.call("resume", {"space_id": rt["public"], "after_seq": 99})["error"]["code"] == "resync_required"
+    assert client.call("resume", {"space_id": rt["public"], "after_seq": 2}) ["ok"]
+
+
+def test_deleted_post_body_is_not_replayed(rt, clients):
+    server = rt["server"]
+    ann = clients(server, rt["ann"]["token"])
+    post = _post(ann, rt["thread"], "regrettable")["post"]
+    server.api("DELETE", f"/posts/{post['id']}", rt["ann"]["token"])
+    replay = ann.call("resume", {"space_id": rt["public"], "after_seq": 0})
+    assert "regrettable" not in str(replay["events"])
+    assert [e["kind"] for e in replay["events"]] == ["thread_created", "post_created", "post_deleted"]
+
+
+# Typing and presence ---------------------------------------------------------------
+
+
+def test_typing_reaches_others_and_is_throttled(rt, clients):
+    server = rt["server"]
+    ann, ben = clients(server, rt["ann"]["token"]), clients(server, rt["ben"]["token"])
+    for client in (ann, ben):
+        client.call("join", {"space_id": rt["public"]})
+    assert ann.call("typing", {"thread_id": rt["thread"]}) == {"ok": True, "throttled": False}
+    assert ann.call("typing", {"thread_id": rt["thread"]}) == {"ok": True, "throttled": True}
+    seen = ben.next("typing")
+    assert seen["account"]["handle"] == "ann" and seen["thread_id"] == rt["thread"]
+    assert ann.drain("typing") == []
+
+
+def test_presence_lists_who_is_online_and_updates_on_disconnect(rt, clients):
+    server = rt["server"]
+    ann, ben = clients(server, rt["ann"]["token"]), clients(server, rt["ben"]["token"])
+    ann.call("join", {"space_id": rt["public"]})
+    ben.call("join", {"space_id": rt["public"]})
+    assert ann.call("presence", {"space_id": rt["public"]})["online"] == sorted([rt["ann"]["id"], rt["ben"]["id"]])
+    ben.close()
+    while (update := ann.next("presence"))["online"] != [rt["ann"]["id"]]:
+        pass
+    assert update["space_id"] == rt["public"]
+
+
+# Losing access ---------------------------------------------------------------------
+
+
+def test_leaving_a_space_stops_its_events_at_once(rt, clients):
+    server = rt["server"]
+    ann, ben = clients(server, rt["ann"]["token"]), clients(server, rt["ben"]["token"])
+    for space in (rt["public"], rt["private"]):
+        ann.call("join", {"space_id": space})
+    assert server.api("POST", f"/spaces/{rt['private']}/leave", rt["ann"]["token"]).status_code == 204
+    assert ann.next("access_lost") == {"space_id": rt["private"], "reason": "left"}
+    private_thread = server.api("POST", f"/spaces/{rt['private']}/threads", rt["ben"]["token"], json={"title": "t", "body": "secret"}).json()
+    assert private_thread["id"]
+    _post(ben, rt["thread"], "public after")
+    # Events reach one client in the order they were sent: the public post arriving proves the
+    # private thread (sent first) was not delivered.
+    event = ann.next()
+    assert event["space_id"] == rt["public"] and event["data"]["post"]["body"] == "public after"
+    assert ann.drain() == []
+
+
+@pytest.mark.parametrize("how", ["logout", "suspend"])
+def test_revoked_access_disconnects_open_sockets_with_the_reason(rt, clients, how):
+    server = rt["server"]
+    ann = clients(server, rt["ann"]["token"])
+    ann.call("join", {"space_id": rt["public"]})
+    if how == "logout":
+        server.api("POST", "/auth/logout", rt["ann"]["token"])
+    else:
+        login = server.api("POST", "/auth/login", json={"email": "rt_admin@example.com", "password": "correct horse battery staple"})
+        server.api("POST", f"/accounts/{rt['ann']['id']}/suspend", login.json()["access_token"])
+    assert ann.next("access_revoked") == {"reason": "logged_out" if how == "logout" else "suspended"}
+    assert ann.disconnected.get(timeout=10) is True
+
+
+# Limits ----------------------------------------------------------------------------
+
+
+def test_payload_size_and_validation_limits(rt, clients):
+    ann = clients(rt["server"], rt["ann"]["token"])
+    too_big = _post(ann, rt["thread"], "x" * 70_000)
+    assert too_big["error"]["code"] == "payload_too_large"
+    too_long = _post(ann, rt["thread"], "x" * 10_001)
+    assert too_long["error"]["code"] == "validation_error" and "body" in too_long["error"]["errors"]
+    assert ann.call("post", ["not", "an", "object"])["error"]["code"] == "validation_error"
+    assert ann.sio.connected
+
+
+def test_per_connection_event_rate_limit(app, live, clients):
+    server = live(SOCKETIO_EVENTS_PER_SECOND=1, SOCKETIO_EVENT_BURST=3)
+    user = server.register("speedy")
+    client = clients(server, user["token"])
+    codes = [client.call("presence", {"space_id": 1}).get("error", {}).get("code") for _ in range(4)]
+    assert codes[:3] == ["not_found"] * 3 and codes[3] == "rate_limited"

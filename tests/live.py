@@ -1,0 +1,117 @@
+"""Helpers for tests against live server processes with real Socket.IO clients over real sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+import socketio
+
+from tests.conftest import PASSWORD
+
+ROOT = Path(__file__).resolve().parent.parent
+WAIT = 10  # seconds any single expected delivery may take before the test fails
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """A platform server in its own process; ``stop`` kills it like a crash would."""
+
+    def __init__(self, config: dict):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = {**config, "PORT": self.port}  # its own origin is the allowed Socket.IO origin
+        env = {**os.environ, "LIVE_SERVER_CONFIG": json.dumps(config), "PYTHONPATH": str(ROOT)}
+        command = [
+            sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1", "--threads", "100",
+            "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "tests.live_server:build()",
+        ]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+        self._wait_until_serving()
+        self.http = requests.Session()
+
+    def _wait_until_serving(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"live server exited with {self.process.returncode}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                time.sleep(0.05)  # polling until the worker serves, bounded by the deadline
+        raise RuntimeError("live server did not start within 30 s")
+
+    def api(self, method: str, path: str, token: str | None = None, **kwargs):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return self.http.request(method, self.url + "/api/v1" + path, headers=headers, timeout=WAIT, **kwargs)
+
+    def register(self, handle: str) -> dict:
+        body = {"email": f"{handle}@example.com", "handle": handle, "display_name": handle.title(), "password": PASSWORD}
+        response = self.api("POST", "/auth/register", json=body)
+        assert response.status_code == 201, response.text
+        data = response.json()
+        return {"id": data["account"]["id"], "token": data["access_token"], "refresh": data["refresh_token"], "handle": handle}
+
+    def stop(self) -> None:
+        """Kill the master and its worker at once, as a crash would (no clean shutdown)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+class LiveClient:
+    """A python-socketio client that queues every event it receives, by name."""
+
+    def __init__(self, server: LiveServer, token: str | None):
+        self.sio = socketio.Client(reconnection=False)
+        self.received: dict[str, queue.Queue] = {}
+        self.connect_error = None
+        self.disconnected = queue.Queue()
+        for name in ("space_event", "typing", "presence", "access_lost", "access_revoked"):
+            self.sio.on(name, self._collector(name))
+        self.sio.on("connect_error", self._on_connect_error)
+        self.sio.on("disconnect", lambda *a: self.disconnected.put(True))
+        self.server = server
+        self.token = token
+
+    def _collector(self, name):
+        q = self.received.setdefault(name, queue.Queue())
+        return lambda data: q.put(data)
+
+    def _on_connect_error(self, data):
+        self.connect_error = data
+
+    def connect(self) -> "LiveClient":
+        auth = {"token": self.token} if self.token else None
+        self.sio.connect(self.server.url, auth=auth, transports=["websocket"], wait_timeout=WAIT)
+        return self
+
+    def call(self, event: str, data=None) -> dict:
+        return self.sio.call(event, data, timeout=WAIT)
+
+    def next(self, name: str = "space_event", timeout: float = WAIT):
+        return self.received[name].get(timeout=timeout)
+
+    def drain(self, name: str = "space_event") -> list:
+        items = []
+        while not self.received[name].empty():
+            items.append(self.received[name].get_nowait())
+        return items
+
+    def close(self) -> None:
+        if self.sio.connected:
+            self.sio.disconnect()

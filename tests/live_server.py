@@ -1,0 +1,16 @@
+"""The app a live test server runs, built from ``LIVE_SERVER_CONFIG`` (JSON).
+
+Live tests serve it the way production does, with gunicorn's threaded worker:
+``gunicorn -k gthread -w 1 --threads 100 'tests.live_server:build()'``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from app import create_app
+
+
+def build():
+    return create_app(json.loads(os.environ["LIVE_SERVER_CONFIG"]))
