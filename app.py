@@ -89,8 +89,10 @@ def _register_api(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from community.demo import seed_demo_command
+    from community.events_log import prune_events_command
 
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(prune_events_command)
 
 
 def main() -> None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import delete, func, select, update
 
 from community.models import SpaceEvent, Space
@@ -106,3 +108,11 @@ def prune_events(*, older_than_days: int | None = None) -> int:
     result = db.session.execute(delete(SpaceEvent).where(SpaceEvent.created_at < cutoff))
     db.session.commit()
     return result.rowcount
+
+
+@click.command("prune-events")
+@click.option("--older-than-days", type=int, default=None, help="Default: EVENT_RETENTION_DAYS.")
+@with_appcontext
+def prune_events_command(older_than_days: int | None) -> None:
+    """Delete space events past the retention window (run daily, e.g. from cron)."""
+    click.echo(f"Pruned {prune_events(older_than_days=older_than_days)} space events.")

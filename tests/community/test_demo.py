@@ -40,3 +40,15 @@ def test_demo_admin_can_log_in_and_read_the_spaces(app, client):
     token = login.get_json()["access_token"]
     spaces = client.get("/api/v1/spaces", headers={"Authorization": f"Bearer {token}"}).get_json()["items"]
     assert {s["slug"] for s in spaces} == {"trail-running-crew", "ocean-clean-up"}
+
+
+def test_prune_events_command_keeps_recent_events(app):
+    from community.models import SpaceEvent
+
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-demo", "--members", "10"])
+    with app.app_context():
+        before = _count(SpaceEvent)
+    assert before > 0
+    assert "Pruned 0 space events" in runner.invoke(args=["prune-events"]).output
+    assert f"Pruned {before} space events" in runner.invoke(args=["prune-events", "--older-than-days", "0"]).output

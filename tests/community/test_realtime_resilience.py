@@ -1,0 +1,115 @@
+"""Resilience: a client killed mid-burst, and (with Redis) several server processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from core.accounts import Account, GlobalRole
+from core.extensions import db
+from tests.conftest import TEST_REDIS_URL
+from tests.live import ROOT, WAIT
+
+needs_redis = pytest.mark.skipif(not TEST_REDIS_URL, reason="needs Redis: set TEST_REDIS_URL (./test.sh's second pass does)")
+
+
+def _setup(app, server):
+    """A brand with one public space and thread; returns the space, thread and two members."""
+    admin = server.register("res_admin")
+    with app.app_context():
+        db.session.get(Account, admin["id"]).role = GlobalRole.admin
+        db.session.commit()
+    tok = admin["token"]
+    brand = server.api("POST", "/brands", tok, json={"name": "Res brand"}).json()
+    purpose = server.api("POST", f"/brands/{brand['id']}/purposes", tok, json={"kind": "life", "title": "Run"}).json()
+    space = server.api("POST", f"/purposes/{purpose['id']}/spaces", tok, json={"name": "Run", "slug": "run"}).json()
+    people = [server.register(h) for h in ("res_ann", "res_ben")]
+    for person in people:
+        server.api("POST", f"/spaces/{space['id']}/join", person["token"])
+    thread = server.api("POST", f"/spaces/{space['id']}/threads", people[0]["token"], json={"title": "T", "body": "b"}).json()
+    return space["id"], thread["id"], people
+
+
+def test_client_killed_mid_burst_resumes_with_exactly_what_it_missed(app, live, clients):
+    server = live()
+    space, thread, (ann, ben) = _setup(app, server)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.community.rt_recording_client", server.url, ann["token"], str(space)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert child.stdout.readline().strip() == "joined"
+    poster = clients(server, ben["token"])
+    sent = [poster.call("post", {"thread_id": thread, "body": f"burst {i}"})["post"]["seq"] for i in range(10)]
+    received = [int(child.stdout.readline()) for _ in range(5)]
+    child.kill()  # the phone dies mid-burst
+    child.wait(timeout=WAIT)
+    sent += [poster.call("post", {"thread_id": thread, "body": f"burst {i}"})["post"]["seq"] for i in range(10, 30)]
+    # Whatever else reached the dead process before the kill was never stored by it.
+    restarted = clients(server, ann["token"])
+    replay = restarted.call("resume", {"space_id": space, "after_seq": received[-1]})
+    replayed = [e["seq"] for e in replay["events"]]
+    assert replayed == [s for s in sent if s > received[-1]]
+    assert received + replayed == sent
+
+
+@needs_redis
+def test_two_processes_share_rooms_presence_and_revocation(app, live, clients):
+    channel = f"test-{uuid.uuid4().hex}"
+    one = live(REDIS_URL=TEST_REDIS_URL, SOCKETIO_CHANNEL=channel)
+    two = live(REDIS_URL=TEST_REDIS_URL, SOCKETIO_CHANNEL=channel)
+    space, thread, (ann, ben) = _setup(app, one)
+    listener = clients(one, ann["token"])
+    listener.call("join", {"space_id": space})
+    poster = clients(two, ben["token"])
+    poster.call("join", {"space_id": space})
+    ack = poster.call("post", {"thread_id": thread, "body": "from process two"})
+    event = listener.next()
+    assert event["seq"] == ack["post"]["seq"] and event["data"]["post"]["body"] == "from process two"
+    assert poster.call("presence", {"space_id": space})["online"] == sorted([ann["id"], ben["id"]])
+    # A REST post served by process two reaches the socket on process one.
+    two.api("POST", f"/threads/{thread}/posts", ben["token"], json={"body": "rest on two"})
+    assert listener.next()["data"]["post"]["body"] == "rest on two"
+    # Logging out on process two disconnects the socket held by process one.
+    assert two.api("POST", "/auth/logout", ann["token"]).status_code == 204
+    assert listener.next("access_revoked") == {"reason": "logged_out"}
+    assert listener.disconnected.get(timeout=WAIT) is True
+
+
+@needs_redis
+def test_a_worker_process_can_emit_to_clients_of_a_server(app, live, clients, make_app):
+    channel = f"test-{uuid.uuid4().hex}"
+    server = live(REDIS_URL=TEST_REDIS_URL, SOCKETIO_CHANNEL=channel)
+    space, thread, (ann, ben) = _setup(app, server)
+    listener = clients(server, ann["token"])
+    listener.call("join", {"space_id": space})
+    worker_app = make_app(REDIS_URL=TEST_REDIS_URL, SOCKETIO_CHANNEL=channel)  # as a Celery worker builds it
+    with worker_app.app_context():
+        from community import service
+        from community.models import Space, Thread
+
+        author = db.session.get(Account, ben["id"])
+        service.do_create_post(author, db.session.get(Thread, thread), db.session.get(Space, space), "from a worker", None)
+    assert listener.next()["data"]["post"]["body"] == "from a worker"
+
+
+@needs_redis
+def test_presence_is_cleaned_up_when_a_process_dies(app, live, clients):
+    channel = f"test-{uuid.uuid4().hex}"
+    one = live(REDIS_URL=TEST_REDIS_URL, SOCKETIO_CHANNEL=channel, PRESENCE_TTL_SECONDS=2)
+    two = live(REDIS_URL=TEST_REDIS_URL, SOCKETIO_CHANNEL=channel, PRESENCE_TTL_SECONDS=2)
+    space, _thread, (ann, ben) = _setup(app, one)
+    doomed = clients(one, ann["token"])
+    doomed.call("join", {"space_id": space})
+    watcher = clients(two, ben["token"])
+    watcher.call("join", {"space_id": space})
+    assert watcher.call("presence", {"space_id": space})["online"] == sorted([ann["id"], ben["id"]])
+    one.stop()  # SIGKILL: no disconnect handler runs on process one
+    deadline = time.monotonic() + 10
+    while watcher.call("presence", {"space_id": space})["online"] != [ben["id"]]:
+        assert time.monotonic() < deadline, "the dead process's presence never expired"
+        time.sleep(0.2)  # polling a condition with a deadline, not standing in for an event
