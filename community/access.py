@@ -9,7 +9,8 @@ Rules (docs/api.md has the matrix):
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import event, or_, select
+from sqlalchemy.orm import Session, lazyload
 
 from community.models import Membership, Post, Space, SpaceRole, Thread, Visibility
 from core.accounts import Account
@@ -19,14 +20,28 @@ from purpose.access import is_brand_manager, require_brand_manager  # noqa: F401
 from purpose.models import BrandManager, Purpose
 
 
+_CACHE = "membership_cache"
+
+
 def brand_of_space(space: Space) -> int:
     return db.session.scalar(select(Purpose.brand_id).where(Purpose.id == space.purpose_id))
 
 
 def membership_of(account: Account, space: Space) -> Membership | None:
-    return db.session.scalar(
-        select(Membership).where(Membership.space_id == space.id, Membership.account_id == account.id)
-    )
+    """The account's membership of the space, looked up once per transaction."""
+    cache = db.session.info.setdefault(_CACHE, {})
+    key = (account.id, space.id)
+    if key not in cache:
+        cache[key] = db.session.scalar(
+            select(Membership).where(Membership.space_id == space.id, Membership.account_id == account.id)
+        )
+    return cache[key]
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_memberships(session) -> None:
+    session.info.pop(_CACHE, None)
 
 
 def is_space_staff(account: Account, space: Space) -> bool:
@@ -64,13 +79,20 @@ def visible_space(account: Account, space_id: int) -> Space:
 
 
 def visible_thread(account: Account, thread_id: int) -> tuple[Thread, Space]:
-    thread = db.session.get(Thread, thread_id)
-    if thread is None:
+    """The thread and its space, or 404; one query that also answers "is the account a member"."""
+    row = db.session.execute(
+        select(Thread, Space, Membership)
+        .join(Space, Space.id == Thread.space_id)
+        .outerjoin(Membership, (Membership.space_id == Space.id) & (Membership.account_id == account.id))
+        .where(Thread.id == thread_id)
+        .options(lazyload(Membership.account))  # its inner eager join would drop non-members' rows
+    ).first()
+    if row is None:
         raise not_found("thread")
-    space = db.session.get(Space, thread.space_id)
-    if not can_see(account, space):
+    db.session.info.setdefault(_CACHE, {})[(account.id, row.Space.id)] = row.Membership
+    if not can_see(account, row.Space):
         raise not_found("thread")
-    return thread, space
+    return row.Thread, row.Space
 
 
 def visible_post(account: Account, post_id: int) -> tuple[Post, Thread, Space]:

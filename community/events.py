@@ -172,7 +172,8 @@ def on_leave(conn, account, args):
 def on_post(conn, account, args):
     thread, space = access.visible_thread(account, args.pop("thread_id"))
     post, created = service.do_create_post(account, thread, space, **args)
-    post.reaction_summary = service.reaction_summaries([post.id], account.id)[post.id]
+    # A new post has no reactions yet; a resend may have gathered some since.
+    post.reaction_summary = service.reaction_summaries([post.id], account.id)[post.id] if not created else []
     return {"ok": True, "created": created, "post": PostOut().dump(post)}
 
 

@@ -105,9 +105,10 @@ def do_set_member(actor: Account, space: Space, account_id: int, role: SpaceRole
 _POST_EVENT = PostOut(exclude=("reactions",))
 
 
-def _store_mentions(post: Post, space: Space) -> None:
+def _store_mentions(post: Post, space: Space, *, replace: bool = False) -> None:
     handles = mentioned_handles(post.body)
-    db.session.execute(db.delete(Mention).where(Mention.post_id == post.id))
+    if replace:
+        db.session.execute(db.delete(Mention).where(Mention.post_id == post.id))
     if not handles:
         return
     accounts = db.session.scalars(select(Account).where(Account.handle.in_(handles)))
@@ -202,7 +203,7 @@ def do_edit_post(account: Account, post: Post, thread: Thread, space: Space, bod
         raise forbidden("This thread is locked.", "thread-locked")
     post.body = body
     post.edited_at = utcnow()
-    _store_mentions(post, space)
+    _store_mentions(post, space, replace=True)
     event = events_log.record_event(space.id, "post_edited", {"post": _POST_EVENT.dump(post)}, post_id=post.id)
     db.session.commit()
     events_log.publish(event)

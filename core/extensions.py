@@ -9,7 +9,8 @@ from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, registry
 
 NAMING_CONVENTION = {
@@ -55,7 +56,23 @@ class Base(DeclarativeBase):
     )
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay readable after commit, so views serialise what they just stored without reloading it.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """Embedded SQLite: WAL (readers never block the writer), a busy timeout, enforced foreign keys.
+
+    ``synchronous=NORMAL`` with WAL keeps the database consistent on a crash and loses at
+    most the last transactions on a power cut; production runs PostgreSQL.
+    """
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000", "foreign_keys=ON"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
 migrate = Migrate(compare_type=True, render_as_batch=True)
 jwt = JWTManager()
 socketio = SocketIO()

@@ -33,10 +33,11 @@ class LiveServer:
     def __init__(self, config: dict):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = {**config, "PORT": self.port}  # its own origin is the allowed Socket.IO origin
+        # Its own origin is the allowed Socket.IO origin; served as in production (gevent worker).
+        config = {**config, "PORT": self.port, "SOCKETIO_ASYNC_MODE": "gevent"}
         env = {**os.environ, "LIVE_SERVER_CONFIG": json.dumps(config), "PYTHONPATH": str(ROOT)}
         command = [
-            sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1", "--threads", "100",
+            sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "--worker-connections", "1000",
             "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "tests.live_server:build()",
         ]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)

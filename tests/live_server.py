@@ -1,7 +1,7 @@
 """The app a live test server runs, built from ``LIVE_SERVER_CONFIG`` (JSON).
 
-Live tests serve it the way production does, with gunicorn's threaded worker:
-``gunicorn -k gthread -w 1 --threads 100 'tests.live_server:build()'``.
+Live tests serve it the way production does, with gunicorn's gevent worker:
+``gunicorn -k gevent -w 1 --worker-connections 1000 'tests.live_server:build()'``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,241 @@
+"""Real-time benchmark: our post-and-broadcast path against a bare python-socketio server.
+
+    .venv/bin/python bench/realtime.py                       # SQLite, rooms of 100 and 1,000, 2,000 idle
+    .venv/bin/python bench/realtime.py --database-url postgresql://postgres@127.0.0.1:5432/test
+
+Both servers run under the same command (gunicorn, gthread worker, threading async mode
+with simple-websocket) and are driven by the same client harness: raw Engine.IO v4 /
+Socket.IO v5 WebSocket clients multiplexed on one asyncio loop in this process, so
+client-side cost is identical. For each room size one extra client (not in the room)
+posts sequentially, waiting for each ack; every member records each ``space_event``.
+Reported: deliveries per second, time from send to the last recipient (p50, p99), and
+server memory per idle connection (worker RSS delta / connections).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def prepare_database(url: str, members: int) -> tuple[list[str], int, int]:
+    """Accounts, one space they all belong to, one thread; returns access tokens, space id, thread id."""
+    from flask_jwt_extended import create_access_token
+
+    from app import create_app
+    from community.models import Membership, Space, Thread
+    from core.accounts import Account, LoginSession, hash_password
+    from core.extensions import db
+    from purpose.models import Brand, Purpose, PurposeKind
+
+    app = create_app(_config(url))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        pw = hash_password("bench-password")
+        people = [Account(email=f"m{i}@bench.example", handle=f"m{i}", display_name=f"M{i}", password_hash=pw) for i in range(members)]
+        db.session.add_all(people)
+        brand = Brand(name="Bench")
+        db.session.add(brand)
+        db.session.flush()
+        purpose = Purpose(brand_id=brand.id, kind=PurposeKind.life, title="Bench", tags=[])
+        db.session.add(purpose)
+        db.session.flush()
+        space = Space(purpose_id=purpose.id, name="Bench", slug="bench")
+        db.session.add(space)
+        db.session.flush()
+        db.session.add_all(Membership(space_id=space.id, account_id=p.id) for p in people)
+        thread = Thread(space_id=space.id, title="Bench", author_id=people[0].id)
+        db.session.add(thread)
+        sessions = [LoginSession(account_id=p.id) for p in people]
+        db.session.add_all(sessions)
+        db.session.commit()
+        tokens = [create_access_token(str(s.account_id), additional_claims={"sid": s.id}) for s in sessions]
+        return tokens, space.id, thread.id
+
+
+def _config(url: str) -> dict:
+    return {"DATABASE_URL": url, "SECRET_KEY": "bench-secret-" * 4, "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
+            "ARGON2_PARALLELISM": 1, "LOG_LEVEL": "WARNING", "ACCESS_TOKEN_MINUTES": 600,
+            "SOCKETIO_EVENTS_PER_SECOND": 100000, "SOCKETIO_EVENT_BURST": 100000}
+
+
+class Server:
+    def __init__(self, target: str, port: int, env: dict, connections: int, mode: str):
+        worker = ["-k", "gthread", "--threads", str(connections)] if mode == "threading" else [
+            "-k", "gevent", "--worker-connections", str(connections)]
+        cmd = [sys.executable, "-m", "gunicorn", *worker, "-w", "1",
+               "-b", f"127.0.0.1:{port}", "--log-level", "error", "--backlog", "4096", target]
+        self.process = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": str(ROOT)})
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/socket.io/?EIO=4&transport=polling", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError(f"{target} did not start")
+
+    def worker_rss(self) -> int:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        status = Path(f"/proc/{children[0]}/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))) * 1024
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+class RawClient:
+    """A minimal Socket.IO v5 client over one WebSocket (connect with auth, events, acks, pings)."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str, token: str, on_event=None):
+        self.session, self.url, self.token, self.on_event = session, url, token, on_event
+        self.acks: dict[int, asyncio.Future] = {}
+        self.next_ack = 0
+
+    async def connect(self) -> None:
+        ws_url = self.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+        self.ws = await self.session.ws_connect(ws_url, max_msg_size=0)
+        await self.ws.receive()  # Engine.IO open packet
+        await self.ws.send_str("40" + json.dumps({"token": self.token}))
+        reply = (await self.ws.receive()).data
+        if not reply.startswith("40"):
+            raise RuntimeError(f"refused: {reply}")
+        self.reader = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        async for msg in self.ws:
+            data = msg.data
+            if data == "2":
+                await self.ws.send_str("3")
+            elif data.startswith("42") and self.on_event:
+                name, payload = json.loads(data[2:])
+                self.on_event(name, payload)
+            elif data.startswith("43"):
+                end = data.index("[")
+                self.acks.pop(int(data[2:end])).set_result(json.loads(data[end:])[0])
+
+    async def call(self, event: str, payload: dict) -> dict:
+        self.next_ack += 1
+        future = asyncio.get_running_loop().create_future()
+        self.acks[self.next_ack] = future
+        await self.ws.send_str(f"42{self.next_ack}" + json.dumps([event, payload]))
+        return await asyncio.wait_for(future, 30)
+
+    async def close(self) -> None:
+        await self.ws.close()
+        self.reader.cancel()
+
+
+async def _connect_all(session, url, tokens, on_event=None, space_id=None) -> list[RawClient]:
+    clients = [RawClient(session, url, t, on_event) for t in tokens]
+    for start in range(0, len(clients), 100):
+        batch = clients[start:start + 100]
+        await asyncio.gather(*(c.connect() for c in batch))
+        if space_id is not None:
+            await asyncio.gather(*(c.call("join", {"space_id": space_id}) for c in batch))
+    return clients
+
+
+async def broadcast_run(url: str, tokens: list[str], space_id: int, thread_id: int, size: int, posts: int) -> dict:
+    arrivals: dict[int, list] = {}
+
+    def on_event(name, payload):
+        if name == "space_event":
+            entry = arrivals.setdefault(payload["seq"], [0, 0.0])
+            entry[0] += 1
+            entry[1] = time.perf_counter()
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        members = await _connect_all(session, url, tokens[1:size + 1], on_event, space_id)
+        (poster,) = await _connect_all(session, url, tokens[:1])
+        for i in range(5):  # warm-up, not measured
+            await poster.call("post", {"thread_id": thread_id, "body": f"warm-up {i}"})
+        arrivals.clear()
+        sent: dict[int, float] = {}
+        body = "A post of ordinary length, about as long as a sentence or two in a community thread."
+        first = time.perf_counter()
+        for i in range(posts):
+            t = time.perf_counter()
+            ack = await poster.call("post", {"thread_id": thread_id, "body": body, "client_msg_id": f"b{size}-{i}"})
+            sent[ack["post"]["seq"]] = t
+        deadline = time.monotonic() + 120
+        while any(arrivals.get(s, [0])[0] < size for s in sent) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        latencies = sorted((arrivals[s][1] - t) * 1000 for s, t in sent.items())
+        last = max(arrivals[s][1] for s in sent)
+        delivered = sum(arrivals[s][0] for s in sent)
+        for client in members + [poster]:
+            await client.close()
+    return {"deliveries_per_s": delivered / (last - first), "p50_ms": statistics.median(latencies),
+            "p99_ms": latencies[int(0.99 * (len(latencies) - 1))], "complete": delivered == size * posts}
+
+
+async def idle_run(server: Server, tokens: list[str], space_id: int, count: int) -> float:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        warm = await _connect_all(session, server.url, tokens[:10], space_id=space_id)
+        before = server.worker_rss()
+        clients = await _connect_all(session, server.url, tokens[10:count + 10], space_id=space_id)
+        await asyncio.sleep(1)  # let the server settle its buffers before reading RSS
+        after = server.worker_rss()
+        for client in warm + clients:
+            await client.close()
+    return (after - before) / count
+
+
+def run(kind: str, target: str, env: dict, args, tokens, space_id, thread_id, port: int) -> dict:
+    server = Server(target, port, {**env, "BENCH_ASYNC_MODE": args.mode}, args.idle + 200, args.mode)
+    try:
+        results = {size: asyncio.run(broadcast_run(server.url, tokens, space_id, thread_id, size, args.posts)) for size in args.sizes}
+        results["idle_bytes"] = asyncio.run(idle_run(server, tokens, space_id, args.idle))
+    finally:
+        server.stop()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=None, help="our server's database (default: a temporary SQLite file)")
+    parser.add_argument("--sizes", default="100,1000")
+    parser.add_argument("--posts", type=int, default=200)
+    parser.add_argument("--idle", type=int, default=2000)
+    parser.add_argument("--mode", choices=["threading", "gevent"], default="threading",
+                        help="async mode of both servers (gunicorn gthread or gevent worker)")
+    args = parser.parse_args()
+    args.sizes = [int(s) for s in args.sizes.split(",")]
+    url = args.database_url or "sqlite:///" + os.path.join(tempfile.mkdtemp(), "bench.db")
+    members = max(max(args.sizes) + 1, args.idle + 10)
+    tokens, space_id, thread_id = prepare_database(url, members)
+    ours_env = {"LIVE_SERVER_CONFIG": json.dumps({**_config(url), "PORT": 5101, "SOCKETIO_ASYNC_MODE": args.mode})}
+    ours = run("ours", "tests.live_server:build()", ours_env, args, tokens, space_id, thread_id, 5101)
+    bare = run("bare", "bench.bare_socketio:app", {}, args, tokens, space_id, thread_id, 5102)
+    db_kind = url.split(":", 1)[0]
+    print(f"\nreal-time benchmark: {args.posts} posts per room size, database {db_kind}, async mode {args.mode}")
+    print(f"{'room':>6} {'ours deliv/s':>13} {'bare deliv/s':>13} {'ratio':>6} {'ours p50':>9} {'ours p99':>9} {'bare p50':>9} {'bare p99':>9}")
+    for size in args.sizes:
+        o, b = ours[size], bare[size]
+        print(f"{size:>6} {o['deliveries_per_s']:>13,.0f} {b['deliveries_per_s']:>13,.0f} {o['deliveries_per_s'] / b['deliveries_per_s']:>6.2f} "
+              f"{o['p50_ms']:>7.1f}ms {o['p99_ms']:>7.1f}ms {b['p50_ms']:>7.1f}ms {b['p99_ms']:>7.1f}ms"
+              + ("" if o["complete"] and b["complete"] else "  INCOMPLETE DELIVERY"))
+    print(f"memory per idle connection ({args.idle} clients): ours {ours['idle_bytes'] / 1024:.1f} KiB, "
+          f"bare {bare['idle_bytes'] / 1024:.1f} KiB, ratio {ours['idle_bytes'] / bare['idle_bytes']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
