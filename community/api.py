@@ -8,7 +8,7 @@ from sqlalchemy import select
 from community import access, service
 from community.models import Membership, Space
 from community.schemas import MemberArgs, MembershipOut, MembershipPage, SpaceArgs, SpaceListArgs, SpaceOut, SpacePage
-from core.auth import BEARER, authenticated, current_account, limit_writes
+from core.auth import authenticated, current_account, limit_writes
 from core.errors import not_found
 from core.extensions import db
 from core.pagination import SortKey, keyset_page
@@ -22,7 +22,6 @@ blp = limit_writes(Blueprint("spaces", __name__, url_prefix="/api/v1", descripti
 @authenticated
 @blp.arguments(SpaceListArgs, location="query")
 @blp.response(200, SpacePage)
-@blp.doc(security=BEARER)
 def list_spaces(args):
     """Spaces you may see, oldest first; filter by purpose kind, purpose or brand."""
     stmt = select(Space).where(access.visible_spaces_clause(current_account()))
@@ -40,7 +39,6 @@ def list_spaces(args):
 @authenticated
 @blp.arguments(SpaceArgs)
 @blp.response(201, SpaceOut)
-@blp.doc(security=BEARER)
 def create_space(args, purpose_id):
     """Create a space for a purpose (admin or the brand's manager); you become its manager."""
     purpose = db.session.get(Purpose, purpose_id)
@@ -52,7 +50,6 @@ def create_space(args, purpose_id):
 @blp.route("/spaces/<id:space_id>", methods=["GET"])
 @authenticated
 @blp.response(200, SpaceOut)
-@blp.doc(security=BEARER)
 def get_space(space_id):
     """One space; a private space you are not in is a 404."""
     return access.visible_space(current_account(), space_id)
@@ -61,7 +58,6 @@ def get_space(space_id):
 @blp.route("/spaces/<id:space_id>/join", methods=["POST"])
 @authenticated
 @blp.response(200, MembershipOut)
-@blp.doc(security=BEARER)
 def join_space(space_id):
     """Join a visible space (joining twice is harmless)."""
     return service.do_join(current_account(), access.visible_space(current_account(), space_id))
@@ -70,7 +66,6 @@ def join_space(space_id):
 @blp.route("/spaces/<id:space_id>/leave", methods=["POST"])
 @authenticated
 @blp.response(204)
-@blp.doc(security=BEARER)
 def leave_space(space_id):
     """Leave a space you are a member of."""
     service.do_leave(current_account(), access.visible_space(current_account(), space_id))
@@ -80,7 +75,6 @@ def leave_space(space_id):
 @authenticated
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, MembershipPage)
-@blp.doc(security=BEARER)
 def list_members(args, space_id):
     """Members of a visible space, in the order they joined."""
     space = access.visible_space(current_account(), space_id)
@@ -92,8 +86,15 @@ def list_members(args, space_id):
 @authenticated
 @blp.arguments(MemberArgs)
 @blp.response(200, MembershipOut)
-@blp.doc(security=BEARER)
 def set_member(args, space_id, account_id):
     """Add an account to the space or change its role (space staff; managers only by brand managers)."""
     space = access.visible_space(current_account(), space_id)
     return service.do_set_member(current_account(), space, account_id, args["role"])
+
+
+@blp.route("/spaces/<id:space_id>/members/<id:account_id>", methods=["DELETE"])
+@authenticated
+@blp.response(204)
+def remove_member(space_id, account_id):
+    """Remove an account from the space (space staff; moderators and managers only by brand managers)."""
+    service.do_remove_member(current_account(), access.visible_space(current_account(), space_id), account_id)

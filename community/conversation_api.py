@@ -10,7 +10,7 @@ from community.models import Post, Thread
 from community.schemas import (
     PostArgs, PostEditArgs, PostOut, PostPage, ReactionArgs, ReactionOut, ThreadArgs, ThreadOut, ThreadPage,
 )
-from core.auth import BEARER, authenticated, current_account, limit_writes
+from core.auth import authenticated, current_account, limit_writes
 from core.pagination import SortKey, keyset_page
 from core.validation import PageArgs
 
@@ -28,7 +28,6 @@ def _with_reactions(posts: list[Post]) -> list[Post]:
 @authenticated
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, ThreadPage)
-@blp.doc(security=BEARER)
 def list_threads(args, space_id):
     """Threads of a visible space: pinned first, then by latest activity."""
     space = access.visible_space(current_account(), space_id)
@@ -41,7 +40,6 @@ def list_threads(args, space_id):
 @authenticated
 @blp.arguments(ThreadArgs)
 @blp.response(201, ThreadOut)
-@blp.doc(security=BEARER)
 def create_thread(args, space_id):
     """Start a thread with its first post (members)."""
     space = access.visible_space(current_account(), space_id)
@@ -51,7 +49,6 @@ def create_thread(args, space_id):
 @blp.route("/threads/<id:thread_id>", methods=["GET"])
 @authenticated
 @blp.response(200, ThreadOut)
-@blp.doc(security=BEARER)
 def get_thread(thread_id):
     return access.visible_thread(current_account(), thread_id)[0]
 
@@ -60,7 +57,6 @@ def get_thread(thread_id):
 @authenticated
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, PostPage)
-@blp.doc(security=BEARER)
 def list_posts(args, thread_id):
     """Posts of a thread in order; the cursor is stable while others post."""
     thread, _space = access.visible_thread(current_account(), thread_id)
@@ -75,7 +71,6 @@ def list_posts(args, thread_id):
 @blp.arguments(PostArgs)
 @blp.response(201, PostOut)
 @blp.alt_response(200, schema=PostOut, description="A resend with a known client_msg_id: the first post.")
-@blp.doc(security=BEARER)
 def create_post(args, thread_id):
     """Post in a thread, or reply to a post of it with ``parent_id`` (members); broadcast live."""
     thread, space = access.visible_thread(current_account(), thread_id)
@@ -86,7 +81,6 @@ def create_post(args, thread_id):
 @blp.route("/posts/<id:post_id>", methods=["GET"])
 @authenticated
 @blp.response(200, PostOut)
-@blp.doc(security=BEARER)
 def get_post(post_id):
     return _with_reactions([access.visible_post(current_account(), post_id)[0]])[0]
 
@@ -95,7 +89,6 @@ def get_post(post_id):
 @authenticated
 @blp.arguments(PostEditArgs)
 @blp.response(200, PostOut)
-@blp.doc(security=BEARER)
 def edit_post(args, post_id):
     """Edit your own post."""
     post, thread, space = access.visible_post(current_account(), post_id)
@@ -105,7 +98,6 @@ def edit_post(args, post_id):
 @blp.route("/posts/<id:post_id>", methods=["DELETE"])
 @authenticated
 @blp.response(204)
-@blp.doc(security=BEARER)
 def delete_post(post_id):
     """Delete your own post (soft: replies keep their place)."""
     service.do_delete_post(current_account(), access.visible_post(current_account(), post_id)[0])
@@ -116,7 +108,6 @@ def delete_post(post_id):
 @blp.arguments(ReactionArgs)
 @blp.response(201, ReactionOut)
 @blp.alt_response(200, schema=ReactionOut, description="You had already reacted with this emoji.")
-@blp.doc(security=BEARER)
 def react(args, post_id):
     """React to a post (members); one reaction per account, post and emoji."""
     post, _thread, space = access.visible_post(current_account(), post_id)
@@ -128,7 +119,6 @@ def react(args, post_id):
 @authenticated
 @blp.arguments(ReactionArgs, location="query")
 @blp.response(204)
-@blp.doc(security=BEARER)
 def unreact(args, post_id):
     """Remove your reaction (``?emoji=``); removing one you never made is harmless."""
     post, _thread, _space = access.visible_post(current_account(), post_id)

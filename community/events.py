@@ -8,8 +8,10 @@ Every handler answers through its acknowledgement: ``{"ok": true, ...}`` or
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import wraps
@@ -98,7 +100,7 @@ def on_disconnect(*_reason):
     presence.remove_socket(request.sid, conn.account_id, conn.session_id)
     for space_id in conn.spaces:
         presence.exit(space_id, request.sid)
-        _broadcast_presence(space_id)
+        _presence_changed(space_id, conn.account_id)
 
 
 def _take_token(conn: Connection) -> bool:
@@ -148,7 +150,7 @@ def _enter(conn: Connection, account, space_id: int) -> None:
     join_room(events_log.space_room(space_id))
     conn.spaces.add(space_id)
     _presence().enter(space_id, request.sid, account.id)
-    _broadcast_presence(space_id)
+    _presence_changed(space_id, account.id)
 
 
 @handler("join", SpaceArgs)
@@ -164,7 +166,7 @@ def on_leave(conn, account, args):
     leave_room(events_log.space_room(space_id))
     conn.spaces.discard(space_id)
     _presence().exit(space_id, request.sid)
-    _broadcast_presence(space_id)
+    _presence_changed(space_id, conn.account_id)
     return {"ok": True, "space_id": space_id}
 
 
@@ -209,9 +211,30 @@ def on_presence(conn, account, args):
     return {"ok": True, "space_id": space.id, "online": _presence().online(space.id)}
 
 
-def _broadcast_presence(space_id: int) -> None:
-    online = _presence().online(space_id)
-    socketio.emit("presence", {"space_id": space_id, "online": online}, to=events_log.space_room(space_id))
+_pending_presence: dict[int, set[int]] = {}
+_pending_lock = threading.Lock()
+
+
+def _presence_changed(space_id: int, account_id: int) -> None:
+    """Note that an account may have come or gone; ``_flush_presence`` tells the room, batched."""
+    with _pending_lock:
+        _pending_presence.setdefault(space_id, set()).add(account_id)
+
+
+def _flush_presence(app: Flask) -> None:
+    """Broadcast each space's presence changes as one delta: ``{"space_id", "joined", "left"}``.
+
+    Batching keeps presence O(changes) per interval instead of one full list per join,
+    which would make a room of n members joining cost O(n^2) messages.
+    """
+    presence = app.extensions["presence"]
+    with _pending_lock:
+        pending = dict(_pending_presence)
+        _pending_presence.clear()
+    for space_id, candidates in pending.items():
+        online = set(presence.online(space_id))
+        joined, left = sorted(candidates & online), sorted(candidates - online)
+        socketio.emit("presence", {"space_id": space_id, "joined": joined, "left": left}, to=events_log.space_room(space_id))
 
 
 # Losing access ---------------------------------------------------------------------
@@ -225,7 +248,8 @@ def cut_off_space(account_id: int, *, space_id: int, reason: str) -> None:
         socketio.emit("access_lost", {"space_id": space_id, "reason": reason}, to=sid)
         socketio.server.leave_room(sid, room, namespace="/")
         presence.exit(space_id, sid)
-    _broadcast_presence(space_id)
+    _presence_changed(space_id, account_id)
+    _ensure_heartbeat(current_app._get_current_object())
 
 
 def _on_access_revoked(account_id: int, *, session_id: str | None, reason: str) -> None:
@@ -238,13 +262,18 @@ def _on_access_revoked(account_id: int, *, session_id: str | None, reason: str) 
 
 
 def _heartbeat(app: Flask) -> None:
-    """Keep this process's presence entries alive; when the process dies they expire."""
-    interval = app.config["PRESENCE_TTL_SECONDS"] / 3
-    while True:
-        socketio.sleep(interval)
-        entries = [(space, sid, c.account_id) for sid, c in list(_connections.items()) for space in c.spaces]
-        if entries:
-            app.extensions["presence"].refresh(entries)
+    """Flush presence changes every ``PRESENCE_FLUSH_SECONDS``; refresh this process's presence
+    entries every third of ``PRESENCE_TTL_SECONDS`` (when the process dies they expire)."""
+    tick = app.config["PRESENCE_FLUSH_SECONDS"]
+    refresh_every = max(1, round(app.config["PRESENCE_TTL_SECONDS"] / 3 / tick))
+    for count in itertools.count(1):
+        socketio.sleep(tick)
+        with app.app_context():
+            _flush_presence(app)
+        if count % refresh_every == 0:
+            entries = [(space, sid, c.account_id) for sid, c in list(_connections.items()) for space in c.spaces]
+            if entries:
+                app.extensions["presence"].refresh(entries)
 
 
 def _ensure_heartbeat(app: Flask) -> None:

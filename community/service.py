@@ -100,6 +100,21 @@ def do_set_member(actor: Account, space: Space, account_id: int, role: SpaceRole
     return membership
 
 
+def do_remove_member(actor: Account, space: Space, account_id: int) -> None:
+    """Remove an account from a space (staff); its open sockets stop receiving the space at once."""
+    access.require_staff(actor, space)
+    target = db.session.get(Account, account_id)
+    membership = access.membership_of(target, space) if target is not None else None
+    if membership is None:
+        raise not_found("membership")
+    actor_is_brand_staff = actor.is_admin or access.is_brand_manager(actor, access.brand_of_space(space))
+    if membership.role is not SpaceRole.member and not actor_is_brand_staff:
+        raise forbidden("Only the brand's managers may remove a space's moderators or managers.")
+    db.session.delete(membership)
+    db.session.commit()
+    space_access_lost.send(account_id, space_id=space.id, reason="removed")
+
+
 # Threads and posts ----------------------------------------------------------------
 
 _POST_EVENT = PostOut(exclude=("reactions",))

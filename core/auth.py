@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Flask, g, request
+from flask_smorest import Blueprint
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, get_jwt_identity, jwt_required
 from flask_jwt_extended import verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
@@ -47,11 +48,13 @@ def current_session() -> LoginSession:
 
 
 def authenticated(view):
-    """Require a valid, unrevoked access token of an active account."""
-    return jwt_required()(view)
+    """Require a valid, unrevoked access token of an active account (and say so in the OpenAPI doc)."""
+    return Blueprint.doc(security=BEARER)(jwt_required()(view))
 
 
 def require_admin(view):
+    """``authenticated``, and the account must be a platform admin."""
+
     @wraps(view)
     def wrapper(*args, **kwargs):
         if not current_account().is_admin:

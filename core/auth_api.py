@@ -79,7 +79,7 @@ def login(args):
 @blp.route("/auth/refresh", methods=["POST"])
 @jwt_required(refresh=True)
 @blp.response(200, TokensOut)
-@blp.doc(security=[{"bearerAuth": []}], description="Send the refresh token as the bearer token.")
+@blp.doc(security=BEARER, description="Send the refresh token as the bearer token.")
 def refresh():
     """Rotate the refresh token and get a new access token; the old refresh token stops working."""
     return {**issue_tokens(current_account(), current_session()), "account": current_account()}
@@ -88,7 +88,6 @@ def refresh():
 @blp.route("/auth/logout", methods=["POST"])
 @authenticated
 @blp.response(204)
-@blp.doc(security=BEARER)
 def logout():
     """Revoke this login session: its access and refresh tokens are refused from now on."""
     accounts.revoke_session(current_session())
@@ -97,7 +96,6 @@ def logout():
 @blp.route("/me", methods=["GET"])
 @authenticated
 @blp.response(200, MeOut)
-@blp.doc(security=BEARER)
 def me():
     """The account of the access token."""
     return current_account()
@@ -113,7 +111,6 @@ def _account_or_404(account_id: int) -> Account:
 @blp.route("/accounts/<id:account_id>/suspend", methods=["POST"])
 @require_admin
 @blp.response(200, AccountOut)
-@blp.doc(security=BEARER)
 def suspend(account_id):
     """Suspend an account (admin); all its tokens are refused at once."""
     return accounts.set_status(_account_or_404(account_id), AccountStatus.suspended)
@@ -122,7 +119,6 @@ def suspend(account_id):
 @blp.route("/accounts/<id:account_id>/reinstate", methods=["POST"])
 @require_admin
 @blp.response(200, AccountOut)
-@blp.doc(security=BEARER)
 def reinstate(account_id):
     """Lift a suspension (admin); the account must log in again."""
     return accounts.set_status(_account_or_404(account_id), AccountStatus.active)
@@ -132,7 +128,6 @@ def reinstate(account_id):
 @require_admin
 @blp.arguments(RoleArgs)
 @blp.response(200, AccountOut)
-@blp.doc(security=BEARER)
 def change_role(args, account_id):
     """Set an account's global role: member, analyst or admin (admin)."""
     return accounts.set_role(_account_or_404(account_id), args["role"])

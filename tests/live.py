@@ -116,3 +116,32 @@ class LiveClient:
     def close(self) -> None:
         if self.sio.connected:
             self.sio.disconnect()
+
+
+def live_community(app, server: LiveServer, *, members: tuple[str, ...], outsiders: tuple[str, ...] = ()) -> dict:
+    """A brand with a public and a private space on a live server, and a thread in the public one.
+
+    ``members`` belong to both spaces; ``outsiders`` to none. Returns the server, the ids
+    (``public``, ``private``, ``thread``) and each person's ``{"id", "token", "refresh", "handle"}``.
+    """
+    from core.accounts import Account, GlobalRole
+    from core.extensions import db
+
+    admin = server.register("live_admin")
+    with app.app_context():
+        db.session.get(Account, admin["id"]).role = GlobalRole.admin
+        db.session.commit()
+    tok = admin["token"]
+    brand = server.api("POST", "/brands", tok, json={"name": "Live brand"}).json()
+    purpose = server.api("POST", f"/brands/{brand['id']}/purposes", tok, json={"kind": "societal", "title": "Oceans"}).json()
+    spaces = {
+        name: server.api("POST", f"/purposes/{purpose['id']}/spaces", tok, json={"name": name, "slug": name, "visibility": name}).json()["id"]
+        for name in ("public", "private")
+    }
+    people = {handle: server.register(handle) for handle in members + outsiders}
+    for space_id in spaces.values():
+        for handle in members:
+            server.api("PUT", f"/spaces/{space_id}/members/{people[handle]['id']}", tok, json={"role": "member"})
+    first = people[members[0]]["token"]
+    thread = server.api("POST", f"/spaces/{spaces['public']}/threads", first, json={"title": "Hi", "body": "first"}).json()
+    return {"server": server, **spaces, "thread": thread["id"], "admin": admin, **people}

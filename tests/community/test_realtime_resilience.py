@@ -10,29 +10,18 @@ import uuid
 
 import pytest
 
-from core.accounts import Account, GlobalRole
+from core.accounts import Account
 from core.extensions import db
 from tests.conftest import TEST_REDIS_URL
-from tests.live import ROOT, WAIT
+from tests.live import ROOT, WAIT, live_community
 
 needs_redis = pytest.mark.skipif(not TEST_REDIS_URL, reason="needs Redis: set TEST_REDIS_URL (./test.sh's second pass does)")
 
 
 def _setup(app, server):
-    """A brand with one public space and thread; returns the space, thread and two members."""
-    admin = server.register("res_admin")
-    with app.app_context():
-        db.session.get(Account, admin["id"]).role = GlobalRole.admin
-        db.session.commit()
-    tok = admin["token"]
-    brand = server.api("POST", "/brands", tok, json={"name": "Res brand"}).json()
-    purpose = server.api("POST", f"/brands/{brand['id']}/purposes", tok, json={"kind": "life", "title": "Run"}).json()
-    space = server.api("POST", f"/purposes/{purpose['id']}/spaces", tok, json={"name": "Run", "slug": "run"}).json()
-    people = [server.register(h) for h in ("res_ann", "res_ben")]
-    for person in people:
-        server.api("POST", f"/spaces/{space['id']}/join", person["token"])
-    thread = server.api("POST", f"/spaces/{space['id']}/threads", people[0]["token"], json={"title": "T", "body": "b"}).json()
-    return space["id"], thread["id"], people
+    """A public space and thread with two members on a live server."""
+    world = live_community(app, server, members=("res_ann", "res_ben"))
+    return world["public"], world["thread"], (world["res_ann"], world["res_ben"])
 
 
 def test_client_killed_mid_burst_resumes_with_exactly_what_it_missed(app, live, clients):

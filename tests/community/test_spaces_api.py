@@ -94,3 +94,15 @@ def test_adding_members_to_a_private_space(world, make_actor, who, role, status)
     response = world[who].put(f"/api/v1/spaces/{world['private']}/members/{newcomer.id}", json={"role": role})
     assert response.status_code == status
     assert (newcomer.get(f"/api/v1/spaces/{world['private']}").status_code == 200) is (status == 200)
+
+
+@pytest.mark.parametrize(
+    "who, target, status",
+    [("moderator", "member", 204), ("member", "moderator", 403), ("moderator", "moderator", 403),
+     ("manager", "moderator", 204), ("outsider", "member", 404), ("manager", "outsider", 404)],
+)
+def test_removing_members_from_a_private_space(world, who, target, status):
+    response = world[who].delete(f"/api/v1/spaces/{world['private']}/members/{world[target].id}")
+    assert response.status_code == status
+    removed = world[target].get(f"/api/v1/spaces/{world['private']}").status_code == 404
+    assert removed is (status == 204 or target == "outsider")
