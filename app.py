@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
         message_queue=app.config["REDIS_URL"],
         cors_allowed_origins=app.config["CORS_ORIGINS_LIST"],
         channel=app.config["SOCKETIO_CHANNEL"],
+        manage_session=False,  # handlers never use the Flask session; skip copying it per event
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         # Hard cut-off well above SOCKETIO_MAX_PAYLOAD, which handlers refuse with a clear ack error.
         max_http_buffer_size=16 * app.config["SOCKETIO_MAX_PAYLOAD"],

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import aiohttp
@@ -169,11 +170,12 @@ async def broadcast_run(url: str, tokens: list[str], space_id: int, thread_id: i
             await poster.call("post", {"thread_id": thread_id, "body": f"warm-up {i}"})
         arrivals.clear()
         sent: dict[int, float] = {}
+        run_id = uuid.uuid4().hex[:12]  # fresh idempotency keys: a reused key would (rightly) not broadcast
         body = "A post of ordinary length, about as long as a sentence or two in a community thread."
         first = time.perf_counter()
         for i in range(posts):
             t = time.perf_counter()
-            ack = await poster.call("post", {"thread_id": thread_id, "body": body, "client_msg_id": f"b{size}-{i}"})
+            ack = await poster.call("post", {"thread_id": thread_id, "body": body, "client_msg_id": f"{run_id}-{i}"})
             sent[ack["post"]["seq"]] = t
         deadline = time.monotonic() + 120
         while any(arrivals.get(s, [0])[0] < size for s in sent) and time.monotonic() < deadline:
@@ -199,13 +201,33 @@ async def idle_run(server: Server, tokens: list[str], space_id: int, count: int)
     return (after - before) / count
 
 
-def run(kind: str, target: str, env: dict, args, tokens, space_id, thread_id, port: int) -> dict:
-    server = Server(target, port, {**env, "BENCH_ASYNC_MODE": args.mode}, args.idle + 200, args.mode)
+def _median_run(runs: list[dict]) -> dict:
+    return {key: statistics.median(r[key] for r in runs) for key in ("deliveries_per_s", "p50_ms", "p99_ms")} | {
+        "complete": all(r["complete"] for r in runs)}
+
+
+def run_all(args, tokens, space_id, thread_id, ours_env) -> dict:
+    """Both servers up at once; for each room size alternate ours and bare ``--repeat`` times."""
+    servers = {
+        "ours": Server("tests.live_server:build()", 5101, {**ours_env, "BENCH_ASYNC_MODE": args.mode}, args.idle + 200, args.mode),
+        "bare": Server("bench.bare_socketio:app", 5102, {"BENCH_ASYNC_MODE": args.mode}, args.idle + 200, args.mode),
+    }
     try:
-        results = {size: asyncio.run(broadcast_run(server.url, tokens, space_id, thread_id, size, args.posts)) for size in args.sizes}
-        results["idle_bytes"] = asyncio.run(idle_run(server, tokens, space_id, args.idle))
+        results = {"ours": {}, "bare": {}, "ratios": {}}
+        for size in args.sizes:
+            runs = {"ours": [], "bare": []}
+            for _ in range(args.repeat):
+                for kind, server in servers.items():
+                    runs[kind].append(asyncio.run(broadcast_run(server.url, tokens, space_id, thread_id, size, args.posts)))
+            for kind in servers:
+                results[kind][size] = _median_run(runs[kind])
+            results["ratios"][size] = statistics.median(
+                o["deliveries_per_s"] / b["deliveries_per_s"] for o, b in zip(runs["ours"], runs["bare"]))
+        for kind, server in servers.items():
+            results[kind]["idle_bytes"] = asyncio.run(idle_run(server, tokens, space_id, args.idle))
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
     return results
 
 
@@ -215,6 +237,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000")
     parser.add_argument("--posts", type=int, default=200)
     parser.add_argument("--idle", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3, help="alternating runs per room size (medians reported)")
     parser.add_argument("--mode", choices=["threading", "gevent"], default="threading",
                         help="async mode of both servers (gunicorn gthread or gevent worker)")
     args = parser.parse_args()
@@ -223,14 +246,15 @@ def main() -> None:
     members = max(max(args.sizes) + 1, args.idle + 10)
     tokens, space_id, thread_id = prepare_database(url, members)
     ours_env = {"LIVE_SERVER_CONFIG": json.dumps({**_config(url), "PORT": 5101, "SOCKETIO_ASYNC_MODE": args.mode})}
-    ours = run("ours", "tests.live_server:build()", ours_env, args, tokens, space_id, thread_id, 5101)
-    bare = run("bare", "bench.bare_socketio:app", {}, args, tokens, space_id, thread_id, 5102)
+    results = run_all(args, tokens, space_id, thread_id, ours_env)
+    ours, bare = results["ours"], results["bare"]
     db_kind = url.split(":", 1)[0]
-    print(f"\nreal-time benchmark: {args.posts} posts per room size, database {db_kind}, async mode {args.mode}")
+    print(f"\nreal-time benchmark: {args.posts} posts per room size, median of {args.repeat} alternating runs, "
+          f"database {db_kind}, async mode {args.mode}")
     print(f"{'room':>6} {'ours deliv/s':>13} {'bare deliv/s':>13} {'ratio':>6} {'ours p50':>9} {'ours p99':>9} {'bare p50':>9} {'bare p99':>9}")
     for size in args.sizes:
         o, b = ours[size], bare[size]
-        print(f"{size:>6} {o['deliveries_per_s']:>13,.0f} {b['deliveries_per_s']:>13,.0f} {o['deliveries_per_s'] / b['deliveries_per_s']:>6.2f} "
+        print(f"{size:>6} {o['deliveries_per_s']:>13,.0f} {b['deliveries_per_s']:>13,.0f} {results['ratios'][size]:>6.2f} "
               f"{o['p50_ms']:>7.1f}ms {o['p99_ms']:>7.1f}ms {b['p50_ms']:>7.1f}ms {b['p99_ms']:>7.1f}ms"
               + ("" if o["complete"] and b["complete"] else "  INCOMPLETE DELIVERY"))
     print(f"memory per idle connection ({args.idle} clients): ours {ours['idle_bytes'] / 1024:.1f} KiB, "

@@ -186,16 +186,19 @@ def do_create_post(account: Account, thread: Thread, space: Space, body: str, pa
     A resend with the same ``client_msg_id`` (after a timeout, twice at once, from two
     tabs) returns the first post and stores nothing new.
     """
-    existing = _sent_before(account, thread, client_msg_id)
-    if existing is not None:
-        return existing, False
-    check_post(account, thread, space, parent_id)
     try:
+        check_post(account, thread, space, parent_id)
+    except ApiError:  # e.g. locked since the first send: a resend still gets the first post
+        existing = _sent_before(account, thread, client_msg_id)
+        if existing is None:
+            raise
+        return existing, False
+    try:  # a resend is caught by the unique key, which saves a lookup on every first send
         post = _insert_post(account, thread, space, body, parent_id, client_msg_id)
         data = {"post": _POST_EVENT.dump(post)}
         event = events_log.record_event(space.id, "post_created", data, seq=post.seq, post_id=post.id)
         db.session.commit()
-    except IntegrityError:  # the same key committed first from another connection
+    except IntegrityError:  # this key was stored before, or just now from another tab
         db.session.rollback()
         existing = _sent_before(account, thread, client_msg_id)
         if existing is None:
