@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from core.accounts import Account
-from core.auth import BEARER, authenticated, current_account, limit_writes, require_admin
+from core.auth import authenticated, current_account, limit_writes, require_admin
 from core.errors import conflict, not_found
 from core.extensions import db
 from core.pagination import SortKey, keyset_page
@@ -29,7 +29,6 @@ def _get_or_404(model, ident: int, what: str):
 @authenticated
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, BrandPage)
-@blp.doc(security=BEARER)
 def list_brands(args):
     return keyset_page(select(Brand), [SortKey(Brand.id)], scope="brands", args=args, attrs=["id"])
 
@@ -38,7 +37,6 @@ def list_brands(args):
 @require_admin
 @blp.arguments(BrandArgs)
 @blp.response(201, BrandOut)
-@blp.doc(security=BEARER)
 def create_brand(args):
     """Create a brand (admin)."""
     if db.session.scalar(select(Brand.id).where(Brand.name == args["name"])) is not None:
@@ -52,7 +50,6 @@ def create_brand(args):
 @blp.route("/brands/<id:brand_id>", methods=["GET"])
 @authenticated
 @blp.response(200, BrandOut)
-@blp.doc(security=BEARER)
 def get_brand(brand_id):
     return _get_or_404(Brand, brand_id, "brand")
 
@@ -60,7 +57,6 @@ def get_brand(brand_id):
 @blp.route("/brands/<id:brand_id>/managers/<id:account_id>", methods=["PUT"])
 @require_admin
 @blp.response(200, ManagerOut)
-@blp.doc(security=BEARER)
 def add_manager(brand_id, account_id):
     """Make an account a manager of the brand (admin); managing twice is harmless."""
     _get_or_404(Brand, brand_id, "brand")
@@ -77,7 +73,6 @@ def add_manager(brand_id, account_id):
 @blp.route("/brands/<id:brand_id>/managers/<id:account_id>", methods=["DELETE"])
 @require_admin
 @blp.response(204)
-@blp.doc(security=BEARER)
 def remove_manager(brand_id, account_id):
     db.session.execute(
         db.delete(BrandManager).where(BrandManager.brand_id == brand_id, BrandManager.account_id == account_id)
@@ -89,7 +84,6 @@ def remove_manager(brand_id, account_id):
 @authenticated
 @blp.arguments(PurposeListArgs, location="query")
 @blp.response(200, PurposePage)
-@blp.doc(security=BEARER)
 def list_purposes(args, brand_id):
     _get_or_404(Brand, brand_id, "brand")
     stmt = select(Purpose).where(Purpose.brand_id == brand_id)
@@ -103,7 +97,6 @@ def list_purposes(args, brand_id):
 @authenticated
 @blp.arguments(PurposeArgs)
 @blp.response(201, PurposeOut)
-@blp.doc(security=BEARER)
 def create_purpose(args, brand_id):
     """State a life or societal purpose for the brand (admin or the brand's manager)."""
     _get_or_404(Brand, brand_id, "brand")
@@ -117,6 +110,5 @@ def create_purpose(args, brand_id):
 @blp.route("/purposes/<id:purpose_id>", methods=["GET"])
 @authenticated
 @blp.response(200, PurposeOut)
-@blp.doc(security=BEARER)
 def get_purpose(purpose_id):
     return _get_or_404(Purpose, purpose_id, "purpose")
