@@ -19,6 +19,7 @@ from core.celery_app import celery_init_app
 from core.config import load_config
 from core.errors import ProblemApi, register_error_handlers
 from community.events import init_realtime
+from community.fanout import build_client_manager
 from core.extensions import db, limiter, migrate, socketio
 
 MAX_ID = 2**31 - 1
@@ -45,9 +46,8 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     socketio.init_app(
         app,
-        message_queue=app.config["REDIS_URL"],
+        client_manager=build_client_manager(app.config),  # Redis message queue when REDIS_URL is set
         cors_allowed_origins=app.config["CORS_ORIGINS_LIST"],
-        channel=app.config["SOCKETIO_CHANNEL"],
         manage_session=False,  # handlers never use the Flask session; skip copying it per event
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         # Hard cut-off well above SOCKETIO_MAX_PAYLOAD, which handlers refuse with a clear ack error.

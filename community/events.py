@@ -100,6 +100,7 @@ def on_disconnect(*_reason):
     presence.remove_socket(request.sid, conn.account_id, conn.session_id)
     for space_id in conn.spaces:
         presence.exit(space_id, request.sid)
+        socketio.server.manager.forget(request.sid, space_id)
         _presence_changed(space_id, conn.account_id)
 
 
@@ -164,6 +165,7 @@ def on_join(conn, account, args):
 def on_leave(conn, account, args):
     space_id = args["space_id"]
     leave_room(events_log.space_room(space_id))
+    socketio.server.manager.forget(request.sid, space_id)
     conn.spaces.discard(space_id)
     _presence().exit(space_id, request.sid)
     _presence_changed(space_id, conn.account_id)
@@ -181,14 +183,35 @@ def on_post(conn, account, args):
 
 @handler("resume", ResumeArgs)
 def on_resume(conn, account, args):
-    """Subscribe first, then replay: nothing committed in between can fall through the gap."""
+    """Replay what the socket missed, then live events: each exactly once, in order.
+
+    Live events of the space are held back for this socket from before it is subscribed
+    until the replay has been sent; held events the replay already carried are dropped.
+    The replayed events arrive as ordinary ``space_event`` messages before this ack.
+    """
     space = access.visible_space(account, args["space_id"])
-    if space.id not in conn.spaces:
-        _enter(conn, account, space.id)
-    replay = events_log.replay_after(space.id, args["after_seq"])
+    manager, sid = socketio.server.manager, request.sid
+
+    def deliver(event: dict) -> None:
+        socketio.emit(events_log.EVENT_NAME, event, to=sid, ignore_queue=True)  # local socket: no detour via Redis
+
+    manager.hold(sid, space.id)
+    try:
+        if space.id not in conn.spaces:
+            _enter(conn, account, space.id)
+        replay = events_log.replay_after(space.id, args["after_seq"])
+    except BaseException:
+        manager.forget(sid, space.id)
+        raise
     if replay.resync_required:
+        manager.forget(sid, space.id)
         return ack_error("resync_required", "Events after this sequence number are no longer kept; reload the space.")
-    return {"ok": True, "space_id": space.id, "events": replay.events, "last_seq": replay.last_seq, "more": replay.more}
+    for event in replay.events:
+        deliver(event)
+    if replay.more:  # still holding: the client asks for the next page from last_seq
+        return {"ok": True, "space_id": space.id, "replayed": len(replay.events), "last_seq": replay.last_seq, "more": True}
+    last_seq = manager.release(sid, space.id, replay.last_seq, deliver=deliver)
+    return {"ok": True, "space_id": space.id, "replayed": len(replay.events), "last_seq": last_seq, "more": False}
 
 
 @handler("typing", TypingArgs)

@@ -134,12 +134,38 @@ def test_resume_after_dropped_connection_replays_exactly_what_was_missed(rt, cli
         assert _post(ben, rt["thread"], f"missed {i}")["ok"]
     back = clients(server, rt["ann"]["token"])
     replay = back.call("resume", {"space_id": rt["public"], "after_seq": last_seq})
-    assert replay["ok"] and not replay["more"]
-    assert [e["data"]["post"]["body"] for e in replay["events"]] == ["missed 0", "missed 1", "missed 2"]
-    assert [e["seq"] for e in replay["events"]] == [2, 3, 4] and replay["last_seq"] == 4
+    assert replay == {"ok": True, "space_id": rt["public"], "replayed": 3, "last_seq": 4, "more": False}
+    # The replay arrived as ordinary events, before the ack.
+    missed = back.drain()
+    assert [e["data"]["post"]["body"] for e in missed] == ["missed 0", "missed 1", "missed 2"]
+    assert [e["seq"] for e in missed] == [2, 3, 4]
     _post(ben, rt["thread"], "live again")
     live_event = back.next()
     assert live_event["seq"] == 5 and live_event["data"]["post"]["body"] == "live again"
+
+
+def test_resume_while_others_post_gives_each_event_once_in_order(rt, clients):
+    server = rt["server"]
+    poster = clients(server, rt["ben"]["token"])
+    acks, ten_sent = [], threading.Event()
+
+    def burst():
+        for i in range(40):
+            acks.append(_post(poster, rt["thread"], f"busy {i}")["post"]["seq"])
+            if i == 9:
+                ten_sent.set()
+
+    worker = threading.Thread(target=burst)
+    worker.start()
+    assert ten_sent.wait(timeout=10)
+    reader = clients(server, rt["ann"]["token"])
+    assert reader.call("resume", {"space_id": rt["public"], "after_seq": 1})["ok"]  # mid-burst
+    worker.join()
+    received = []
+    while not received or received[-1] < acks[-1]:
+        received.append(reader.next()["seq"])
+    assert received == list(range(2, acks[-1] + 1))  # no gap, no duplicate, in order
+    assert reader.drain() == []
 
 
 def test_resume_past_the_retention_window_requires_resync(rt, clients, app):
@@ -152,7 +178,7 @@ def test_resume_past_the_retention_window_requires_resync(rt, clients, app):
     answer = client.call("resume", {"space_id": rt["public"], "after_seq": 0})
     assert answer["error"]["code"] == "resync_required"
     assert client.call("resume", {"space_id": rt["public"], "after_seq": 99})["error"]["code"] == "resync_required"
-    assert client.call("resume", {"space_id": rt["public"], "after_seq": 2}) ["ok"]
+    assert client.call("resume", {"space_id": rt["public"], "after_seq": 2})["replayed"] == 0
 
 
 def test_deleted_post_body_is_not_replayed(rt, clients):
@@ -160,9 +186,10 @@ def test_deleted_post_body_is_not_replayed(rt, clients):
     ann = clients(server, rt["ann"]["token"])
     post = _post(ann, rt["thread"], "regrettable")["post"]
     server.api("DELETE", f"/posts/{post['id']}", rt["ann"]["token"])
-    replay = ann.call("resume", {"space_id": rt["public"], "after_seq": 0})
-    assert "regrettable" not in str(replay["events"])
-    assert [e["kind"] for e in replay["events"]] == ["thread_created", "post_created", "post_deleted"]
+    assert ann.call("resume", {"space_id": rt["public"], "after_seq": 0})["replayed"] == 3
+    replayed = ann.drain()
+    assert "regrettable" not in str(replayed)
+    assert [e["kind"] for e in replayed] == ["thread_created", "post_created", "post_deleted"]
 
 
 # Typing and presence ---------------------------------------------------------------

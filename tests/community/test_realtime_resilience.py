@@ -41,7 +41,8 @@ def test_client_killed_mid_burst_resumes_with_exactly_what_it_missed(app, live, 
     # Whatever else reached the dead process before the kill was never stored by it.
     restarted = clients(server, ann["token"])
     replay = restarted.call("resume", {"space_id": space, "after_seq": received[-1]})
-    replayed = [e["seq"] for e in replay["events"]]
+    replayed = [e["seq"] for e in restarted.drain()]
+    assert replay["replayed"] == len(replayed) and replay["last_seq"] == sent[-1]
     assert replayed == [s for s in sent if s > received[-1]]
     assert received + replayed == sent
 
@@ -102,3 +103,33 @@ def test_presence_is_cleaned_up_when_a_process_dies(app, live, clients):
     while watcher.call("presence", {"space_id": space})["online"] != [ben["id"]]:
         assert time.monotonic() < deadline, "the dead process's presence never expired"
         time.sleep(0.2)  # polling a condition with a deadline, not standing in for an event
+
+
+@needs_redis
+def test_resume_on_one_process_while_another_broadcasts(app, live, clients):
+    import threading
+
+    channel = f"test-{uuid.uuid4().hex}"
+    one = live(REDIS_URL=TEST_REDIS_URL, SOCKETIO_CHANNEL=channel)
+    two = live(REDIS_URL=TEST_REDIS_URL, SOCKETIO_CHANNEL=channel)
+    space, thread, (ann, ben) = _setup(app, one)
+    poster = clients(two, ben["token"])
+    acks, some_sent = [], threading.Event()
+
+    def burst():
+        for i in range(40):
+            acks.append(poster.call("post", {"thread_id": thread, "body": f"busy {i}"})["post"]["seq"])
+            if i == 9:
+                some_sent.set()
+
+    worker = threading.Thread(target=burst)
+    worker.start()
+    assert some_sent.wait(timeout=WAIT)
+    reader = clients(one, ann["token"])
+    assert reader.call("resume", {"space_id": space, "after_seq": 1})["ok"]
+    worker.join()
+    received = []
+    while not received or received[-1] < acks[-1]:
+        received.append(reader.next()["seq"])
+    assert received == list(range(2, acks[-1] + 1))
+    assert reader.drain() == []

@@ -1,0 +1,85 @@
+"""Socket.IO client managers that hold back a space's live events for a socket while it resumes.
+
+``resume`` must give a reconnecting client every event after its ``after_seq`` once, in
+order. The handler marks the socket (``hold``) before subscribing it to the room, reads
+the log and sends the replay to that socket; ``release`` then delivers the live events
+held meanwhile that are newer than the replay, drops the rest (the replay carried them),
+and sets the socket's floor: an event committed before the read whose broadcast arrives
+late (through Redis, say) is never delivered to it live as well. Holding happens at each process's local fan-out, so it works the
+same with one process (``HoldingManager``) or many sharing Redis (``HoldingRedisManager``).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import socketio
+
+from community.events_log import EVENT_NAME, space_room
+
+
+class _HoldBack(socketio.Manager):
+    """Local fan-out that holds a room's ``space_event`` packets back from sockets being resumed,
+    and never delivers a socket an event at or below what its replay already sent (its floor)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._held: dict[tuple[str, int], list[dict]] = {}
+        self._floors: dict[int, dict[str, int]] = {}
+        self._hold_lock = threading.Lock()
+
+    def hold(self, sid: str, space_id: int) -> None:
+        """Start holding (a resume spanning several pages keeps holding until its last page)."""
+        with self._hold_lock:
+            self._held.setdefault((sid, space_id), [])
+
+    def release(self, sid: str, space_id: int, replayed_up_to: int, *, deliver) -> int:
+        """Stop holding: ``deliver`` the held events newer than the replay, in order, and set
+        the socket's floor; returns the last seq sent."""
+        with self._hold_lock:  # room fan-out waits, so nothing overtakes the held events
+            held = self._held.pop((sid, space_id), [])
+            newer = sorted((e for e in held if e["seq"] > replayed_up_to), key=lambda e: e["seq"])
+            for event in newer:
+                deliver(event)
+            floor = newer[-1]["seq"] if newer else replayed_up_to
+            self._floors.setdefault(space_id, {})[sid] = floor
+        return floor
+
+    def forget(self, sid: str, space_id: int) -> None:
+        with self._hold_lock:
+            self._held.pop((sid, space_id), None)
+            self._floors.get(space_id, {}).pop(sid, None)
+
+    def _sids_to_skip(self, data: dict) -> list[str]:
+        space_id, seq = data["space_id"], data["seq"]
+        skip = []
+        with self._hold_lock:
+            for (sid, held_space), events in self._held.items():
+                if held_space == space_id:
+                    events.append(data)
+                    skip.append(sid)
+            skip += [sid for sid, floor in self._floors.get(space_id, {}).items() if seq <= floor]
+        return skip
+
+    def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        room = to or room
+        if event == EVENT_NAME and isinstance(data, dict) and room == space_room(data.get("space_id")):
+            held = self._sids_to_skip(data)
+            if held:
+                skip = skip_sid if isinstance(skip_sid, list) else ([skip_sid] if skip_sid else [])
+                skip_sid = skip + held
+        return super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs)
+
+
+class HoldingManager(_HoldBack):
+    """One process, no message queue (embedded mode)."""
+
+
+class HoldingRedisManager(socketio.RedisManager, _HoldBack):
+    """Processes sharing Redis: publishing is unchanged; each process holds back at its own fan-out."""
+
+
+def build_client_manager(config: dict):
+    if config.get("REDIS_URL"):
+        return HoldingRedisManager(config["REDIS_URL"], channel=config["SOCKETIO_CHANNEL"])
+    return HoldingManager()
