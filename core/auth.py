@@ -6,7 +6,7 @@ from functools import wraps
 
 from flask import Flask, g, request
 from flask_smorest import Blueprint
-from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, get_jwt_identity, jwt_required
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt_identity, jwt_required
 from flask_jwt_extended import verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
@@ -111,44 +111,24 @@ def _user_lookup(_header: dict, _payload: dict):
     return g.get("current_account")
 
 
-def _unauthorized(detail: str, type_: str = "unauthorized"):
-    return problem(401, detail, type_=type_, headers={"WWW-Authenticate": "Bearer"})
+#: Every way flask-jwt-extended can refuse a token, as (loader, problem type, detail): all 401.
+_TOKEN_REFUSALS = (
+    (jwt.unauthorized_loader, "unauthorized", "An access token is required (Authorization: Bearer <token>)."),
+    (jwt.invalid_token_loader, "invalid-token", "The token is invalid."),
+    (jwt.expired_token_loader, "token-expired", "The token has expired; refresh it or log in again."),
+    (jwt.revoked_token_loader, "token-revoked", "The token has been revoked (logged out, suspended or reused)."),
+    (jwt.needs_fresh_token_loader, "fresh-token-required", "A fresh login is required."),
+    (jwt.user_lookup_error_loader, "token-revoked", "The token's account no longer exists."),
+    (jwt.token_verification_failed_loader, "invalid-token", "The token was refused."),
+)
 
 
-@jwt.unauthorized_loader
-def _missing_token(reason: str):
-    return _unauthorized("An access token is required (Authorization: Bearer <token>).")
+def _refusal(type_: str, detail: str):
+    def respond(*_args):
+        return problem(401, detail, type_=type_, headers={"WWW-Authenticate": "Bearer"})
+
+    return respond
 
 
-@jwt.invalid_token_loader
-def _invalid_token(reason: str):
-    return _unauthorized("The token is invalid.", "invalid-token")
-
-
-@jwt.expired_token_loader
-def _expired_token(_header, _payload):
-    return _unauthorized("The token has expired; refresh it or log in again.", "token-expired")
-
-
-@jwt.revoked_token_loader
-def _revoked_token(_header, _payload):
-    return _unauthorized("The token has been revoked (logged out, suspended or reused).", "token-revoked")
-
-
-@jwt.needs_fresh_token_loader
-def _needs_fresh(_header, _payload):
-    return _unauthorized("A fresh login is required.", "fresh-token-required")
-
-
-@jwt.user_lookup_error_loader
-def _lookup_error(_header, _payload):
-    return _unauthorized("The token's account no longer exists.", "token-revoked")
-
-
-@jwt.token_verification_failed_loader
-def _verification_failed(_header, _payload):
-    return _unauthorized("The token was refused.", "invalid-token")
-
-
-def token_type() -> str:
-    return get_jwt()["type"]
+for _loader, _type, _detail in _TOKEN_REFUSALS:
+    _loader(_refusal(_type, _detail))

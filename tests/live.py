@@ -145,3 +145,29 @@ def live_community(app, server: LiveServer, *, members: tuple[str, ...], outside
     first = people[members[0]]["token"]
     thread = server.api("POST", f"/spaces/{spaces['public']}/threads", first, json={"title": "Hi", "body": "first"}).json()
     return {"server": server, **spaces, "thread": thread["id"], "admin": admin, **people}
+
+
+def resume_during_burst(poster: LiveClient, make_reader, thread_id: int, space_id: int, *, posts: int = 40) -> tuple[list, list]:
+    """``poster`` sends ``posts`` posts; after the tenth, a reader from ``make_reader()`` resumes
+    from seq 1. Returns the seqs the poster was acked and those the reader received, up to the last."""
+    import threading
+
+    acks, some_sent = [], threading.Event()
+
+    def burst():
+        for i in range(posts):
+            acks.append(poster.call("post", {"thread_id": thread_id, "body": f"busy {i}"})["post"]["seq"])
+            if i == 9:
+                some_sent.set()
+
+    worker = threading.Thread(target=burst)
+    worker.start()
+    assert some_sent.wait(timeout=WAIT)
+    reader = make_reader()
+    assert reader.call("resume", {"space_id": space_id, "after_seq": 1})["ok"]
+    worker.join()
+    received = []
+    while not received or received[-1] < acks[-1]:
+        received.append(reader.next()["seq"])
+    assert reader.drain() == []
+    return acks, received

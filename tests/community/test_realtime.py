@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from tests.live import live_community
+from tests.live import live_community, resume_during_burst
 
 
 @pytest.fixture
@@ -147,25 +147,8 @@ def test_resume_after_dropped_connection_replays_exactly_what_was_missed(rt, cli
 def test_resume_while_others_post_gives_each_event_once_in_order(rt, clients):
     server = rt["server"]
     poster = clients(server, rt["ben"]["token"])
-    acks, ten_sent = [], threading.Event()
-
-    def burst():
-        for i in range(40):
-            acks.append(_post(poster, rt["thread"], f"busy {i}")["post"]["seq"])
-            if i == 9:
-                ten_sent.set()
-
-    worker = threading.Thread(target=burst)
-    worker.start()
-    assert ten_sent.wait(timeout=10)
-    reader = clients(server, rt["ann"]["token"])
-    assert reader.call("resume", {"space_id": rt["public"], "after_seq": 1})["ok"]  # mid-burst
-    worker.join()
-    received = []
-    while not received or received[-1] < acks[-1]:
-        received.append(reader.next()["seq"])
+    acks, received = resume_during_burst(poster, lambda: clients(server, rt["ann"]["token"]), rt["thread"], rt["public"])
     assert received == list(range(2, acks[-1] + 1))  # no gap, no duplicate, in order
-    assert reader.drain() == []
 
 
 def test_resume_past_the_retention_window_requires_resync(rt, clients, app):

@@ -13,7 +13,7 @@ import pytest
 from core.accounts import Account
 from core.extensions import db
 from tests.conftest import TEST_REDIS_URL
-from tests.live import ROOT, WAIT, live_community
+from tests.live import ROOT, WAIT, live_community, resume_during_burst
 
 needs_redis = pytest.mark.skipif(not TEST_REDIS_URL, reason="needs Redis: set TEST_REDIS_URL (./test.sh's second pass does)")
 
@@ -107,29 +107,9 @@ def test_presence_is_cleaned_up_when_a_process_dies(app, live, clients):
 
 @needs_redis
 def test_resume_on_one_process_while_another_broadcasts(app, live, clients):
-    import threading
-
     channel = f"test-{uuid.uuid4().hex}"
     one = live(REDIS_URL=TEST_REDIS_URL, SOCKETIO_CHANNEL=channel)
     two = live(REDIS_URL=TEST_REDIS_URL, SOCKETIO_CHANNEL=channel)
     space, thread, (ann, ben) = _setup(app, one)
-    poster = clients(two, ben["token"])
-    acks, some_sent = [], threading.Event()
-
-    def burst():
-        for i in range(40):
-            acks.append(poster.call("post", {"thread_id": thread, "body": f"busy {i}"})["post"]["seq"])
-            if i == 9:
-                some_sent.set()
-
-    worker = threading.Thread(target=burst)
-    worker.start()
-    assert some_sent.wait(timeout=WAIT)
-    reader = clients(one, ann["token"])
-    assert reader.call("resume", {"space_id": space, "after_seq": 1})["ok"]
-    worker.join()
-    received = []
-    while not received or received[-1] < acks[-1]:
-        received.append(reader.next()["seq"])
+    acks, received = resume_during_burst(clients(two, ben["token"]), lambda: clients(one, ann["token"]), thread, space)
     assert received == list(range(2, acks[-1] + 1))
-    assert reader.drain() == []
