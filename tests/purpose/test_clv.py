@@ -1,0 +1,113 @@
+"""CLV models: recover known parameters from simulated customers, predict a holdout period."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from purpose import clv
+
+# Published CDNOW estimates (Fader, Hardie & Lee 2005): BG/NBD and Gamma-Gamma.
+TRUE_BGNBD = clv.BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426, log_likelihood=0.0, converged=True)
+TRUE_GG = clv.GammaGammaParams(p=6.25, q=3.74, v=15.44, log_likelihood=0.0, converged=True)
+
+
+def simulate(n: int, T: float, holdout: float, seed: int):
+    """BG/NBD customers observed for T weeks; also counts their purchases in (T, T + holdout]."""
+    rng = np.random.default_rng(seed)
+    lam = rng.gamma(TRUE_BGNBD.r, 1 / TRUE_BGNBD.alpha, n)
+    drop = rng.beta(TRUE_BGNBD.a, TRUE_BGNBD.b, n)
+    x, t_x, future = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i in range(n):
+        t = 0.0
+        while True:
+            t += rng.exponential(1 / lam[i])
+            if t > T + holdout:
+                break
+            if t <= T:
+                x[i], t_x[i] = x[i] + 1, t
+            else:
+                future[i] += 1
+            if rng.random() < drop[i]:
+                break
+    return x, t_x, np.full(n, T), future
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return simulate(6000, 39.0, 39.0, seed=2005)
+
+
+@pytest.fixture(scope="module")
+def fitted(cohort):
+    x, t_x, T, _future = cohort
+    return clv.fit_bgnbd(x, t_x, T)
+
+
+def test_bgnbd_fit_reaches_the_maximum_and_recovers_the_purchase_process(cohort, fitted):
+    x, t_x, T, _future = cohort
+    assert fitted.converged
+    true_ll = clv.bgnbd_log_likelihood((TRUE_BGNBD.r, TRUE_BGNBD.alpha, TRUE_BGNBD.a, TRUE_BGNBD.b), x, t_x, T).sum()
+    assert fitted.log_likelihood >= true_ll  # the MLE is at least as likely as the truth
+    assert fitted.log_likelihood - true_ll < 10  # and not absurdly far from it
+    # The mean purchase rate r/alpha is well identified; the dropout mix less so.
+    assert fitted.r / fitted.alpha == pytest.approx(TRUE_BGNBD.r / TRUE_BGNBD.alpha, rel=0.15)
+    assert fitted.a / (fitted.a + fitted.b) == pytest.approx(TRUE_BGNBD.a / (TRUE_BGNBD.a + TRUE_BGNBD.b), rel=0.35)
+
+
+def test_bgnbd_predicts_the_holdout_period(cohort, fitted):
+    x, t_x, T, future = cohort
+    predicted = clv.expected_purchases(fitted, 39.0, x, t_x, T)
+    assert predicted.sum() == pytest.approx(future.sum(), rel=0.1)
+    # Customers who bought more in calibration are predicted, and do, buy more.
+    heavy = x >= 3
+    assert predicted[heavy].mean() > 3 * predicted[~heavy].mean()
+    assert future[heavy].mean() > 3 * future[~heavy].mean()
+
+
+def test_probability_alive_closed_form_cases(fitted):
+    assert clv.probability_alive(fitted, [0], [0], [39]) == pytest.approx([1.0])
+    # Same purchases, but the recent buyer is more likely alive than the one who went quiet.
+    recent, quiet = clv.probability_alive(fitted, [4, 4], [38, 5], [39, 39])
+    assert 0 < quiet < recent < 1
+
+
+def test_gamma_gamma_recovers_spend_parameters():
+    rng = np.random.default_rng(1999)
+    n = 4000
+    x = rng.integers(1, 8, n).astype(float)
+    nu = rng.gamma(TRUE_GG.q, 1 / TRUE_GG.v, n)
+    m_x = np.array([rng.gamma(TRUE_GG.p, 1 / nu[i], int(x[i])).mean() for i in range(n)])
+    fitted = clv.fit_gamma_gamma(x, m_x)
+    assert fitted.converged
+    population_mean = TRUE_GG.p * TRUE_GG.v / (TRUE_GG.q - 1)
+    assert fitted.p * fitted.v / (fitted.q - 1) == pytest.approx(population_mean, rel=0.1)
+    assert fitted.p == pytest.approx(TRUE_GG.p, rel=0.2)
+    # The conditional mean shrinks each customer's average towards the population mean.
+    low, high = clv.expected_spend(fitted, [2, 2], [5.0, 100.0])
+    assert 5.0 < low < population_mean * 1.1 and population_mean * 0.9 < high < 100.0
+
+
+def test_clv_discounts_and_sums_per_brand(fitted):
+    values = clv.clv(fitted, TRUE_GG, [5, 0], [38, 0], [39, 39], [40.0, 0.0], periods=12)
+    assert values[0] > values[1] > 0
+    undiscounted = clv.clv(fitted, TRUE_GG, [5], [38], [39], [40.0], periods=12, discount_rate=0.0)
+    assert undiscounted[0] > values[0]
+    equity = clv.customer_equity([10.0, 5.0, 1.5], ["brand-a", "brand-b", "brand-a"])
+    assert equity == {"brand-a": 11.5, "brand-b": 5.0}
+
+
+def test_summarise_purchase_times_in_weeks():
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    times = [start, start + timedelta(weeks=2), start + timedelta(weeks=5)]
+    assert clv.summarise(times, start + timedelta(weeks=10)) == (2, 5.0, 10.0)
+    with pytest.raises(ValueError):
+        clv.summarise([], start)
+
+
+@pytest.mark.parametrize("x, t_x, T", [([1], [5], [3]), ([-1], [0], [3]), ([], [], []), ([0], [2], [3])])
+def test_bad_inputs_are_refused(x, t_x, T):
+    with pytest.raises(ValueError):
+        clv.fit_bgnbd(x, t_x, T)
