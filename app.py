@@ -21,6 +21,7 @@ from core.errors import ProblemApi, register_error_handlers
 from community.events import init_realtime
 from community.fanout import build_client_manager
 from core.extensions import db, limiter, migrate, socketio
+from purpose.stakeholders import init_stakeholders
 
 MAX_ID = 2**31 - 1
 
@@ -54,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
         max_http_buffer_size=16 * app.config["SOCKETIO_MAX_PAYLOAD"],
     )
     init_realtime(app)
+    init_stakeholders(app)
     _register_api(app)
     register_error_handlers(app)
     celery_init_app(app)

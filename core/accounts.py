@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from blinker import Namespace
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,6 +28,9 @@ from core.extensions import db, utcnow
 #: (one login session, or None for all of the account's) and ``reason``. The real-time layer
 #: listens and disconnects the affected sockets at once; core imports no domain package.
 access_revoked = Namespace().signal("access-revoked")
+#: Sent after a new account is committed (``sender`` is the Account): the brand side links
+#: the known stakeholders with the same email and records their conversion.
+account_registered = Namespace().signal("account-registered")
 
 
 class GlobalRole(str, enum.Enum):
@@ -55,6 +58,8 @@ class Account(db.Model):
     status: Mapped[AccountStatus] = mapped_column(
         db.Enum(AccountStatus, native_enum=False, length=16, validate_strings=True), default=AccountStatus.active
     )
+    #: Goals (life purposes) and causes (societal purposes) the person states, as tags.
+    interests: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
@@ -100,6 +105,7 @@ def register_account(*, email: str, handle: str, display_name: str, password: st
     except IntegrityError:
         db.session.rollback()
         raise conflict("An account with this email or handle already exists.", "account-exists") from None
+    account_registered.send(account)
     return account
 
 

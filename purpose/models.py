@@ -5,10 +5,14 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db, utcnow
+
+
+def _enum(cls):
+    return db.Enum(cls, native_enum=False, length=24, validate_strings=True)
 
 
 class PurposeKind(str, enum.Enum):
@@ -49,3 +53,96 @@ class Purpose(db.Model):
     statement: Mapped[str] = mapped_column(Text, default="")
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StakeholderKind(str, enum.Enum):
+    member = "member"  # linked to an account
+    customer = "customer"
+    prospect = "prospect"
+    invited = "invited"
+    event_attendee = "event_attendee"
+    partner = "partner"
+    ngo = "ngo"
+    employee = "employee"
+    local_community = "local_community"
+
+
+class LegalBasis(str, enum.Enum):
+    consent = "consent"
+    contract = "contract"
+    legitimate_interest = "legitimate_interest"
+    none = "none"
+
+
+class ContactPreference(str, enum.Enum):
+    """The depth of relationship a person says they want (purpose.relationship.STYLES)."""
+
+    none = "none"
+    fling = "fling"
+    friendship = "friendship"
+    marriage = "marriage"
+
+
+class Stakeholder(db.Model):
+    """Every person a brand knows: members (linked to an account) and nonusers."""
+
+    __tablename__ = "stakeholders"
+    __table_args__ = (
+        UniqueConstraint("brand_id", "source", "external_id", name="uq_stakeholders_brand_source_external"),
+        UniqueConstraint("brand_id", "account_id", name="uq_stakeholders_brand_account"),
+        Index("ix_stakeholders_brand_kind", "brand_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[StakeholderKind] = mapped_column(_enum(StakeholderKind))
+    source: Mapped[str] = mapped_column(String(40), default="manual")
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    email: Mapped[str | None] = mapped_column(String(254))
+    #: Keyed hash of the normalised email: matches imports and registrations without reading emails.
+    email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    legal_basis: Mapped[LegalBasis] = mapped_column(_enum(LegalBasis), default=LegalBasis.none)
+    contact_preference: Mapped[ContactPreference | None] = mapped_column(_enum(ContactPreference))
+    objected: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When a nonuser became a member, and what they were before (the funnel).
+    converted_at: Mapped[datetime | None]
+    converted_from: Mapped[StakeholderKind | None] = mapped_column(_enum(StakeholderKind))
+
+
+class TouchpointKind(str, enum.Enum):
+    purchase = "purchase"
+    subscription = "subscription"
+    contract = "contract"
+    event = "event"
+    referral = "referral"
+    invitation = "invitation"
+    support = "support"
+    newsletter = "newsletter"
+
+
+class Touchpoint(db.Model):
+    """One contact between the brand and a stakeholder (or, for referrals and invitations, two)."""
+
+    __tablename__ = "touchpoints"
+    __table_args__ = (
+        UniqueConstraint("brand_id", "source", "external_id", name="uq_touchpoints_brand_source_external"),
+        Index("ix_touchpoints_stakeholder_time", "stakeholder_id", "occurred_at"),
+        Index("ix_touchpoints_brand_kind_time", "brand_id", "kind", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    stakeholder_id: Mapped[int] = mapped_column(ForeignKey("stakeholders.id", ondelete="CASCADE"))
+    kind: Mapped[TouchpointKind] = mapped_column(_enum(TouchpointKind))
+    occurred_at: Mapped[datetime]
+    amount: Mapped[float | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+    purpose_id: Mapped[int | None] = mapped_column(ForeignKey("purposes.id", ondelete="SET NULL"), index=True)
+    #: The other person of a referral or invitation.
+    other_stakeholder_id: Mapped[int | None] = mapped_column(ForeignKey("stakeholders.id", ondelete="CASCADE"), index=True)
+    #: Identifies an event, so attendees of the same event can be connected.
+    event_ref: Mapped[str | None] = mapped_column(String(128), index=True)
+    source: Mapped[str] = mapped_column(String(40), default="manual")
+    external_id: Mapped[str | None] = mapped_column(String(128))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -42,4 +43,22 @@ def test_upgrade_matches_models_and_downgrade_empties(empty_database_url):
         downgrade(revision="base")
         tables = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
         assert tables == set()
+        db.engine.dispose()
+
+
+def test_upgrade_keeps_existing_accounts_and_fills_new_columns(empty_database_url):
+    app = create_app(base_config(empty_database_url))
+    with app.app_context():
+        upgrade(revision="0002_space_events")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO accounts (email, handle, display_name, password_hash, role, status, created_at) "
+                "VALUES ('old@example.com', 'old_timer', 'Old', 'x', 'member', 'active', CURRENT_TIMESTAMP)"
+            ))
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT handle, interests FROM accounts")).all()
+        # PostgreSQL returns JSON decoded; SQLite returns the stored text.
+        decoded = [(handle, value if isinstance(value, list) else json.loads(value)) for handle, value in rows]
+        assert decoded == [("old_timer", [])]
         db.engine.dispose()

@@ -1,0 +1,50 @@
+"""Stakeholders: keyed email hashes for matching, and linking a registration to known nonusers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from core.accounts import Account, account_registered
+from core.extensions import db, utcnow
+from core.validation import normalise_email
+from purpose.models import Stakeholder, StakeholderKind
+
+
+def email_hash(email: str) -> str:
+    """HMAC-SHA256 of the normalised email under ``EMAIL_HASH_KEY`` (default: ``SECRET_KEY``).
+
+    Keyed, so a leaked hash column cannot be matched against a list of known addresses
+    without the key; changing the key means re-hashing stored stakeholders.
+    """
+    key = (current_app.config.get("EMAIL_HASH_KEY") or current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, normalise_email(email).encode(), hashlib.sha256).hexdigest()
+
+
+def link_registration(account: Account) -> list[Stakeholder]:
+    """Link every unlinked stakeholder with the account's email to it, recording the conversion."""
+    matches = list(
+        db.session.scalars(
+            select(Stakeholder).where(Stakeholder.email_hash == email_hash(account.email), Stakeholder.account_id.is_(None))
+        )
+    )
+    now = utcnow()
+    for stakeholder in matches:
+        stakeholder.account_id = account.id
+        if stakeholder.kind is not StakeholderKind.member:
+            stakeholder.converted_from, stakeholder.converted_at = stakeholder.kind, now
+            stakeholder.kind = StakeholderKind.member
+    if matches:
+        db.session.commit()
+    return matches
+
+
+def _on_registered(account: Account, **_kwargs) -> None:
+    link_registration(account)
+
+
+def init_stakeholders(app: Flask) -> None:
+    account_registered.connect(_on_registered)
