@@ -94,8 +94,10 @@ def _register_cli(app: Flask) -> None:
     from community.demo import seed_demo_command
     from community.events_log import prune_events_command
 
-    app.cli.add_command(seed_demo_command)
-    app.cli.add_command(prune_events_command)
+    from purpose.imports import import_stakeholders_command, import_touchpoints_command
+
+    for command in (seed_demo_command, prune_events_command, import_stakeholders_command, import_touchpoints_command):
+        app.cli.add_command(command)
 
 
 def main() -> None:
