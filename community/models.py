@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.accounts import Account
 
-from core.extensions import db, utcnow
+from core.extensions import db, string_enum, utcnow
 
 
 class Visibility(str, enum.Enum):
@@ -24,10 +24,6 @@ class SpaceRole(str, enum.Enum):
     manager = "manager"
 
 
-def _enum(cls):
-    return db.Enum(cls, native_enum=False, length=16, validate_strings=True)
-
-
 class Space(db.Model):
     __tablename__ = "spaces"
 
@@ -36,7 +32,7 @@ class Space(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
-    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.public, index=True)
+    visibility: Mapped[Visibility] = mapped_column(string_enum(Visibility), default=Visibility.public, index=True)
     #: Last number handed out by the space's gap-free post sequence (see ``next_post_seq``).
     last_seq: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -49,7 +45,7 @@ class Membership(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
-    role: Mapped[SpaceRole] = mapped_column(_enum(SpaceRole), default=SpaceRole.member)
+    role: Mapped[SpaceRole] = mapped_column(string_enum(SpaceRole), default=SpaceRole.member)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)

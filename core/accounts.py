@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.errors import ApiError, conflict
-from core.extensions import db, utcnow
+from core.extensions import db, string_enum, utcnow
 
 
 #: Sent after a commit that revokes access: ``sender`` is the account id, with ``session_id``
@@ -53,10 +53,10 @@ class Account(db.Model):
     display_name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[GlobalRole] = mapped_column(
-        db.Enum(GlobalRole, native_enum=False, length=16, validate_strings=True), default=GlobalRole.member
+        string_enum(GlobalRole), default=GlobalRole.member
     )
     status: Mapped[AccountStatus] = mapped_column(
-        db.Enum(AccountStatus, native_enum=False, length=16, validate_strings=True), default=AccountStatus.active
+        string_enum(AccountStatus), default=AccountStatus.active
     )
     #: Goals (life purposes) and causes (societal purposes) the person states, as tags.
     interests: Mapped[list[str]] = mapped_column(JSON, default=list)

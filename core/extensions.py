@@ -44,6 +44,12 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+def string_enum(cls, length: int = 16):
+    """A Python enum stored as its name in a VARCHAR (no native ENUM type: adding a value is a
+    plain migration on SQLite and PostgreSQL alike), checked on the way in."""
+    return db.Enum(cls, native_enum=False, length=length, validate_strings=True)
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(timezone.utc)

@@ -8,11 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.extensions import db, utcnow
-
-
-def _enum(cls):
-    return db.Enum(cls, native_enum=False, length=24, validate_strings=True)
+from core.extensions import db, string_enum, utcnow
 
 
 class PurposeKind(str, enum.Enum):
@@ -47,7 +43,7 @@ class Purpose(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
     kind: Mapped[PurposeKind] = mapped_column(
-        db.Enum(PurposeKind, native_enum=False, length=16, validate_strings=True), index=True
+        string_enum(PurposeKind), index=True
     )
     title: Mapped[str] = mapped_column(String(120))
     statement: Mapped[str] = mapped_column(Text, default="")
@@ -96,19 +92,19 @@ class Stakeholder(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
-    kind: Mapped[StakeholderKind] = mapped_column(_enum(StakeholderKind))
+    kind: Mapped[StakeholderKind] = mapped_column(string_enum(StakeholderKind, 24))
     source: Mapped[str] = mapped_column(String(40), default="manual")
     external_id: Mapped[str | None] = mapped_column(String(128))
     email: Mapped[str | None] = mapped_column(String(254))
     #: Keyed hash of the normalised email: matches imports and registrations without reading emails.
     email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
-    legal_basis: Mapped[LegalBasis] = mapped_column(_enum(LegalBasis), default=LegalBasis.none)
-    contact_preference: Mapped[ContactPreference | None] = mapped_column(_enum(ContactPreference))
+    legal_basis: Mapped[LegalBasis] = mapped_column(string_enum(LegalBasis, 24), default=LegalBasis.none)
+    contact_preference: Mapped[ContactPreference | None] = mapped_column(string_enum(ContactPreference, 24))
     objected: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: When a nonuser became a member, and what they were before (the funnel).
     converted_at: Mapped[datetime | None]
-    converted_from: Mapped[StakeholderKind | None] = mapped_column(_enum(StakeholderKind))
+    converted_from: Mapped[StakeholderKind | None] = mapped_column(string_enum(StakeholderKind, 24))
 
 
 class TouchpointKind(str, enum.Enum):
@@ -135,7 +131,7 @@ class Touchpoint(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
     stakeholder_id: Mapped[int] = mapped_column(ForeignKey("stakeholders.id", ondelete="CASCADE"))
-    kind: Mapped[TouchpointKind] = mapped_column(_enum(TouchpointKind))
+    kind: Mapped[TouchpointKind] = mapped_column(string_enum(TouchpointKind, 24))
     occurred_at: Mapped[datetime]
     amount: Mapped[float | None]
     currency: Mapped[str | None] = mapped_column(String(3))
