@@ -182,3 +182,25 @@ def relationship_style(person: Person, as_of: datetime) -> str:
     if span >= FRIENDSHIP_MIN_DAYS and len(times) >= FRIENDSHIP_MIN_CONTACTS:
         return "friendship"
     return "fling"
+
+
+#: Purpose alignment = DECLARED_WEIGHT * declared + (1 - DECLARED_WEIGHT) * behaviour.
+DECLARED_WEIGHT = 0.6
+#: Interactions with a purpose (posts, reactions and events in its spaces) that count as fully engaged.
+ENGAGED_INTERACTIONS = 10
+
+
+def purpose_alignment(person_tags, purpose_tags, *, interactions: int = 0) -> float:
+    """How aligned a person is with a purpose, 0.0 to 1.0.
+
+    ``declared`` is the share of the purpose's goals or causes the person states as their
+    own (tags compared case-insensitively; 0 when the purpose has no tags); ``behaviour`` is
+    ``min(1, interactions / ENGAGED_INTERACTIONS)`` for what they did in the purpose's spaces
+    and events. Someone who states nothing can still align by taking part, and the reverse.
+    """
+    if interactions < 0:
+        raise ValueError("interactions must be >= 0")
+    wanted = {t.lower() for t in purpose_tags}
+    declared = len(wanted & {t.lower() for t in person_tags}) / len(wanted) if wanted else 0.0
+    behaviour = min(1.0, interactions / ENGAGED_INTERACTIONS)
+    return DECLARED_WEIGHT * declared + (1 - DECLARED_WEIGHT) * behaviour

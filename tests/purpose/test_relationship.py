@@ -93,3 +93,27 @@ def test_declared_style_overrides_behaviour():
     assert relationship_style(Person(2, declared_style="none", **loyal), NOW) == "none"
     with pytest.raises(ValueError):
         relationship_style(Person(3, declared_style="situationship"), NOW)
+
+
+@pytest.mark.parametrize(
+    "person, purpose, interactions, expected",
+    [
+        (["ocean-cleanup", "plastic-free"], ["Ocean-Cleanup", "plastic-free"], 10, 1.0),
+        ([], ["ocean-cleanup"], 0, 0.0),
+        (["ocean-cleanup"], ["ocean-cleanup", "plastic-free"], 0, 0.3),
+        ([], ["ocean-cleanup"], 5, 0.2),  # never said so, but takes part
+        (["fitness"], [], 20, 0.4),  # a purpose without tags aligns by behaviour only
+        (["cooking"], ["ocean-cleanup"], 40, 0.4),  # behaviour is capped at fully engaged
+    ],
+)
+def test_purpose_alignment(person, purpose, interactions, expected):
+    from purpose.relationship import purpose_alignment
+
+    assert purpose_alignment(person, purpose, interactions=interactions) == pytest.approx(expected)
+
+
+def test_purpose_alignment_refuses_negative_counts():
+    from purpose.relationship import purpose_alignment
+
+    with pytest.raises(ValueError):
+        purpose_alignment([], ["a"], interactions=-1)
