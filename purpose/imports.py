@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -196,7 +197,7 @@ def _run_import(path: str, fmt: str | None, importer, **options) -> None:
         raw.seek(0)
         counting = _CountingReader(raw)
         stream = io.TextIOWrapper(io.BufferedReader(counting), encoding="utf-8", newline="")
-        with click.progressbar(length=size, label="Importing", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(length=size, label="Importing", file=sys.stderr) as bar:
             report = importer(stream, fmt, progress=lambda _r: bar.update(counting.count - bar.pos), **options)
             bar.update(size - bar.pos)
     click.echo(f"accepted {report.accepted}, already stored {report.duplicates}, rejected {report.rejected}")
