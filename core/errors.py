@@ -17,6 +17,7 @@ import logging
 import marshmallow as ma
 from flask import Flask, jsonify
 from flask_smorest import Api
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,16 @@ def register_error_handlers(app: Flask) -> None:
     """Errors the Api does not route: rate limits, and anything unexpected (never a stack trace)."""
 
     app.register_error_handler(429, rate_limited_response)
+
+    @app.errorhandler(IntegrityError)
+    def conflicting_write(error):
+        """A write the database refused because stored data changed meanwhile (a concurrent
+        duplicate, a row deleted under the request): a 409 to retry, never a 500."""
+        from core.extensions import db
+
+        db.session.rollback()
+        log.warning("integrity error answered with 409: %s", error.orig)
+        return problem(409, "The request conflicts with data stored meanwhile; reload and retry.")
 
     @app.errorhandler(Exception)
     def unexpected(error):

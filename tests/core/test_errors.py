@@ -97,3 +97,19 @@ def test_unexpected_error_is_a_generic_500_without_details(app, client):
     body = _problem(response, 500)
     assert "secret internal detail" not in response.get_data(as_text=True)
     assert body["type"] == "internal-error"
+
+
+def test_a_write_refused_by_the_database_is_a_409_and_the_session_recovers(app, client, make_actor):
+    from core.extensions import db
+    from purpose.models import Brand
+
+    @app.post("/race")
+    def race():
+        db.session.add_all([Brand(name="Twice"), Brand(name="Twice")])  # what two racing requests do
+        db.session.commit()
+
+    admin = make_actor("admin")  # after registering the route: Flask refuses new routes once serving
+    response = client.post("/race")
+    body = _problem(response, 409)
+    assert body["type"] == "conflict" and "IntegrityError" not in response.get_data(as_text=True)
+    assert admin.post("/api/v1/brands", json={"name": "After"}).status_code == 201
