@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, g, request
+from flask import Flask, g
+from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
-from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt_identity, jwt_required
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jti, get_jwt_identity, jwt_required
 from flask_jwt_extended import verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
@@ -23,19 +24,13 @@ def issue_tokens(account: Account, session: LoginSession) -> dict:
     """A fresh access and refresh token pair for ``session``; remembers the refresh token's jti."""
     claims = {"sid": session.id}
     refresh = create_refresh_token(identity=str(account.id), additional_claims=claims)
-    session.refresh_jti = _jti_of(refresh)
+    session.refresh_jti = get_jti(refresh)
     db.session.commit()
     return {
         "access_token": create_access_token(identity=str(account.id), additional_claims=claims),
         "refresh_token": refresh,
         "token_type": "Bearer",
     }
-
-
-def _jti_of(token: str) -> str:
-    from flask_jwt_extended import decode_token
-
-    return decode_token(token)["jti"]
 
 
 def current_account() -> Account:
@@ -71,7 +66,7 @@ def rate_limit_identity() -> str:
         identity = get_jwt_identity()
     except (JWTExtendedException, PyJWTError):
         identity = None
-    return f"account:{identity}" if identity else f"ip:{request.remote_addr}"
+    return f"account:{identity}" if identity else f"ip:{get_remote_address()}"
 
 
 def limit_writes(blueprint):

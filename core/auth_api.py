@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import current_app
 from flask_jwt_extended import jwt_required
+from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
 from marshmallow import validate
 
@@ -59,7 +60,7 @@ def _tokens_for(account: Account) -> dict:
 
 
 @blp.route("/auth/register", methods=["POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], key_func=lambda: f"register:{_remote()}")
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], key_func=lambda: f"register:{get_remote_address()}")
 @blp.arguments(RegisterArgs)
 @blp.response(201, TokensOut)
 def register(args):
@@ -68,7 +69,7 @@ def register(args):
 
 
 @blp.route("/auth/login", methods=["POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], key_func=lambda: f"login:{_remote()}")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], key_func=lambda: f"login:{get_remote_address()}")
 @blp.arguments(LoginArgs)
 @blp.response(200, TokensOut)
 def login(args):
@@ -132,8 +133,3 @@ def change_role(args, account_id):
     """Set an account's global role: member, analyst or admin (admin)."""
     return accounts.set_role(_account_or_404(account_id), args["role"])
 
-
-def _remote() -> str:
-    from flask import request
-
-    return request.remote_addr or "unknown"

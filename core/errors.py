@@ -114,8 +114,6 @@ class ProblemApi(Api):
 
     def handle_http_exception(self, error: HTTPException):
         headers = dict(getattr(error, "data", None) or {}).get("headers") or {}
-        if error.code == 429:
-            return rate_limited_response(error)
         if isinstance(error, InternalServerError):
             return problem(500, "An unexpected error occurred.")
         type_ = getattr(error, "type_", None)

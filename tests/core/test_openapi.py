@@ -26,6 +26,6 @@ def test_docs_page_and_its_assets_are_served_locally(client):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "/api/v1/docs-assets/swagger-ui-bundle.js" in html
-    assert "https://" not in html.split("<body", 1)[0] or "cdn" not in html
+    assert not any(host in html for host in ("cdn", "unpkg", "jsdelivr"))  # works offline
     asset = client.get("/api/v1/docs-assets/swagger-ui-bundle.js")
     assert asset.status_code == 200 and len(asset.data) > 100_000
