@@ -37,6 +37,18 @@ class BrandManager(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class BrandAnalyst(db.Model):
+    """An analyst account assigned to one brand: it reads that brand's stakeholders and reports."""
+
+    __tablename__ = "brand_analysts"
+    __table_args__ = (UniqueConstraint("brand_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Purpose(db.Model):
     __tablename__ = "purposes"
 
@@ -100,7 +112,12 @@ class Stakeholder(db.Model):
     email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     legal_basis: Mapped[LegalBasis] = mapped_column(string_enum(LegalBasis, 24), default=LegalBasis.none)
     contact_preference: Mapped[ContactPreference | None] = mapped_column(string_enum(ContactPreference, 24))
+    #: An objection to processing: the person is left out of every later analysis.
     objected: Mapped[bool] = mapped_column(default=False)
+    objected_at: Mapped[datetime | None]
+    #: Set when the person's data was erased: the row stays (touchpoint totals keep adding up)
+    #: but carries no personal data and is never analysed again.
+    erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: When a nonuser became a member, and what they were before (the funnel).
     converted_at: Mapped[datetime | None]
