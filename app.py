@@ -18,6 +18,7 @@ from core.auth import init_auth
 from core.celery_app import celery_init_app
 from core.config import load_config
 from core.errors import ProblemApi, register_error_handlers
+from community.activity import init_activity
 from community.events import init_realtime
 from community.fanout import build_client_manager
 from core.extensions import db, limiter, migrate, socketio
@@ -56,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     init_realtime(app)
     init_stakeholders(app)
+    init_activity()
     _register_api(app)
     register_error_handlers(app)
     celery_init_app(app)
@@ -73,11 +75,12 @@ def _register_api(app: Flask) -> None:
     from community import api as community_api
     from community import conversation_api
     from purpose import api as purpose_api
+    from purpose import people_api
 
     api = ProblemApi(app)
     api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    for blueprint in (auth_api.blp, purpose_api.blp, community_api.blp, conversation_api.blp):
+    for blueprint in (auth_api.blp, purpose_api.blp, people_api.blp, community_api.blp, conversation_api.blp):
         api.register_blueprint(blueprint)
 
     @app.get("/api/v1/docs-assets/<path:filename>")

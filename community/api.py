@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from community import access, service
 from community.models import Membership, Space
@@ -24,7 +25,7 @@ blp = limit_writes(Blueprint("spaces", __name__, url_prefix="/api/v1", descripti
 @blp.response(200, SpacePage)
 def list_spaces(args):
     """Spaces you may see, oldest first; filter by purpose kind, purpose or brand."""
-    stmt = select(Space).where(access.visible_spaces_clause(current_account()))
+    stmt = select(Space).where(access.visible_spaces_clause(current_account())).options(selectinload(Space.purpose))
     filters = {k: args[k] for k in ("kind", "purpose_id", "brand_id") if args.get(k) is not None}
     if filters:
         stmt = stmt.join(Purpose, Purpose.id == Space.purpose_id)

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.accounts import Account
+from purpose.models import Purpose
 
 from core.extensions import db, string_enum, utcnow
 
@@ -36,6 +37,9 @@ class Space(db.Model):
     #: Last number handed out by the space's gap-free post sequence (see ``next_post_seq``).
     last_seq: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    #: Loaded on access (lists load it in one extra query): spaces show their purpose's tags.
+    purpose: Mapped[Purpose] = relationship(lazy="select")
 
 
 class Membership(db.Model):

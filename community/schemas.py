@@ -60,6 +60,9 @@ class SpaceOut(ma.Schema):
     description = ma.fields.String()
     visibility = ma.fields.Enum(Visibility)
     created_at = ma.fields.DateTime()
+    tags = ma.fields.Function(lambda space: list(space.purpose.tags or []), metadata={
+        "description": "The goals or causes of the space's purpose (spaces inherit their purpose's tags)."})
+    purpose_kind = ma.fields.Function(lambda space: space.purpose.kind.value, metadata={"description": "life or societal."})
 
 
 class MembershipOut(ma.Schema):

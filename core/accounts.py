@@ -172,6 +172,14 @@ def set_status(account: Account, status: AccountStatus) -> Account:
     return account
 
 
+def update_profile(account: Account, **changes) -> Account:
+    """Set the given profile fields (display name, interests)."""
+    for name, value in changes.items():
+        setattr(account, name, value)
+    db.session.commit()
+    return account
+
+
 def set_role(account: Account, role: GlobalRole) -> Account:
     account.role = role
     db.session.commit()

@@ -14,7 +14,7 @@ from core.accounts import Account, AccountStatus, GlobalRole
 from core.auth import BEARER, authenticated, current_account, current_session, issue_tokens, require_admin
 from core.errors import not_found
 from core.extensions import db, limiter
-from core.validation import EmailAddress, Handle, SafeText, StrictSchema
+from core.validation import EmailAddress, Handle, SafeText, StrictSchema, Tags
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and tokens")
 
@@ -42,6 +42,13 @@ class AccountOut(ma.Schema):
 
 class MeOut(AccountOut):
     email = ma.fields.String()
+    interests = ma.fields.List(ma.fields.String(), metadata={"description": "Stated goals and causes."})
+
+
+class MeArgs(StrictSchema):
+    display_name = SafeText(validate=validate.Length(max=80))
+    interests = Tags(load_default=ma.missing, metadata={"description": "Goals (life purposes) and causes (societal purposes) you care about; "
+                                              "they count towards your alignment with a brand's purposes."})
 
 
 class TokensOut(ma.Schema):
@@ -100,6 +107,15 @@ def logout():
 def me():
     """The account of the access token."""
     return current_account()
+
+
+@blp.route("/me", methods=["PATCH"])
+@authenticated
+@blp.arguments(MeArgs)
+@blp.response(200, MeOut)
+def update_me(args):
+    """Change your display name or state your goals and causes."""
+    return accounts.update_profile(current_account(), **args)
 
 
 def _account_or_404(account_id: int) -> Account:

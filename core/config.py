@@ -19,6 +19,7 @@ _INT_SETTINGS = {
     "ACCESS_TOKEN_MINUTES": 15,
     "REFRESH_TOKEN_DAYS": 30,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "IMPORT_MAX_BYTES": 512 * 1024 * 1024,  # bulk import uploads, streamed (never held in memory)
     "PAGE_LIMIT_DEFAULT": 50,
     "PAGE_LIMIT_MAX": 200,
     "ARGON2_TIME_COST": 3,

@@ -93,3 +93,18 @@ def keyset_page(stmt, keys: list[SortKey], *, scope: str, args: dict, attrs: lis
         rows = rows[:limit]
         next_cursor = encode_cursor(scope, [getattr(rows[-1], a) for a in attrs])
     return {"items": rows, "next_cursor": next_cursor}
+
+
+def list_page(items: list, *, key, scope: str, args: dict) -> dict:
+    """One page of an already computed list, in ascending ``key`` order (a unique integer).
+
+    For results computed in memory (profiles scored against their whole population); the
+    cursor is the last key, signed and tied to ``scope`` like ``keyset_page``'s.
+    """
+    limit = min(args.get("limit") or current_app.config["PAGE_LIMIT_DEFAULT"], current_app.config["PAGE_LIMIT_MAX"])
+    ordered = sorted(items, key=key)
+    if args.get("cursor"):
+        (after,) = decode_cursor(scope, args["cursor"], 1)
+        ordered = [item for item in ordered if key(item) > after]
+    page, more = ordered[:limit], len(ordered) > limit
+    return {"items": page, "next_cursor": encode_cursor(scope, [key(page[-1])]) if more else None}

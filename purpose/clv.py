@@ -59,6 +59,21 @@ def summarise(purchase_times: list[datetime], as_of: datetime, *, unit_days: flo
     return len(times) - 1, (times[-1] - first).total_seconds() / unit, (as_of - first).total_seconds() / unit
 
 
+#: Nelder-Mead restarts from its own result when it stops on its iteration cap: a fresh
+#: simplex escapes the collapsed one that slows it down (a standard remedy).
+RESTARTS = 3
+
+
+def _minimise(negative, size: int):
+    """Minimise ``negative`` over log-parameters from 0 (all parameters 1), restarting if needed."""
+    result = minimize(negative, np.zeros(size), method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
+    for _ in range(RESTARTS):
+        if result.success:
+            break
+        result = minimize(negative, result.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
+    return result
+
+
 def bgnbd_log_likelihood(params, x, t_x, T) -> np.ndarray:
     """Per-customer log-likelihood of BG/NBD at ``params`` = (r, alpha, a, b)."""
     r, alpha, a, b = params
@@ -79,7 +94,7 @@ def fit_bgnbd(x, t_x, T) -> BGNBDParams:
     def negative(log_params):
         return -bgnbd_log_likelihood(np.exp(log_params), x, t_x, T).sum()
 
-    result = minimize(negative, np.zeros(4), method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
+    result = _minimise(negative, 4)
     r, alpha, a, b = (float(v) for v in np.exp(result.x))
     return BGNBDParams(r, alpha, a, b, -float(result.fun), bool(result.success))
 
@@ -120,7 +135,7 @@ def fit_gamma_gamma(x, m_x) -> GammaGammaParams:
     def negative(log_params):
         return -gamma_gamma_log_likelihood(np.exp(log_params), x, m_x).sum()
 
-    result = minimize(negative, np.zeros(3), method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
+    result = _minimise(negative, 3)
     p, q, v = (float(val) for val in np.exp(result.x))
     return GammaGammaParams(p, q, v, -float(result.fun), bool(result.success))
 

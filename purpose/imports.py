@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from core.extensions import db, utcnow
 from core.validation import EmailAddress, SafeText
 from purpose.models import ContactPreference, LegalBasis, Stakeholder, StakeholderKind, Touchpoint, TouchpointKind
-from purpose.stakeholders import email_hash
+from purpose.stakeholders import email_hash, erased_external_id
 
 BATCH = 1000
 MAX_REPORTED = 1000
@@ -131,18 +131,41 @@ def _store(model, values: list[dict], report: ImportReport, progress) -> None:
         progress(report)
 
 
+def _without_erased(batch: list, brand_id: int, source: str) -> list:
+    """Drop rows of people erased earlier: their external id is stored only as a keyed hash."""
+    hashed = {erased_external_id(d["external_id"]): i for i, (_l, d) in enumerate(batch) if d["external_id"]}
+    if not hashed:
+        return batch
+    erased = db.session.scalars(select(Stakeholder.external_id).where(
+        Stakeholder.brand_id == brand_id, Stakeholder.source == source, Stakeholder.external_id.in_(hashed)))
+    skip = {hashed[h] for h in erased}
+    return [row for i, row in enumerate(batch) if i not in skip] if skip else batch
+
+
 def import_stakeholders(stream, fmt: str, *, brand_id: int, source: str, progress: Callable | None = None) -> ImportReport:
-    """Import stakeholder rows for a brand from ``source``; see the module docstring."""
+    """Import stakeholder rows for a brand from ``source``; see the module docstring.
+
+    A row of a person erased earlier counts as a duplicate and stores nothing."""
     report, now = ImportReport(), utcnow()
     for batch in _rows_in_batches(stream, fmt, StakeholderRow(), report):
+        kept = _without_erased(batch, brand_id, source)
+        report.duplicates += len(batch) - len(kept)
         values = [{
             "brand_id": brand_id, "source": source, "external_id": d["external_id"], "kind": d["kind"],
             "email": d["email"], "email_hash": email_hash(d["email"]) if d["email"] else None,
             "legal_basis": d["legal_basis"], "contact_preference": d["contact_preference"],
             "objected": False, "created_at": now,
-        } for _line, d in batch]
+        } for _line, d in kept]
         _store(Stakeholder, values, report, progress)
     return report
+
+
+def add_stakeholder(brand_id: int, data: dict) -> Stakeholder:
+    """Store one stakeholder (the API's single-row path); a taken (source, external id) is a 409."""
+    stakeholder = Stakeholder(brand_id=brand_id, email_hash=email_hash(data["email"]) if data["email"] else None, **data)
+    db.session.add(stakeholder)
+    db.session.commit()
+    return stakeholder
 
 
 def _stakeholder_ids(brand_id: int, source: str, refs: set[str]) -> dict[str, int]:

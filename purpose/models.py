@@ -115,8 +115,8 @@ class Stakeholder(db.Model):
     #: An objection to processing: the person is left out of every later analysis.
     objected: Mapped[bool] = mapped_column(default=False)
     objected_at: Mapped[datetime | None]
-    #: Set when the person's data was erased: the row stays (touchpoint totals keep adding up)
-    #: but carries no personal data and is never analysed again.
+    #: Set when the person's data was erased: the row stays as an anonymous tombstone (so a
+    #: re-import of the same source row is a duplicate) and is never analysed again.
     erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: When a nonuser became a member, and what they were before (the funnel).

@@ -1,13 +1,91 @@
 """A person's rights over their data: export, erasure and objection.
 
-Erasure removes personal data from the brand's tables here and tells every other part
-that keeps data about the person (stored reports, for one) through ``person_erased``.
+Erasure removes the person's personal data from the brand's tables here and tells every
+other part that keeps data about them (community activity, stored reports) through
+``person_erased``; export asks every registered source for what it holds on the person.
 """
 
 from __future__ import annotations
 
+from typing import Callable
+
 from blinker import Namespace
+from sqlalchemy import select
+
+from core.accounts import Account
+from core.extensions import db, utcnow
+from purpose.models import Stakeholder, Touchpoint
+from purpose.stakeholders import erased_external_id
 
 #: Sent after a commit that erased a stakeholder: ``sender`` is the brand id, with
 #: ``stakeholder_id`` and ``account_id`` (None for a nonuser). Listeners scrub their copies.
 person_erased = Namespace().signal("person-erased")
+
+#: ``source(stakeholder) -> (section name, JSON-able data)``: what another part stores on the person.
+ExportSource = Callable[[Stakeholder], tuple[str, object]]
+_export_sources: list[ExportSource] = []
+
+_STAKEHOLDER_FIELDS = ("id", "brand_id", "kind", "source", "external_id", "email", "legal_basis",
+                       "contact_preference", "objected", "objected_at", "created_at", "converted_at", "converted_from")
+_TOUCHPOINT_FIELDS = ("id", "kind", "occurred_at", "amount", "currency", "purpose_id", "other_stakeholder_id",
+                      "event_ref", "source", "external_id")
+
+
+def register_export_source(source: ExportSource) -> None:
+    if source not in _export_sources:
+        _export_sources.append(source)
+
+
+def _plain(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return getattr(value, "value", value)
+
+
+def _row(obj, fields) -> dict:
+    return {f: _plain(getattr(obj, f)) for f in fields}
+
+
+def export_person(stakeholder: Stakeholder) -> dict:
+    """Everything stored about the person for this brand, as JSON-able data."""
+    touchpoints = db.session.scalars(
+        select(Touchpoint).where((Touchpoint.stakeholder_id == stakeholder.id) | (Touchpoint.other_stakeholder_id == stakeholder.id))
+        .order_by(Touchpoint.occurred_at, Touchpoint.id)
+    )
+    out = {"stakeholder": _row(stakeholder, _STAKEHOLDER_FIELDS),
+           "touchpoints": [_row(t, _TOUCHPOINT_FIELDS) for t in touchpoints]}
+    if stakeholder.account_id is not None:
+        account = db.session.get(Account, stakeholder.account_id)
+        out["account"] = _row(account, ("id", "email", "handle", "display_name", "interests", "created_at"))
+    for source in _export_sources:
+        name, data = source(stakeholder)
+        out[name] = data
+    return out
+
+
+def erase_person(stakeholder: Stakeholder) -> None:
+    """Remove the person's personal data everywhere; the row stays as an anonymous tombstone.
+
+    Their touchpoints are deleted (referrals they were the other side of lose that side),
+    contact data and the link to an account are cleared, and the external id is replaced by a
+    keyed hash so importing the same source file again does not bring the person back.
+    """
+    account_id = stakeholder.account_id
+    db.session.execute(db.delete(Touchpoint).where(Touchpoint.stakeholder_id == stakeholder.id))
+    db.session.execute(db.update(Touchpoint).where(Touchpoint.other_stakeholder_id == stakeholder.id)
+                       .values(other_stakeholder_id=None))
+    if stakeholder.external_id and not stakeholder.external_id.startswith("erased:"):
+        stakeholder.external_id = erased_external_id(stakeholder.external_id)
+    stakeholder.email = stakeholder.email_hash = stakeholder.account_id = None
+    stakeholder.contact_preference = None
+    stakeholder.erased_at = utcnow()
+    db.session.commit()
+    person_erased.send(stakeholder.brand_id, stakeholder_id=stakeholder.id, account_id=account_id)
+
+
+def set_objection(stakeholder: Stakeholder, objected: bool) -> Stakeholder:
+    """Record (or withdraw) an objection: an objecting person is left out of every later analysis."""
+    stakeholder.objected = objected
+    stakeholder.objected_at = utcnow() if objected else None
+    db.session.commit()
+    return stakeholder

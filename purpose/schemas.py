@@ -5,8 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from core.validation import PageArgs, SafeText, StrictSchema, Tags, page_schema
-from purpose.models import PurposeKind
+from core.validation import EmailAddress, PageArgs, SafeText, StrictSchema, Tags, page_schema
+from purpose.models import ContactPreference, LegalBasis, PurposeKind, StakeholderKind
 
 
 class BrandArgs(StrictSchema):
@@ -50,3 +50,133 @@ class ManagerOut(ma.Schema):
 
 BrandPage = page_schema(BrandOut, "BrandPage")
 PurposePage = page_schema(PurposeOut, "PurposePage")
+
+
+class AnalystOut(ManagerOut):
+    pass
+
+
+SEGMENTS = ("heavy", "medium", "light", "lapsed", "nonuser")
+STYLES = ("none", "fling", "friendship", "marriage")
+
+
+class ScopeArgs(StrictSchema):
+    purpose_id = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1),
+                                   metadata={"description": "Only this purpose's touchpoints and spaces."})
+
+
+class ProfileListArgs(PageArgs, ScopeArgs):
+    segment = ma.fields.String(load_default=None, validate=validate.OneOf(SEGMENTS))
+    level = ma.fields.Integer(load_default=None, validate=validate.Range(min=0, max=6),
+                              metadata={"description": "Pyramid level, 0 (none) to 6 (co-creation)."})
+    style = ma.fields.String(load_default=None, validate=validate.OneOf(STYLES))
+    kind = ma.fields.Enum(StakeholderKind, load_default=None)
+
+
+class StakeholderArgs(StrictSchema):
+    kind = ma.fields.Enum(StakeholderKind, required=True)
+    source = SafeText(load_default="manual", validate=validate.Length(max=40))
+    external_id = SafeText(load_default=None, validate=validate.Length(max=128))
+    email = EmailAddress(load_default=None)
+    legal_basis = ma.fields.Enum(LegalBasis, load_default=LegalBasis.none)
+    contact_preference = ma.fields.Enum(ContactPreference, load_default=None)
+
+
+class KnownOut(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    account_id = ma.fields.Integer(allow_none=True)
+    source = ma.fields.String()
+    contact_preference = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+    converted_at = ma.fields.DateTime(allow_none=True)
+    converted_from = ma.fields.String(allow_none=True)
+
+
+class StakeholderOut(ma.Schema):
+    id = ma.fields.Integer()
+    brand_id = ma.fields.Integer()
+    kind = ma.fields.Enum(StakeholderKind)
+    account_id = ma.fields.Integer(allow_none=True)
+    source = ma.fields.String()
+    external_id = ma.fields.String(allow_none=True)
+    legal_basis = ma.fields.Enum(LegalBasis)
+    contact_preference = ma.fields.Enum(ContactPreference, allow_none=True)
+    objected = ma.fields.Boolean()
+    objected_at = ma.fields.DateTime(allow_none=True)
+    erased_at = ma.fields.DateTime(allow_none=True)
+    created_at = ma.fields.DateTime()
+
+
+class RfmOut(ma.Schema):
+    recency_days = ma.fields.Float(allow_none=True)
+    frequency = ma.fields.Integer()
+    monetary = ma.fields.Float()
+    r = ma.fields.Integer()
+    f = ma.fields.Integer()
+    m = ma.fields.Integer()
+
+
+class PyramidOut(ma.Schema):
+    level = ma.fields.Integer()
+    name = ma.fields.String(allow_none=True)
+    next = ma.fields.String(allow_none=True)
+    to_next = ma.fields.List(ma.fields.String())
+
+
+class ClvOut(ma.Schema):
+    expected_purchases = ma.fields.Float(metadata={"description": "Expected purchases in the next 12 months (BG/NBD)."})
+    probability_alive = ma.fields.Float()
+    value = ma.fields.Float(metadata={"description": "Discounted 12-month value (BG/NBD x Gamma-Gamma, 1%/month)."})
+
+
+class AlignmentOut(ma.Schema):
+    purpose_id = ma.fields.Integer()
+    score = ma.fields.Float()
+
+
+class ProfileOut(ma.Schema):
+    stakeholder = ma.fields.Nested(KnownOut)
+    segment = ma.fields.String()
+    rfm = ma.fields.Nested(RfmOut)
+    pyramid = ma.fields.Nested(PyramidOut)
+    style = ma.fields.String()
+    style_declared = ma.fields.Boolean()
+    alignment = ma.fields.List(ma.fields.Nested(AlignmentOut))
+    clv = ma.fields.Nested(ClvOut, allow_none=True)
+
+
+ProfilePage = page_schema(ProfileOut, "ProfilePage")
+
+
+class SegmentSummaryOut(ma.Schema):
+    brand_id = ma.fields.Integer()
+    purpose_id = ma.fields.Integer(allow_none=True)
+    as_of = ma.fields.DateTime()
+    people = ma.fields.Integer()
+    segments = ma.fields.List(ma.fields.Dict())
+    pyramid = ma.fields.List(ma.fields.Dict())
+    styles = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    kinds = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    pareto_share = ma.fields.Float()
+    buyers = ma.fields.Integer()
+    clv_model = ma.fields.String(metadata={"description": "fitted, or why not: too-few-buyers, too-few-repeat-buyers, did-not-converge."})
+    customer_equity = ma.fields.Float(allow_none=True)
+    conversions = ma.fields.Dict()
+
+
+class ImportArgs(StrictSchema):
+    source = SafeText(load_default="api", validate=validate.Length(max=40),
+                      metadata={"description": "The system the rows come from: external ids are unique per source."})
+    stakeholder_source = SafeText(load_default=None, validate=validate.Length(max=40))
+
+
+class ImportReportOut(ma.Schema):
+    accepted = ma.fields.Integer()
+    duplicates = ma.fields.Integer()
+    rejected = ma.fields.Integer()
+    errors = ma.fields.List(ma.fields.Dict(), metadata={"description": "The first rejected rows: line and reason."})
+
+
+class ObjectionArgs(StrictSchema):
+    objected = ma.fields.Boolean(required=True, metadata={"description": "true: leave out of all later analysis."})

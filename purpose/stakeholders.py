@@ -14,14 +14,27 @@ from core.validation import normalise_email
 from purpose.models import Stakeholder, StakeholderKind
 
 
+def _keyed_hash(value: str) -> str:
+    key = (current_app.config.get("EMAIL_HASH_KEY") or current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
 def email_hash(email: str) -> str:
     """HMAC-SHA256 of the normalised email under ``EMAIL_HASH_KEY`` (default: ``SECRET_KEY``).
 
     Keyed, so a leaked hash column cannot be matched against a list of known addresses
     without the key; changing the key means re-hashing stored stakeholders.
     """
-    key = (current_app.config.get("EMAIL_HASH_KEY") or current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, normalise_email(email).encode(), hashlib.sha256).hexdigest()
+    return _keyed_hash(normalise_email(email))
+
+
+ERASED_PREFIX = "erased:"
+
+
+def erased_external_id(external_id: str) -> str:
+    """The one-way stand-in an erased person's external id becomes (same key as emails):
+    importing the same source row again finds it and skips the row, without storing the id."""
+    return ERASED_PREFIX + _keyed_hash("external-id:" + external_id)[:48]
 
 
 def link_registration(account: Account) -> list[Stakeholder]:

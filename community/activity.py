@@ -1,0 +1,85 @@
+"""Each member's community activity for a brand (or one purpose's spaces), for relationship profiles.
+
+Registered with ``purpose.people`` at start-up: the brand layer counts posts and recognition
+without importing the community layer. Rows are streamed as tuples.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from community.models import Membership, Mention, Post, Reaction, Space
+from core.extensions import db
+from purpose.models import Purpose, Stakeholder
+from purpose.people import STREAM_BATCH, Activity, register_activity_source
+from purpose.privacy import register_export_source
+
+
+def _spaces(brand_id: int, purpose_id: int | None, *columns):
+    stmt = select(*(columns or (Space.id,))).join(Purpose, Purpose.id == Space.purpose_id).where(Purpose.brand_id == brand_id)
+    return stmt.where(Space.purpose_id == purpose_id) if purpose_id is not None else stmt
+
+
+def _rows(stmt):
+    return db.session.execute(stmt.execution_options(yield_per=STREAM_BATCH))
+
+
+def activity_by_account(brand_id: int, purpose_id: int | None) -> dict[int, Activity]:
+    """Memberships, posts, reactions given, and recognition received (replies, reactions, mentions by others)."""
+    purpose_of = dict(db.session.execute(_spaces(brand_id, purpose_id, Space.id, Space.purpose_id)).all())
+    spaces = _spaces(brand_id, purpose_id).scalar_subquery()
+    out: dict[int, Activity] = {}
+
+    def of(account_id: int) -> Activity:
+        return out.setdefault(account_id, Activity())
+
+    for account_id, joined_at in _rows(select(Membership.account_id, Membership.joined_at).where(Membership.space_id.in_(spaces))):
+        of(account_id).times.append(joined_at)  # joining counts as a contact (and puts members in scope)
+    live_posts = (Post.space_id.in_(spaces), Post.deleted.is_(False))
+    for author_id, created_at, space_id in _rows(select(Post.author_id, Post.created_at, Post.space_id).where(*live_posts)):
+        a = of(author_id)
+        a.posts += 1
+        a.interactions[purpose_of[space_id]] += 1
+        a.times.append(created_at)
+    parent = aliased(Post)
+    replies = select(parent.author_id).join(Post, Post.parent_id == parent.id).where(
+        *live_posts, Post.author_id != parent.author_id)
+    reactions = select(Post.author_id, Reaction.account_id, Reaction.created_at, Post.space_id).join(
+        Reaction, Reaction.post_id == Post.id).where(*live_posts)
+    mentions = select(Mention.account_id).join(Post, Post.id == Mention.post_id).where(
+        *live_posts, Mention.account_id != Post.author_id)
+    for (author_id,) in _rows(replies):
+        of(author_id).recognitions_received += 1
+    for author_id, reactor_id, created_at, space_id in _rows(reactions):
+        reactor = of(reactor_id)
+        reactor.interactions[purpose_of[space_id]] += 1
+        reactor.times.append(created_at)
+        if reactor_id != author_id:
+            of(author_id).recognitions_received += 1
+    for (account_id,) in _rows(mentions):
+        of(account_id).recognitions_received += 1
+    return out
+
+
+def export_community(stakeholder: Stakeholder) -> tuple[str, dict]:
+    """What the person wrote and did in the brand's spaces, for their data export."""
+    if stakeholder.account_id is None:
+        return "community", {}
+    spaces = _spaces(stakeholder.brand_id, None).scalar_subquery()
+    account_id = stakeholder.account_id
+    posts = db.session.execute(select(Post.id, Post.space_id, Post.thread_id, Post.parent_id, Post.body, Post.created_at,
+                                      Post.edited_at, Post.deleted)
+                               .where(Post.author_id == account_id, Post.space_id.in_(spaces)).order_by(Post.id))
+    reactions = db.session.execute(select(Reaction.post_id, Reaction.emoji, Reaction.created_at).join(Post, Post.id == Reaction.post_id)
+                                   .where(Reaction.account_id == account_id, Post.space_id.in_(spaces)).order_by(Reaction.id))
+    memberships = db.session.execute(select(Membership.space_id, Membership.role, Membership.joined_at)
+                                     .where(Membership.account_id == account_id, Membership.space_id.in_(spaces)))
+    plain = lambda row: {k: (v.isoformat() if hasattr(v, "isoformat") else getattr(v, "value", v)) for k, v in row._mapping.items()}  # noqa: E731
+    return "community", {"memberships": [plain(r) for r in memberships], "posts": [plain(r) for r in posts],
+                         "reactions": [plain(r) for r in reactions]}
+
+
+def init_activity() -> None:
+    register_activity_source(activity_by_account)
+    register_export_source(export_community)

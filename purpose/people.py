@@ -1,0 +1,179 @@
+"""The brand's people as plain data: stream stakeholders, touchpoints and community activity into
+``relationship.Person`` values, then compute each person's relationship profile.
+
+This is where the stored touchpoints meet the pure metrics of ``purpose.relationship`` and
+``purpose.clv``. Rows are streamed as tuples (no ORM object per row). People who objected or
+were erased are never loaded, so no later analysis can include them.
+
+Community activity (posts, recognition by others, interactions in a purpose's spaces) lives
+in the community layer, which this layer may not import: it registers an activity source
+at start-up (``register_activity_source``), the same inversion the registration signal uses.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import select
+
+from core.accounts import Account
+from core.extensions import db
+from purpose.models import Purpose, Stakeholder, StakeholderKind, Touchpoint, TouchpointKind
+from purpose.relationship import Person
+
+STREAM_BATCH = 5000
+
+
+@dataclass
+class Activity:
+    """What one account did in the community of a brand (or of one purpose's spaces)."""
+
+    posts: int = 0
+    recognitions_received: int = 0  # replies, reactions and mentions by others
+    #: Posts and reactions given, per purpose of the space: what purpose alignment counts.
+    interactions: Counter = field(default_factory=Counter)
+    times: list[datetime] = field(default_factory=list)  # when they posted or reacted
+
+
+#: ``source(brand_id, purpose_id) -> {account_id: Activity}``; registered by the community layer.
+ActivitySource = Callable[[int, "int | None"], dict[int, Activity]]
+_activity_sources: list[ActivitySource] = []
+
+
+def register_activity_source(source: ActivitySource) -> None:
+    if source not in _activity_sources:
+        _activity_sources.append(source)
+
+
+@dataclass(frozen=True)
+class Known:
+    """The stakeholder row's facts a profile shows beside the metrics (no contact data)."""
+
+    id: int
+    kind: str
+    account_id: int | None
+    source: str
+    contact_preference: str | None
+    created_at: datetime
+    converted_at: datetime | None
+    converted_from: str | None
+
+
+@dataclass
+class _Facts:
+    purchases: list = field(default_factory=list)
+    contacts: list = field(default_factory=list)
+    first: datetime | None = None
+    tie: bool = False
+    support: int = 0
+    referrals: int = 0
+    events: Counter = field(default_factory=Counter)  # event attendances per purpose (None: untagged)
+
+
+_STAKEHOLDER_COLUMNS = (
+    Stakeholder.id, Stakeholder.kind, Stakeholder.account_id, Stakeholder.source, Stakeholder.contact_preference,
+    Stakeholder.created_at, Stakeholder.converted_at, Stakeholder.converted_from,
+)
+
+
+def analysable(stmt, brand_id: int):
+    """Restrict a stakeholder query to the brand's people that may be analysed."""
+    return stmt.where(Stakeholder.brand_id == brand_id, Stakeholder.objected.is_(False), Stakeholder.erased_at.is_(None))
+
+
+def _stream(stmt):
+    return db.session.execute(stmt.execution_options(yield_per=STREAM_BATCH))
+
+
+def _touchpoint_facts(brand_id: int, purpose_id: int | None, as_of: datetime) -> dict[int, _Facts]:
+    stmt = select(Touchpoint.stakeholder_id, Touchpoint.kind, Touchpoint.occurred_at, Touchpoint.amount,
+                  Touchpoint.purpose_id).where(
+        Touchpoint.brand_id == brand_id, Touchpoint.occurred_at <= as_of
+    )
+    if purpose_id is not None:
+        stmt = stmt.where(Touchpoint.purpose_id == purpose_id)
+    facts: dict[int, _Facts] = defaultdict(_Facts)
+    for stakeholder_id, kind, occurred_at, amount, tp_purpose in _stream(stmt):
+        f = facts[stakeholder_id]
+        f.contacts.append(occurred_at)
+        f.first = occurred_at if f.first is None else min(f.first, occurred_at)
+        if kind is TouchpointKind.purchase:
+            f.purchases.append((occurred_at, float(amount or 0.0)))
+        elif kind in (TouchpointKind.subscription, TouchpointKind.contract):
+            f.tie = True
+        elif kind is TouchpointKind.support:
+            f.support += 1
+        elif kind in (TouchpointKind.referral, TouchpointKind.invitation):
+            f.referrals += 1
+        elif kind is TouchpointKind.event:
+            f.events[tp_purpose] += 1
+    return facts
+
+
+def _activity(brand_id: int, purpose_id: int | None) -> dict[int, Activity]:
+    merged: dict[int, Activity] = {}
+    for source in _activity_sources:
+        for account_id, activity in source(brand_id, purpose_id).items():
+            merged.setdefault(account_id, activity)
+    return merged
+
+
+@dataclass
+class People:
+    """Everyone in scope: plain ``Person`` values with their stakeholder facts and stated interests."""
+
+    known: dict[int, Known]
+    persons: dict[int, Person]
+    interests: dict[int, list[str]]  # stated goals and causes (members only)
+    interactions: dict[int, Counter]  # per purpose: posts, reactions and events, for purpose alignment
+    purpose_tags: dict[int, list[str]]  # the brand's purposes and their tags
+
+
+def load_people(brand_id: int, *, as_of: datetime, purpose_id: int | None = None) -> People:
+    """Stream the brand's analysable people (one purpose's, when given) into plain data.
+
+    In a purpose's scope only touchpoints tagged with that purpose and activity in its spaces
+    count, and only people with some of either are included.
+    """
+    facts = _touchpoint_facts(brand_id, purpose_id, as_of)
+    activity = _activity(brand_id, purpose_id)
+    stmt = analysable(select(*_STAKEHOLDER_COLUMNS, Account.interests).outerjoin(
+        Account, Account.id == Stakeholder.account_id), brand_id)
+    known, persons, interests, interactions = {}, {}, {}, {}
+    for row in _stream(stmt):
+        k = Known(row.id, row.kind.value, row.account_id, row.source,
+                  row.contact_preference.value if row.contact_preference else None,
+                  row.created_at, row.converted_at, row.converted_from.value if row.converted_from else None)
+        f = facts.get(k.id) or _Facts()
+        act = activity.get(k.account_id) if k.account_id else None
+        if purpose_id is not None and k.id not in facts and act is None:
+            continue
+        known[k.id] = k
+        persons[k.id] = _person(k, f, act)
+        interests[k.id] = list(row.interests or []) if k.account_id else []
+        interactions[k.id] = f.events + (act.interactions if act else Counter())
+    tags_stmt = select(Purpose.id, Purpose.tags).where(Purpose.brand_id == brand_id)
+    purpose_tags = {pid: list(tags or []) for pid, tags in db.session.execute(tags_stmt)}
+    return People(known, persons, interests, interactions, purpose_tags)
+
+
+def _person(k: Known, f: _Facts, act: Activity | None) -> Person:
+    contacts = f.contacts + (act.times if act else [])
+    first = min([k.created_at, *([f.first] if f.first else [])])
+    return Person(
+        id=k.id,
+        is_member=k.kind == StakeholderKind.member.value,
+        purchases=tuple(sorted(f.purchases)),
+        contacts=tuple(sorted(contacts)),
+        first_seen=first,
+        has_structural_tie=f.tie,
+        support_resolved=f.support,
+        recognitions_received=act.recognitions_received if act else 0,
+        posts=act.posts if act else 0,
+        co_creations=0,
+        referrals=f.referrals,
+        declared_style=k.contact_preference,
+    )

@@ -1,0 +1,130 @@
+"""Relationship profiles and segment summaries for a brand or one of its purposes.
+
+Each profile puts together, for one stakeholder: RFM and segment, pyramid level with what
+would move the person up, relationship style (declared or inferred), purpose alignment,
+and customer lifetime value. Scores are relative to the people in scope (RFM quintiles,
+the CLV models' fit), so a profile is always computed with its whole population.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+import numpy as np
+
+from purpose import clv
+from purpose.people import Known, People, load_people
+from purpose.relationship import PYRAMID_LEVELS, pareto_share, purpose_alignment, pyramid_position, relationship_style, rfm
+
+#: Fewer buyers than this and CLV is not estimated: the models' parameters would be noise.
+MIN_BUYERS_FOR_CLV = 20
+#: Gamma-Gamma needs repeat buyers (x > 0) to estimate spend heterogeneity.
+MIN_REPEAT_BUYERS_FOR_SPEND = 10
+CLV_PERIODS, CLV_PERIOD_WEEKS, CLV_DISCOUNT = 12, 4.345, 0.01
+
+
+@dataclass(frozen=True)
+class Profile:
+    stakeholder: Known
+    segment: str
+    rfm: dict
+    pyramid: dict
+    style: str
+    style_declared: bool
+    alignment: dict[int, float]  # purpose id -> 0..1
+    clv: dict | None  # expected purchases (12 months), probability alive, value; None without a model
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["stakeholder"] = asdict(self.stakeholder)
+        out["alignment"] = [{"purpose_id": k, "score": v} for k, v in self.alignment.items()]
+        return out
+
+
+@dataclass(frozen=True)
+class ClvModel:
+    status: str  # "fitted", or why not: "too-few-buyers", "too-few-repeat-buyers", "did-not-converge"
+    buyers: int
+    values: dict[int, dict]
+
+
+def _clv_model(people: People, as_of: datetime) -> ClvModel:
+    buyers = [p for p in people.persons.values() if p.purchases]
+    if len(buyers) < MIN_BUYERS_FOR_CLV:
+        return ClvModel("too-few-buyers", len(buyers), {})
+    rows = [clv.summarise([t for t, _ in p.purchases], as_of) for p in buyers]
+    x, t_x, T = (np.array(c, dtype=float) for c in zip(*rows))
+    m_x = np.array([sum(a for _, a in p.purchases) / len(p.purchases) for p in buyers])
+    if int((x > 0).sum()) < MIN_REPEAT_BUYERS_FOR_SPEND:
+        return ClvModel("too-few-repeat-buyers", len(buyers), {})
+    purchases = clv.fit_bgnbd(x, t_x, T)
+    spend = clv.fit_gamma_gamma(x[x > 0], m_x[x > 0])
+    if not (purchases.converged and spend.converged and spend.q > 1):
+        return ClvModel("did-not-converge", len(buyers), {})
+    value = clv.clv(purchases, spend, x, t_x, T, m_x, periods=CLV_PERIODS, period_length=CLV_PERIOD_WEEKS,
+                    discount_rate=CLV_DISCOUNT)
+    alive = clv.probability_alive(purchases, x, t_x, T)
+    expected = clv.expected_purchases(purchases, CLV_PERIODS * CLV_PERIOD_WEEKS, x, t_x, T)
+    values = {p.id: {"expected_purchases": round(float(e), 4), "probability_alive": round(float(a), 4),
+                     "value": round(float(v), 2)} for p, e, a, v in zip(buyers, expected, alive, value)}
+    return ClvModel("fitted", len(buyers), values)
+
+
+def _profiles(people: People, as_of: datetime, model: ClvModel) -> dict[int, Profile]:
+    scores = rfm(list(people.persons.values()), as_of)
+    out = {}
+    for sid, person in people.persons.items():
+        r = scores[sid]
+        position = pyramid_position(person, as_of)
+        alignment = {pid: round(purpose_alignment(people.interests[sid], tags, interactions=people.interactions[sid][pid]), 4)
+                     for pid, tags in people.purpose_tags.items()}
+        recency = None if r.recency_days is None else round(r.recency_days, 2)
+        out[sid] = Profile(
+            stakeholder=people.known[sid], segment=r.segment,
+            rfm={"recency_days": recency, "frequency": r.frequency, "monetary": round(r.monetary, 2),
+                 "r": r.r_score, "f": r.f_score, "m": r.m_score},
+            pyramid={"level": position.level, "name": position.name, "next": position.next_name,
+                     "to_next": position.to_next},
+            style=relationship_style(person, as_of), style_declared=person.declared_style is not None,
+            alignment=alignment, clv=model.values.get(sid))
+    return out
+
+
+@dataclass(frozen=True)
+class Scope:
+    brand_id: int
+    purpose_id: int | None
+    as_of: datetime
+
+
+def build_profiles(scope: Scope) -> tuple[dict[int, Profile], ClvModel]:
+    people = load_people(scope.brand_id, as_of=scope.as_of, purpose_id=scope.purpose_id)
+    model = _clv_model(people, scope.as_of)
+    return _profiles(people, scope.as_of, model), model
+
+
+def summarise_segments(profiles: dict[int, Profile], model: ClvModel) -> dict:
+    """Counts per segment, pyramid level, style and kind; revenue, Pareto share, customer equity, conversions."""
+    values = list(profiles.values())
+    revenue = Counter()
+    for p in values:
+        revenue[p.segment] += p.rfm["monetary"]
+    equity = sum(p.clv["value"] for p in values if p.clv) if model.status == "fitted" else None
+    converted = Counter(p.stakeholder.converted_from for p in values if p.stakeholder.converted_at is not None)
+    return {
+        "people": len(values),
+        "segments": [{"segment": s, "count": n, "revenue": round(revenue[s], 2)}
+                     for s, n in sorted(Counter(p.segment for p in values).items())],
+        "pyramid": [{"level": i, "name": PYRAMID_LEVELS[i - 1] if i else None,
+                     "count": sum(1 for p in values if p.pyramid["level"] == i)} for i in range(len(PYRAMID_LEVELS) + 1)],
+        "styles": dict(sorted(Counter(p.style for p in values).items())),
+        "kinds": dict(sorted(Counter(p.stakeholder.kind for p in values).items())),
+        "pareto_share": round(pareto_share([p.rfm["monetary"] for p in values]), 4),
+        "buyers": model.buyers,
+        "clv_model": model.status,
+        "customer_equity": None if equity is None or math.isnan(equity) else round(equity, 2),
+        "conversions": {"total": sum(converted.values()), "from": dict(sorted(converted.items()))},
+    }
