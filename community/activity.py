@@ -9,11 +9,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from community import service
 from community.models import Membership, Mention, Post, Reaction, Space
+from core.accounts import Account
 from core.extensions import db
 from purpose.models import Purpose, Stakeholder
 from purpose.people import STREAM_BATCH, Activity, register_activity_source
-from purpose.privacy import register_export_source
+from purpose.privacy import account_erasing, register_export_source
 
 
 def _spaces(brand_id: int, purpose_id: int | None, *columns):
@@ -62,24 +64,47 @@ def activity_by_account(brand_id: int, purpose_id: int | None) -> dict[int, Acti
     return out
 
 
+def _plain(row) -> dict:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else getattr(v, "value", v)) for k, v in row._mapping.items()}
+
+
+def community_record(account_id: int, spaces=None) -> dict:
+    """The account's memberships, posts and reactions (in ``spaces``, a subquery, or everywhere)."""
+    where = (lambda column: column.in_(spaces)) if spaces is not None else (lambda column: True)  # noqa: E731
+    posts = select(Post.id, Post.space_id, Post.thread_id, Post.parent_id, Post.body, Post.created_at, Post.edited_at,
+                   Post.deleted).where(Post.author_id == account_id, where(Post.space_id)).order_by(Post.id)
+    reactions = select(Reaction.post_id, Reaction.emoji, Reaction.created_at).join(Post, Post.id == Reaction.post_id).where(
+        Reaction.account_id == account_id, where(Post.space_id)).order_by(Reaction.id)
+    memberships = select(Membership.space_id, Membership.role, Membership.joined_at).where(
+        Membership.account_id == account_id, where(Membership.space_id)).order_by(Membership.space_id)
+    return {name: [_plain(r) for r in db.session.execute(stmt)]
+            for name, stmt in (("memberships", memberships), ("posts", posts), ("reactions", reactions))}
+
+
 def export_community(stakeholder: Stakeholder) -> tuple[str, dict]:
     """What the person wrote and did in the brand's spaces, for their data export."""
     if stakeholder.account_id is None:
         return "community", {}
-    spaces = _spaces(stakeholder.brand_id, None).scalar_subquery()
-    account_id = stakeholder.account_id
-    posts = db.session.execute(select(Post.id, Post.space_id, Post.thread_id, Post.parent_id, Post.body, Post.created_at,
-                                      Post.edited_at, Post.deleted)
-                               .where(Post.author_id == account_id, Post.space_id.in_(spaces)).order_by(Post.id))
-    reactions = db.session.execute(select(Reaction.post_id, Reaction.emoji, Reaction.created_at).join(Post, Post.id == Reaction.post_id)
-                                   .where(Reaction.account_id == account_id, Post.space_id.in_(spaces)).order_by(Reaction.id))
-    memberships = db.session.execute(select(Membership.space_id, Membership.role, Membership.joined_at)
-                                     .where(Membership.account_id == account_id, Membership.space_id.in_(spaces)))
-    plain = lambda row: {k: (v.isoformat() if hasattr(v, "isoformat") else getattr(v, "value", v)) for k, v in row._mapping.items()}  # noqa: E731
-    return "community", {"memberships": [plain(r) for r in memberships], "posts": [plain(r) for r in posts],
-                         "reactions": [plain(r) for r in reactions]}
+    return "community", community_record(stakeholder.account_id, _spaces(stakeholder.brand_id, None).scalar_subquery())
+
+
+def export_account_community(account_id: int) -> tuple[str, dict]:
+    """Everything the account wrote and did in every space, for its own data export."""
+    return "community", community_record(account_id)
+
+
+def erase_community_content(account_id: int) -> None:
+    """Before an account is erased: delete its posts through the one delete path (so open clients and
+    resuming ones see them go and stored events lose their bodies), then its reactions, mentions and memberships."""
+    account = db.session.get(Account, account_id)
+    for post in db.session.scalars(select(Post).where(Post.author_id == account_id, Post.deleted.is_(False))).all():
+        service.do_delete_post(account, post)
+    for model in (Reaction, Mention, Membership):
+        db.session.execute(db.delete(model).where(model.account_id == account_id))
+    db.session.commit()
 
 
 def init_activity() -> None:
     register_activity_source(activity_by_account)
-    register_export_source(export_community)
+    register_export_source(export_community, account_source=export_account_community)
+    account_erasing.connect(erase_community_content)

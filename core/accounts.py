@@ -172,6 +172,22 @@ def set_status(account: Account, status: AccountStatus) -> Account:
     return account
 
 
+def anonymise_account(account: Account) -> None:
+    """Erase the account's personal data for good: no email, handle or name left, no way to sign in.
+
+    The row stays (posts and threads keep an author id) as "Erased member".
+    """
+    account.email = f"erased-{account.id}@erased.invalid"
+    account.handle = f"erased_{account.id}"
+    account.display_name = "Erased member"
+    account.password_hash = hash_password(uuid.uuid4().hex)  # random and forgotten: nobody can sign in
+    account.interests = []
+    account.status = AccountStatus.suspended
+    revoke_all_sessions(account.id)
+    db.session.commit()
+    access_revoked.send(account.id, session_id=None, reason="erased")
+
+
 def update_profile(account: Account, **changes) -> Account:
     """Set the given profile fields (display name, interests)."""
     for name, value in changes.items():

@@ -12,7 +12,7 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from core.accounts import Account
+from core.accounts import Account, authenticate
 from core.auth import authenticated, current_account, limit_writes
 from core.errors import ApiError, not_found
 from core.extensions import db, utcnow
@@ -22,7 +22,7 @@ from purpose.access import require_brand_analyst, require_brand_manager
 from purpose.models import Brand, BrandAnalyst, Purpose, Stakeholder
 from purpose.profiles import Scope, build_profiles, summarise_segments
 from purpose.schemas import (AnalystOut, ImportArgs, ImportReportOut, ObjectionArgs, ProfileListArgs,
-                             ProfileOut, ProfilePage, ScopeArgs, SegmentSummaryOut, StakeholderArgs, StakeholderOut)
+                             ProfileOut, ProfilePage, ScopeArgs, SegmentSummaryOut, StakeholderArgs, StakeholderOut, EraseAccountArgs)
 
 blp = limit_writes(Blueprint("people", __name__, url_prefix="/api/v1", description="The brand's people and relationships"))
 
@@ -190,3 +190,25 @@ def set_objection(args, stakeholder_id):
     """Record or withdraw the person's objection to analysis."""
     stakeholder = privacy.set_objection(_stakeholder(stakeholder_id, manage=True), args["objected"])
     return stakeholder
+
+
+@blp.route("/me/export", methods=["GET"])
+@authenticated
+@blp.response(200)
+def export_me():
+    """Everything the platform stores about you: your account, each brand's record of you, your posts."""
+    return privacy.export_account(current_account())
+
+
+@blp.route("/me", methods=["DELETE"])
+@authenticated
+@blp.arguments(EraseAccountArgs)
+@blp.response(204)
+def erase_me(args):
+    """Erase yourself from the platform: posts deleted, brands' records erased, the account anonymised."""
+    account = current_account()
+    try:
+        authenticate(account.email, args["password"])
+    except ApiError:
+        raise ApiError(403, "The password is wrong; nothing was erased.", type_="password-mismatch") from None
+    privacy.erase_account(account)

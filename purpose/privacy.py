@@ -12,7 +12,7 @@ from typing import Callable
 from blinker import Namespace
 from sqlalchemy import select
 
-from core.accounts import Account
+from core.accounts import Account, anonymise_account
 from core.extensions import db, utcnow
 from purpose.models import Stakeholder, Touchpoint
 from purpose.stakeholders import erased_external_id
@@ -20,6 +20,10 @@ from purpose.stakeholders import erased_external_id
 #: Sent after a commit that erased a stakeholder: ``sender`` is the brand id, with
 #: ``stakeholder_id`` and ``account_id`` (None for a nonuser). Listeners scrub their copies.
 person_erased = Namespace().signal("person-erased")
+
+#: Sent before an account is anonymised (``sender`` is the account id): the community layer
+#: deletes the person's posts, reactions and memberships through its own paths.
+account_erasing = Namespace().signal("account-erasing")
 
 #: ``source(stakeholder) -> (section name, JSON-able data)``: what another part stores on the person.
 ExportSource = Callable[[Stakeholder], tuple[str, object]]
@@ -31,9 +35,15 @@ _TOUCHPOINT_FIELDS = ("id", "kind", "occurred_at", "amount", "currency", "purpos
                       "event_ref", "source", "external_id")
 
 
-def register_export_source(source: ExportSource) -> None:
-    if source not in _export_sources:
-        _export_sources.append(source)
+#: ``source(account_id) -> (section name, JSON-able data)``: what another part stores on an account.
+_account_export_sources: list[Callable[[int], tuple[str, object]]] = []
+
+
+def register_export_source(source: ExportSource | None = None, *, account_source=None) -> None:
+    """Add what another part stores about a brand's stakeholder (``source``) or about an account."""
+    for registry, item in ((_export_sources, source), (_account_export_sources, account_source)):
+        if item is not None and item not in registry:
+            registry.append(item)
 
 
 def _plain(value):
@@ -81,6 +91,28 @@ def erase_person(stakeholder: Stakeholder) -> None:
     stakeholder.erased_at = utcnow()
     db.session.commit()
     person_erased.send(stakeholder.brand_id, stakeholder_id=stakeholder.id, account_id=account_id)
+
+
+def _linked(account: Account) -> list[Stakeholder]:
+    return list(db.session.scalars(select(Stakeholder).where(Stakeholder.account_id == account.id).order_by(Stakeholder.id)))
+
+
+def export_account(account: Account) -> dict:
+    """Everything the platform stores about an account: its profile and each brand's record of it."""
+    profile = _row(account, ("id", "email", "handle", "display_name", "role", "status", "interests", "created_at"))
+    out = {"account": profile, "brands": [export_person(s) for s in _linked(account)]}
+    for source in _account_export_sources:
+        name, data = source(account.id)
+        out[name] = data
+    return out
+
+
+def erase_account(account: Account) -> None:
+    """Erase a person from the whole platform: every brand's record, their community content, the account."""
+    for stakeholder in _linked(account):
+        erase_person(stakeholder)
+    account_erasing.send(account.id)
+    anonymise_account(account)
 
 
 def set_objection(stakeholder: Stakeholder, objected: bool) -> Stakeholder:

@@ -180,3 +180,8 @@ class ImportReportOut(ma.Schema):
 
 class ObjectionArgs(StrictSchema):
     objected = ma.fields.Boolean(required=True, metadata={"description": "true: leave out of all later analysis."})
+
+
+class EraseAccountArgs(StrictSchema):
+    password = ma.fields.String(required=True, load_only=True, validate=validate.Length(max=256),
+                                metadata={"description": "Your password again: erasure cannot be undone."})

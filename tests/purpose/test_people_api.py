@@ -8,6 +8,9 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
+from core.accounts import Account
+from core.extensions import db
+from purpose.stakeholders import link_registration
 from tests.conftest import register
 from tests.purpose.test_clv import simulate
 
@@ -255,3 +258,40 @@ def test_spaces_show_their_purposes_tags(world):
     spaces = {s["id"]: s for s in world["member"].get("/api/v1/spaces").get_json()["items"]}
     assert spaces[world["public"]]["tags"] == ["fitness"] and spaces[world["public"]]["purpose_kind"] == "life"
     assert world["member"].get(f"/api/v1/spaces/{world['private']}").get_json()["purpose_kind"] == "societal"
+
+
+def test_a_member_exports_and_erases_themselves(world, client):
+    manager, brand, member = world["manager"], world["brand"], world["member"]
+    upload(manager, brand, "stakeholders", stakeholders_csv([("m1", "customer", member.email, "friendship")]), source="crm")
+    # The CRM row came after the registration: link it as a registration would have.
+    with client.application.app_context():
+        link_registration(db.session.get(Account, member.id))
+    upload(manager, brand, "touchpoints", jsonl([purchase("o1", "m1", 3, 20)]), "application/x-ndjson", source="crm")
+    thread = member.post(f"/api/v1/spaces/{world['public']}/threads", json={"title": "Mine", "body": "my words"}).get_json()
+    theirs = world["moderator"].post(f"/api/v1/threads/{thread['id']}/posts", json={"body": "a reply"}).get_json()
+    member.post(f"/api/v1/posts/{theirs['id']}/reactions", json={"emoji": "👍"})
+
+    exported = member.get("/api/v1/me/export").get_json()
+    assert exported["account"]["email"] == member.email
+    assert [b["stakeholder"]["external_id"] for b in exported["brands"]] == ["m1"]
+    assert len(exported["brands"][0]["touchpoints"]) == 1
+    assert [p["body"] for p in exported["community"]["posts"]] == ["my words"]
+    assert len(exported["community"]["reactions"]) == 1 and len(exported["community"]["memberships"]) == 2
+
+    wrong = member.delete("/api/v1/me", json={"password": "not it"})
+    assert wrong.status_code == 403 and member.get("/api/v1/me").status_code == 200
+    assert member.delete("/api/v1/me", json={}).status_code == 422
+    assert member.delete("/api/v1/me", json={"password": "correct horse battery staple"}).status_code == 204
+
+    assert member.get("/api/v1/me").status_code == 401  # every session was revoked
+    login = client.post("/api/v1/auth/login", json={"email": member.email, "password": "correct horse battery staple"})
+    assert login.status_code == 401
+    posts = world["moderator"].get(f"/api/v1/threads/{thread['id']}/posts").get_json()["items"]
+    mine = next(p for p in posts if p["id"] != theirs["id"])
+    assert mine["deleted"] is True and "my words" not in json.dumps(posts)
+    assert mine["author"]["handle"].startswith("erased_") and member.handle not in json.dumps(posts)
+    assert next(p for p in posts if p["id"] == theirs["id"])["reactions"] == []
+    record = manager.get(f"/api/v1/stakeholders/{exported['brands'][0]['stakeholder']['id']}/export").get_json()
+    assert record["stakeholder"]["email"] is None and record["touchpoints"] == [] and "account" not in record
+    members = world["manager"].get(f"/api/v1/spaces/{world['public']}/members").get_json()["items"]
+    assert member.id not in {m["account"]["id"] for m in members}
