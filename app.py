@@ -13,7 +13,7 @@ from flask import Flask, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.routing import IntegerConverter
 
-from core import auth_api
+from core import auth_api, webclient
 from core.auth import init_auth
 from core.celery_app import celery_init_app
 from core.config import load_config
@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_stakeholders(app)
     init_activity()
     _register_api(app)
+    app.register_blueprint(webclient.bp)  # the reference web client at /
     register_error_handlers(app)
     celery_init_app(app)
     _register_cli(app)

@@ -9,6 +9,14 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# The end-to-end tests (tests/e2e) drive Debian's Chromium through Playwright: never a browser download.
+if [ ! -x /usr/bin/chromium ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+  echo "== installing Debian's Chromium for the end-to-end tests"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+    && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null \
+    || echo "Chromium could not be installed; tests/e2e will be skipped (and fail under CI)." >&2
+fi
 
 echo "== pass 1 of 2: SQLite, in-memory rate limits"
 env -u TEST_DATABASE_URL -u TEST_REDIS_URL .venv/bin/python -m pytest "$@"

@@ -1,0 +1,197 @@
+// Analysts (issue 6): request a graph report for a brand, purpose or space, watch its progress
+// live, read the opportunities with their reasons, see the graph picture, download the exports.
+// Every path the client uses is in REPORTS below.
+
+import { allPages, api } from "./api.js";
+import { announce, errorBox, field, h, replace, showError, timeOf } from "./dom.js";
+import { realtime } from "./realtime.js";
+
+export const REPORTS = {
+  create: "/reports", // POST {brand_id | purpose_id | space_id}
+  list: "/reports", // GET ?brand_id=, paged
+  one: (id) => `/reports/${id}`, // GET {id, status, stage, percent, ...}
+  result: (id) => `/reports/${id}/result`,
+  cancel: (id) => `/reports/${id}/cancel`,
+  export: (id, format) => `/reports/${id}/export.${format}`,
+  progressEvent: "report_progress", // Socket.IO, to the analyst who asked: {report_id | id, status, stage, percent}
+};
+const RUNNING = new Set(["pending", "queued", "running"]);
+const POLL_MS = 3000; // a fallback only: progress normally arrives as events
+const DOWNLOADS = [["csv", "Opportunities (CSV)"], ["graphml", "Graph (GraphML)"], ["gexf", "Graph (GEXF, for Gephi)"], ["json", "Everything (JSON)"]];
+
+/** #/analytics: choose a scope and request a report; the brand's earlier reports. */
+export async function analyticsView(main) {
+  const error = errorBox();
+  const brands = (await allPages("/brands")).items;
+  const brand = h("select", { name: "brand" }, brands.map((b) => h("option", { value: b.id }, b.name)));
+  const scope = h("select", { name: "scope" });
+  const list = h("div", { className: "table-wrap" });
+  const form = h("form", { className: "card", "aria-labelledby": "new-report" },
+    h("h3", { id: "new-report" }, "New report"), field("Brand", brand), field("Scope", scope), error,
+    h("button", { type: "submit" }, "Request report"));
+  const load = async () => {
+    await fillScopes(scope, Number(brand.value));
+    await showReports(list, Number(brand.value));
+  };
+  brand.addEventListener("change", load);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const [kind, id] = scope.value.split(":");
+    try {
+      const report = await api("POST", REPORTS.create, { body: { [`${kind}_id`]: Number(id) } });
+      location.hash = `#/analytics/reports/${report.id}`;
+    } catch (problem) {
+      showError(error, problem);
+    }
+  });
+  replace(main, h("h2", {}, "Analytics"), brands.length ? form : h("p", {}, "No brands yet."), h("h3", {}, "Reports"), list);
+  if (brands.length) await load();
+}
+
+async function fillScopes(select, brandId) {
+  const [purposes, spaces] = await Promise.all([allPages(`/brands/${brandId}/purposes`), allPages("/spaces", { brand_id: brandId })]);
+  replace(select,
+    h("option", { value: `brand:${brandId}` }, "The whole brand"),
+    h("optgroup", { label: "Purposes" }, purposes.items.map((p) => h("option", { value: `purpose:${p.id}` }, p.title))),
+    h("optgroup", { label: "Spaces" }, spaces.items.map((s) => h("option", { value: `space:${s.id}` }, s.name))));
+}
+
+async function showReports(box, brandId) {
+  try {
+    const { items } = await allPages(REPORTS.list, { brand_id: brandId }, 200);
+    replace(box, items.length ? h("table", {},
+      h("thead", {}, h("tr", {}, ["Report", "Scope", "Status", "Requested"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, items.map((r) => h("tr", {},
+        h("td", {}, h("a", { href: `#/analytics/reports/${r.id}` }, `Report ${r.id}`)),
+        h("td", {}, scopeLabel(r)), h("td", {}, r.status), h("td", {}, timeOf(r.created_at))))))
+      : h("p", {}, "No reports yet."));
+  } catch (problem) {
+    const err = errorBox();
+    replace(box, err);
+    showError(err, problem);
+  }
+}
+
+function scopeLabel(report) {
+  if (report.scope_kind) return `${report.scope_kind} ${report.scope_id ?? ""}`.trim();
+  for (const kind of ["space", "purpose", "brand"]) if (report[`${kind}_id`]) return `${kind} ${report[`${kind}_id`]}`;
+  return "";
+}
+
+/** #/analytics/reports/{id}: progress (live), then the results, the picture and the downloads. */
+export async function reportView(main, reportId) {
+  const status = h("p", { role: "status" });
+  const bar = h("progress", { max: 100, value: 0, "aria-label": "Report progress" });
+  const cancel = h("button", { type: "button", className: "secondary" }, "Cancel report");
+  const error = errorBox();
+  const results = h("div");
+  replace(main, h("p", { className: "crumbs" }, h("a", { href: "#/analytics" }, "Analytics"), ` / Report ${reportId}`),
+    h("h2", {}, `Report ${reportId}`), status, bar, cancel, error, results);
+  let done = false;
+  let timer = null;
+
+  const show = (report) => {
+    if (done) return;
+    const percent = Math.round(report.percent ?? 0);
+    bar.value = percent;
+    status.textContent = `${report.status}${report.stage ? `: ${report.stage}` : ""} (${percent}%)`;
+    cancel.hidden = !RUNNING.has(report.status);
+    if (!RUNNING.has(report.status)) {
+      done = true;
+      clearInterval(timer);
+      if (report.status === "done" || report.status === "finished" || report.status === "succeeded") showResult(results, reportId);
+      else if (report.error) showError(error, { detail: report.error });
+      announce(`Report ${reportId}: ${report.status}`);
+    }
+  };
+  const poll = () => api("GET", REPORTS.one(reportId)).then(show).catch((problem) => showError(error, problem));
+  cancel.addEventListener("click", () => api("POST", REPORTS.cancel(reportId)).then(poll).catch((problem) => showError(error, problem)));
+  const stop = realtime.onServer(REPORTS.progressEvent, (event) => {
+    if ((event.report_id ?? event.id) === reportId) {
+      show({ ...event, status: event.status || "running" });
+      if (!RUNNING.has(event.status || "running")) { done = false; poll(); } // the row has the final word
+    }
+  });
+  await poll();
+  if (!done) timer = setInterval(poll, POLL_MS);
+  return () => { stop(); clearInterval(timer); };
+}
+
+async function showResult(box, reportId) {
+  let result;
+  try {
+    result = await api("GET", REPORTS.result(reportId));
+  } catch (problem) {
+    const err = errorBox();
+    replace(box, err);
+    showError(err, problem);
+    return;
+  }
+  const picture = h("figure", {}, h("p", {}, "Loading the graph picture…"));
+  replace(box,
+    h("h3", {}, "Downloads"),
+    h("div", { className: "actions" }, DOWNLOADS.map(([format, label]) => downloadButton(reportId, format, label))),
+    segmentTable(result),
+    opportunityTable(result),
+    h("h3", {}, "The graph"), picture);
+  showPicture(picture, reportId);
+}
+
+function segmentTable(result) {
+  const segments = result.segments || result.segment_distribution;
+  if (!segments) return null;
+  const rows = Array.isArray(segments) ? segments.map((s) => [s.segment ?? s.name, s.count]) : Object.entries(segments);
+  return [h("h3", {}, "Segments"), h("table", {},
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Segment"), h("th", { scope: "col" }, "People"))),
+    h("tbody", {}, rows.map(([name, count]) => h("tr", {}, h("td", {}, name), h("td", {}, typeof count === "object" ? JSON.stringify(count) : count)))))];
+}
+
+function opportunityTable(result) {
+  const entries = result.opportunities || result.top_opportunities || [];
+  const heading = h("h3", {}, "People worth engaging");
+  if (entries.length === 0) return [heading, h("p", {}, "No opportunities in this scope.")];
+  const rows = entries.map((o, i) => h("tr", {},
+    h("td", {}, i + 1),
+    h("td", {}, o.label || o.node, o.kind === "nonuser" && h("span", { className: "tag" }, "not a member")),
+    h("td", {}, o.segment),
+    h("td", {}, typeof o.score === "number" ? o.score.toFixed(2) : o.score),
+    h("td", {}, h("ul", {}, (o.reasons || []).map((r) => h("li", {}, r)))),
+    h("td", {}, o.suggested_action || "")));
+  const head = h("tr", {}, ["#", "Person", "Segment", "Score", "Why", "Suggested action"].map((t) => h("th", { scope: "col" }, t)));
+  return [heading, h("div", { className: "table-wrap" }, h("table", { className: "opportunities" }, h("thead", {}, head), h("tbody", {}, rows)))];
+}
+
+async function fetchBlob(reportId, format) {
+  const response = await api("GET", REPORTS.export(reportId, format), { raw: true });
+  return response.blob();
+}
+
+async function showPicture(figure, reportId) {
+  try {
+    const url = URL.createObjectURL(await fetchBlob(reportId, "png"));
+    replace(figure,
+      h("img", { src: url, className: "graph-picture", alt: "The community graph: people coloured by segment, the people worth engaging highlighted." }),
+      h("figcaption", {}, "Coloured by segment; the people worth engaging are highlighted."));
+  } catch (problem) {
+    const err = errorBox();
+    replace(figure, err);
+    showError(err, problem);
+  }
+}
+
+function downloadButton(reportId, format, label) {
+  const button = h("button", { type: "button", className: "secondary" }, label);
+  button.addEventListener("click", async () => {
+    try {
+      const url = URL.createObjectURL(await fetchBlob(reportId, format));
+      const link = h("a", { href: url, download: `report-${reportId}.${format}`, hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (problem) {
+      announce(`The ${format} download failed: ${problem.detail || problem.message}`);
+    }
+  });
+  return button;
+}
