@@ -88,6 +88,7 @@ def on_connect(auth):
     burst = current_app.config["SOCKETIO_EVENT_BURST"]
     _connections[request.sid] = Connection(account.id, session.id, float(burst), time.monotonic())
     _presence().add_socket(request.sid, account.id, session.id)
+    join_room(events_log.account_room(account.id))
     _ensure_heartbeat(current_app._get_current_object())
 
 

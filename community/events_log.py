@@ -28,6 +28,12 @@ def space_room(space_id: int) -> str:
     return f"space:{space_id}"
 
 
+def account_room(account_id: int) -> str:
+    """Every socket of one account joins this room on connect: events meant for that person
+    (a report's progress, a moderation notice) go here, on whichever process holds the socket."""
+    return f"account:{account_id}"
+
+
 def next_space_seq(space_id: int) -> int:
     """Take the space's next sequence number; the row lock is held until the commit."""
     stmt = (
