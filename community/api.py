@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -10,13 +9,13 @@ from community import access, service
 from community.models import Membership, Space
 from community.schemas import MemberArgs, MembershipOut, MembershipPage, SpaceArgs, SpaceListArgs, SpaceOut, SpacePage
 from core.auth import authenticated, current_account, limit_writes
-from core.errors import not_found
+from core.errors import ApiBlueprint, not_found
 from core.extensions import db
 from core.pagination import SortKey, keyset_page
 from core.validation import PageArgs
 from purpose.models import Purpose
 
-blp = limit_writes(Blueprint("spaces", __name__, url_prefix="/api/v1", description="Community spaces"))
+blp = limit_writes(ApiBlueprint("spaces", __name__, url_prefix="/api/v1", description="Community spaces"))
 
 
 @blp.route("/spaces", methods=["GET"])

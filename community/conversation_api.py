@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from community import access, service
@@ -13,8 +12,9 @@ from community.schemas import (
 from core.auth import authenticated, current_account, limit_writes
 from core.pagination import SortKey, keyset_page
 from core.validation import PageArgs
+from core.errors import ApiBlueprint
 
-blp = limit_writes(Blueprint("conversations", __name__, url_prefix="/api/v1", description="Threads, posts, reactions"))
+blp = limit_writes(ApiBlueprint("conversations", __name__, url_prefix="/api/v1", description="Threads, posts, reactions"))
 
 
 def _with_reactions(posts: list[Post]) -> list[Post]:

@@ -6,17 +6,16 @@ import marshmallow as ma
 from flask import current_app
 from flask_jwt_extended import jwt_required
 from flask_limiter.util import get_remote_address
-from flask_smorest import Blueprint
 from marshmallow import validate
 
 from core import accounts
 from core.accounts import Account, AccountStatus, GlobalRole
 from core.auth import BEARER, authenticated, current_account, current_session, issue_tokens, require_admin
-from core.errors import not_found
+from core.errors import ApiBlueprint, not_found
 from core.extensions import db, limiter
 from core.validation import EmailAddress, Handle, SafeText, StrictSchema, Tags
 
-blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and tokens")
+blp = ApiBlueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and tokens")
 
 
 class RegisterArgs(StrictSchema):

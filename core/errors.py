@@ -16,7 +16,8 @@ import logging
 
 import marshmallow as ma
 from flask import Flask, jsonify
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
+from webargs.flaskparser import FlaskParser
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -107,6 +108,14 @@ def _field_errors(error: HTTPException) -> dict | None:
         else:
             flat[location] = fields
     return flat
+
+
+class ApiBlueprint(Blueprint):
+    """flask-smorest's Blueprint, parsing query strings with each schema's own ``unknown``
+    (``StrictSchema``: raise), so a misspelt query parameter is a 422 just as in a body,
+    instead of webargs' default of silently dropping it."""
+
+    ARGUMENTS_PARSER = FlaskParser(unknown=None)
 
 
 class ProblemApi(Api):

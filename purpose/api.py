@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from core.accounts import Account
 from core.auth import authenticated, current_account, limit_writes, require_admin
-from core.errors import conflict, not_found
+from core.errors import ApiBlueprint, conflict, not_found
 from core.extensions import db
 from core.pagination import SortKey, keyset_page
 from core.validation import PageArgs
@@ -15,7 +14,7 @@ from purpose.access import require_brand_manager
 from purpose.models import Brand, BrandManager, Purpose
 from purpose.schemas import BrandArgs, BrandOut, BrandPage, ManagerOut, PurposeArgs, PurposeListArgs, PurposeOut, PurposePage
 
-blp = limit_writes(Blueprint("brands", __name__, url_prefix="/api/v1", description="Brands and their purposes"))
+blp = limit_writes(ApiBlueprint("brands", __name__, url_prefix="/api/v1", description="Brands and their purposes"))
 
 
 def _get_or_404(model, ident: int, what: str):

@@ -9,12 +9,11 @@ from __future__ import annotations
 import io
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from core.accounts import Account, authenticate
 from core.auth import authenticated, current_account, limit_writes
-from core.errors import ApiError, not_found
+from core.errors import ApiBlueprint, ApiError, not_found
 from core.extensions import db, utcnow
 from core.pagination import list_page
 from purpose import imports, privacy
@@ -24,7 +23,7 @@ from purpose.profiles import Scope, build_profiles, summarise_segments
 from purpose.schemas import (AnalystOut, ImportArgs, ImportReportOut, ObjectionArgs, ProfileListArgs,
                              ProfileOut, ProfilePage, ScopeArgs, SegmentSummaryOut, StakeholderArgs, StakeholderOut, EraseAccountArgs)
 
-blp = limit_writes(Blueprint("people", __name__, url_prefix="/api/v1", description="The brand's people and relationships"))
+blp = limit_writes(ApiBlueprint("people", __name__, url_prefix="/api/v1", description="The brand's people and relationships"))
 
 IMPORT_TYPES = {"text/csv": "csv", "application/x-ndjson": "jsonl", "application/jsonl": "jsonl"}
 

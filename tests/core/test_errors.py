@@ -88,6 +88,12 @@ def test_bad_query_parameters_are_422(world, query):
     _problem(world["member"].get(f"/api/v1/spaces?{query}"), 422)
 
 
+@pytest.mark.parametrize("url", ["/api/v1/spaces?knd=life", "/api/v1/brands?limt=5"])
+def test_misspelt_query_parameters_are_422_naming_them(world, url):
+    body = _problem(world["member"].get(url), 422)
+    assert set(body["errors"]) == {url.split("?")[1].split("=")[0]}
+
+
 def test_unexpected_error_is_a_generic_500_without_details(app, client):
     @app.get("/boom")
     def boom():
