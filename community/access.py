@@ -100,6 +100,8 @@ def visible_post(account: Account, post_id: int) -> tuple[Post, Thread, Space]:
     if post is None:
         raise not_found("post")
     thread, space = visible_thread(account, post.thread_id)
+    if post.hidden and post.author_id != account.id and not is_space_staff(account, space):
+        raise not_found("post")  # hidden by the moderators: only staff and the author see it
     return post, thread, space
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from community import access, service
+from community import access, moderation_rules, service
 from community.models import Post, Thread
 from community.schemas import (
     PostArgs, PostEditArgs, PostOut, PostPage, ReactionArgs, ReactionOut, ThreadArgs, ThreadOut, ThreadPage,
@@ -59,8 +59,9 @@ def get_thread(thread_id):
 @blp.response(200, PostPage)
 def list_posts(args, thread_id):
     """Posts of a thread in order; the cursor is stable while others post."""
-    thread, _space = access.visible_thread(current_account(), thread_id)
-    stmt = select(Post).where(Post.thread_id == thread.id)
+    thread, space = access.visible_thread(current_account(), thread_id)
+    # Hidden posts only for staff and their author; no posts by authors you muted or blocked.
+    stmt = select(Post).where(Post.thread_id == thread.id, moderation_rules.visible_posts_clause(current_account(), space))
     page = keyset_page(stmt, [SortKey(Post.seq)], scope=f"posts:{thread.id}", args=args, attrs=["seq"])
     page["items"] = _with_reactions(page["items"])
     return page

@@ -22,7 +22,8 @@ from flask_jwt_extended import decode_token
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from marshmallow import validate
 
-from community import access, events_log, service
+from community import access, events_log, moderation_rules, service
+from community.moderation_audit import moderators_room
 from community.presence import build_presence
 from community.schemas import PostArgs, PostOut
 from core.accounts import access_revoked, find_live_session
@@ -138,7 +139,10 @@ def handler(event: str, schema: type[ma.Schema]):
             except ma.ValidationError as exc:
                 return ack_error("validation_error", "The payload is invalid.", errors=validation_messages(exc))
             except ApiError as exc:
-                return ack_error(exc.type_.replace("-", "_"), exc.description, errors=exc.errors)
+                ack = ack_error(exc.type_.replace("-", "_"), exc.description, errors=exc.errors)
+                if getattr(exc, "retry_after", None) is not None:  # slow mode, new-member limits
+                    ack["error"]["retry_after"] = exc.retry_after
+                return ack
             except Exception:  # a bug: log it, answer the client, keep the connection
                 log.exception("Socket.IO handler %s failed", event)
                 return ack_error("internal_error", "An unexpected error occurred.")
@@ -149,6 +153,10 @@ def handler(event: str, schema: type[ma.Schema]):
 
 
 def _enter(conn: Connection, account, space_id: int) -> None:
+    space = access.visible_space(account, space_id)
+    moderation_rules.require_not_banned(account, space)
+    if access.is_space_staff(account, space):  # flags, queue changes and actions of the space
+        join_room(moderators_room(space_id))
     join_room(events_log.space_room(space_id))
     conn.spaces.add(space_id)
     _presence().enter(space_id, request.sid, account.id)
@@ -166,6 +174,7 @@ def on_join(conn, account, args):
 def on_leave(conn, account, args):
     space_id = args["space_id"]
     leave_room(events_log.space_room(space_id))
+    leave_room(moderators_room(space_id))
     socketio.server.manager.forget(request.sid, space_id)
     conn.spaces.discard(space_id)
     _presence().exit(space_id, request.sid)
@@ -271,9 +280,23 @@ def cut_off_space(account_id: int, *, space_id: int, reason: str) -> None:
     for sid in presence.sockets_of_account(account_id):
         socketio.emit("access_lost", {"space_id": space_id, "reason": reason}, to=sid)
         socketio.server.leave_room(sid, room, namespace="/")
+        socketio.server.leave_room(sid, moderators_room(space_id), namespace="/")
         presence.exit(space_id, sid)
     _presence_changed(space_id, account_id)
     _ensure_heartbeat(current_app._get_current_object())
+
+
+def _on_role_changed(account_id: int, *, space_id: int) -> None:
+    """A demoted moderator's sockets leave the space's moderators' room at once."""
+    from community.models import Space
+    from core.accounts import Account
+    from core.extensions import db
+
+    account, space = db.session.get(Account, account_id), db.session.get(Space, space_id)
+    if account is None or space is None or access.is_space_staff(account, space):
+        return
+    for sid in _presence().sockets_of_account(account_id):
+        socketio.server.leave_room(sid, moderators_room(space_id), namespace="/")
 
 
 def _on_access_revoked(account_id: int, *, session_id: str | None, reason: str) -> None:
@@ -311,3 +334,4 @@ def init_realtime(app: Flask) -> None:
 
 access_revoked.connect(_on_access_revoked)
 service.space_access_lost.connect(cut_off_space)
+service.space_role_changed.connect(_on_role_changed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.accounts import Account
@@ -37,6 +37,10 @@ class Space(db.Model):
     #: Last number handed out by the space's gap-free post sequence (see ``next_post_seq``).
     last_seq: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Slow mode: a member may post at most once per this many seconds here (0: off; staff exempt).
+    slow_mode_seconds: Mapped[int] = mapped_column(default=0)
+    #: Members in their first NEW_MEMBER_HOURS here post at most NEW_MEMBER_POSTS_PER_HOUR, without links.
+    new_member_limits: Mapped[bool] = mapped_column(default=False)
 
     #: Loaded on access (lists load it in one extra query): spaces show their purpose's tags.
     purpose: Mapped[Purpose] = relationship(lazy="select")
@@ -91,8 +95,14 @@ class Post(db.Model):
     deleted: Mapped[bool] = mapped_column(default=False)
     #: The sender's idempotency key: a resend with the same key returns this post.
     client_msg_id: Mapped[str | None] = mapped_column(String(64))
+    #: Hidden by staff (or by reaching FLAG_HIDE_THRESHOLD flags: ``hidden_by_id`` is then None):
+    #: only staff and the author still see it, with ``hidden_reason``.
+    hidden: Mapped[bool] = mapped_column(default=False)
+    hidden_reason: Mapped[str | None] = mapped_column(String(500))
+    hidden_at: Mapped[datetime | None]
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
 
-    author: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
+    author: Mapped[Account] = relationship(lazy="joined", innerjoin=True, foreign_keys=[author_id])
 
 
 class Reaction(db.Model):
@@ -135,3 +145,158 @@ class SpaceEvent(db.Model):
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
     data: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Moderation (docs/moderation.md) ---------------------------------------------------
+
+
+class FlagReason(str, enum.Enum):
+    spam = "spam"
+    abuse = "abuse"
+    off_topic = "off_topic"
+    other = "other"
+
+
+class Flag(db.Model):
+    """A member's report of a post; pending until staff dismiss it or act on the post."""
+
+    __tablename__ = "flags"
+    __table_args__ = (
+        UniqueConstraint("post_id", "flagger_id"),
+        Index("ix_flags_pending", "space_id", "resolved_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    flagger_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[FlagReason] = mapped_column(string_enum(FlagReason))
+    text: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    #: "dismissed" or "actioned" once resolved.
+    resolution: Mapped[str | None] = mapped_column(String(16))
+
+
+class Appeal(db.Model):
+    """An author's one appeal against the hiding of their post; it joins the review queue."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    #: "granted" (the post was unhidden) or "denied".
+    resolution: Mapped[str | None] = mapped_column(String(16))
+
+
+class SanctionKind(str, enum.Enum):
+    mute = "mute"  # may read, may not post or react, until ``until``
+    ban = "ban"  # removed from the space and may not rejoin, until ``until`` (None: for good)
+
+
+class Sanction(db.Model):
+    """A mute or ban of an account in a space; in force while not lifted and before ``until``."""
+
+    __tablename__ = "sanctions"
+    __table_args__ = (Index("ix_sanctions_account_space", "account_id", "space_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[SanctionKind] = mapped_column(string_enum(SanctionKind))
+    until: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lifted_at: Mapped[datetime | None]
+
+
+class PersonalFilterKind(str, enum.Enum):
+    mute = "mute"  # I do not want to read them
+    block = "block"  # I do not want to read them, and they may not reply to or mention me
+
+
+class PersonalFilter(db.Model):
+    """One member's mute or block of another member, for themselves only."""
+
+    __tablename__ = "personal_filters"
+    __table_args__ = (UniqueConstraint("owner_id", "kind", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[PersonalFilterKind] = mapped_column(string_enum(PersonalFilterKind))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    target: Mapped[Account] = relationship(lazy="joined", innerjoin=True, foreign_keys=[target_id])
+
+
+class AuditEntry(db.Model):
+    """One moderation action: append-only (an ORM guard here, database triggers in migration 0005)."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_space", "space_id", "id"),
+        Index("ix_audit_entries_brand", "brand_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: None: the platform itself (a post hidden on reaching the flag threshold).
+    #: Accounts are anonymised, never deleted, so the log keeps its actors.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[int]
+    #: Plain ids, no foreign keys: the log outlives what it names (a cascade would have to update it).
+    space_id: Mapped[int | None]
+    brand_id: Mapped[int | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    actor: Mapped[Account | None] = relationship(lazy="joined", foreign_keys=[actor_id])
+
+
+#: Database triggers that abort any UPDATE or DELETE of an audit entry, per dialect: (create, drop).
+#: Migration 0005 creates the same ones; ``db.create_all`` (tests) creates them through ``after_create``.
+AUDIT_GUARD_SQL = {
+    "sqlite": (
+        [
+            "CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries "
+            "BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END",
+            "CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries "
+            "BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END",
+        ],
+        ["DROP TRIGGER IF EXISTS audit_entries_no_update", "DROP TRIGGER IF EXISTS audit_entries_no_delete"],
+    ),
+    "postgresql": (
+        [
+            "CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'audit_entries is append-only'; END $$",
+            "CREATE TRIGGER audit_entries_no_change BEFORE UPDATE OR DELETE ON audit_entries "
+            "FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()",
+        ],
+        ["DROP TRIGGER IF EXISTS audit_entries_no_change ON audit_entries"],
+    ),
+}
+
+
+@event.listens_for(AuditEntry.__table__, "after_create")
+def _create_audit_guard(table, connection, **_kw) -> None:
+    for statement in AUDIT_GUARD_SQL.get(connection.dialect.name, ([], []))[0]:
+        connection.exec_driver_sql(statement)
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    """Raised when anything tries to change or remove an audit entry."""
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_audit_change(_mapper, _connection, target) -> None:
+    raise AuditLogIsAppendOnly(f"audit entry {target.id} is append-only")

@@ -125,6 +125,8 @@ class PostOut(ma.Schema):
     created_at = ma.fields.DateTime()
     edited_at = ma.fields.DateTime(allow_none=True)
     deleted = ma.fields.Boolean()
+    hidden = ma.fields.Boolean(metadata={"description": "Hidden by the moderators: only staff and the author see it."})
+    hidden_reason = ma.fields.String(allow_none=True)
     reactions = ma.fields.List(ma.fields.Nested(ReactionSummary), attribute="reaction_summary")
 
     def visible_body(self, post):

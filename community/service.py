@@ -14,7 +14,7 @@ from blinker import Namespace
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from community import access, events_log
+from community import access, events_log, moderation_rules
 from community.models import Membership, Mention, Post, Reaction, Space, SpaceRole, Thread
 from community.schemas import PostOut, ThreadOut
 from core.accounts import Account
@@ -25,6 +25,9 @@ from purpose.models import Purpose
 #: Sent after a commit that ends an account's access to a space: ``sender`` is the account id,
 #: with ``space_id`` and ``reason``. The Socket.IO layer cuts that account's sockets off the room.
 space_access_lost = Namespace().signal("space-access-lost")
+#: Sent after a commit that changes an account's role in a space: ``sender`` is the account id,
+#: with ``space_id``. The Socket.IO layer takes a demoted moderator's sockets out of the moderators' room.
+space_role_changed = Namespace().signal("space-role-changed")
 
 MENTION_PATTERN = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{3,30})(?!\w)")
 MAX_MENTIONS = 20
@@ -66,6 +69,7 @@ def do_join(account: Account, space: Space) -> Membership:
     membership = access.membership_of(account, space)
     if membership is not None:
         return membership
+    moderation_rules.require_not_banned(account, space)
     membership = Membership(space_id=space.id, account_id=account.id)
     db.session.add(membership)
     try:
@@ -97,6 +101,7 @@ def do_set_member(actor: Account, space: Space, account_id: int, role: SpaceRole
     membership.role = role
     db.session.add(membership)
     _commit_or_conflict("The membership changed concurrently; retry.")
+    space_role_changed.send(target.id, space_id=space.id)
     return membership
 
 
@@ -148,6 +153,7 @@ def _insert_post(author: Account, thread: Thread, space: Space, body: str, paren
 
 def do_create_thread(account: Account, space: Space, title: str, body: str) -> Thread:
     access.require_member(account, space)
+    moderation_rules.check_can_post(account, space, f"{title}\n{body}")
     thread = Thread(space_id=space.id, title=title, author_id=account.id)
     db.session.add(thread)
     db.session.flush()
@@ -159,7 +165,7 @@ def do_create_thread(account: Account, space: Space, title: str, body: str) -> T
     return thread
 
 
-def check_post(account: Account, thread: Thread, space: Space, parent_id: int | None) -> None:
+def check_post(account: Account, thread: Thread, space: Space, parent_id: int | None, body: str | None = None) -> None:
     access.require_member(account, space)
     if thread.locked:
         raise forbidden("This thread is locked.", "thread-locked")
@@ -167,6 +173,8 @@ def check_post(account: Account, thread: Thread, space: Space, parent_id: int | 
         parent = db.session.get(Post, parent_id)
         if parent is None or parent.thread_id != thread.id:
             raise ApiError(422, "The parent post is not in this thread.", errors={"parent_id": ["Not in this thread."]})
+        moderation_rules.check_reply_allowed(account, parent)
+    moderation_rules.check_can_post(account, space, body)
 
 
 def _sent_before(account: Account, thread: Thread, client_msg_id: str | None) -> Post | None:
@@ -187,7 +195,7 @@ def do_create_post(account: Account, thread: Thread, space: Space, body: str, pa
     tabs) returns the first post and stores nothing new.
     """
     try:
-        check_post(account, thread, space, parent_id)
+        check_post(account, thread, space, parent_id, body)
     except ApiError:  # e.g. locked since the first send: a resend still gets the first post
         existing = _sent_before(account, thread, client_msg_id)
         if existing is None:
@@ -217,6 +225,9 @@ def do_edit_post(account: Account, post: Post, thread: Thread, space: Space, bod
     _require_author(account, post)
     if post.deleted:
         raise conflict("This post was deleted.", "post-deleted")
+    if post.hidden:  # an edit would broadcast a hidden body to the whole space
+        raise conflict("This post is hidden by the moderators; it cannot be edited.", "post-hidden")
+    moderation_rules.require_not_silenced(account, space)
     if thread.locked:
         raise forbidden("This thread is locked.", "thread-locked")
     post.body = body
@@ -255,6 +266,7 @@ def _reaction_event(kind: str, post: Post, account: Account, emoji: str):
 def do_react(account: Account, post: Post, space: Space, emoji: str) -> tuple[Reaction, bool]:
     """Add a reaction; returns it and whether it is new (reacting twice is not an error)."""
     access.require_member(account, space)
+    moderation_rules.require_not_silenced(account, space)
     if post.deleted:
         raise conflict("This post was deleted.", "post-deleted")
     lookup = select(Reaction).where(Reaction.post_id == post.id, Reaction.account_id == account.id, Reaction.emoji == emoji)

@@ -1,0 +1,119 @@
+"""The moderation audit log and the review queue: writing entries, telling moderators, reading both.
+
+Every moderation action adds one ``AuditEntry`` in the transaction that makes the change;
+the log is append-only (``community.models`` guards it in the ORM, migration 0005 in the
+database). After the commit, the action is told to the space's moderators' room
+(``space-mod:{space_id}``, joined by staff sockets that ``join`` the space) as a
+``moderation`` event, and to the affected member's own room as a ``moderation_notice``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from community import access
+from community.models import Appeal, AuditEntry, Flag, Post, Space
+from community.moderation_schemas import AuditOut
+from core.accounts import Account
+from core.extensions import db, socketio
+from purpose.models import Purpose
+from community.events_log import account_room
+
+MOD_EVENT = "moderation"
+NOTICE_EVENT = "moderation_notice"
+
+
+def moderators_room(space_id: int) -> str:
+    return f"space-mod:{space_id}"
+
+
+def audit(actor: Account | None, action: str, target_type: str, target_id: int, *, space: Space | None = None,
+          brand_id: int | None = None, reason: str = "", before: dict | None = None, after: dict | None = None) -> AuditEntry:
+    """Add an audit entry to the current transaction (the caller commits with its change)."""
+    if space is not None and brand_id is None:
+        brand_id = access.brand_of_space(space)
+    entry = AuditEntry(
+        actor_id=actor.id if actor is not None else None, action=action, target_type=target_type, target_id=target_id,
+        space_id=space.id if space is not None else None, brand_id=brand_id, reason=reason, before=before, after=after,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def tell_moderators(space_id: int, kind: str, data: dict) -> None:
+    """After a commit: a ``moderation`` event to the staff sockets of the space."""
+    socketio.emit(MOD_EVENT, {"space_id": space_id, "kind": kind, "data": data}, to=moderators_room(space_id))
+
+
+def tell_action(entry: AuditEntry) -> None:
+    """After a commit: the action's audit entry to the moderators' room."""
+    if entry.space_id is not None:
+        tell_moderators(entry.space_id, "action", AuditOut().dump(entry))
+
+
+def tell_member(account_id: int, entry: AuditEntry) -> None:
+    """After a commit: a ``moderation_notice`` to every socket of the affected member."""
+    notice = {k: v for k, v in AuditOut().dump(entry).items() if k in ("action", "target_type", "target_id", "space_id", "reason", "after", "created_at")}
+    socketio.emit(NOTICE_EVENT, notice, to=account_room(account_id))
+
+
+# The review queue --------------------------------------------------------------------
+
+
+@dataclass
+class QueueItem:
+    post: Post
+    flags: list[Flag] = field(default_factory=list)
+    appeal: Appeal | None = None
+
+    @property
+    def flag_count(self) -> int:
+        return len(self.flags)
+
+    @property
+    def first_flagged_at(self) -> datetime | None:
+        return min((f.created_at for f in self.flags), default=None)
+
+    @property
+    def waiting_since(self) -> datetime:
+        times = [f.created_at for f in self.flags] + ([self.appeal.created_at] if self.appeal else [])
+        return min(times)
+
+    @property
+    def order_key(self) -> int:
+        """Oldest first, unique: microseconds since the epoch, then the post id."""
+        return int(self.waiting_since.timestamp() * 1_000_000) * 2**31 + self.post.id
+
+
+def review_queue(space_ids) -> list[QueueItem]:
+    """Pending flags grouped by post, and pending appeals, for the given spaces (a subquery or list)."""
+    items: dict[int, QueueItem] = {}
+    flags = db.session.execute(
+        select(Flag, Post).join(Post, Post.id == Flag.post_id)
+        .where(Flag.space_id.in_(space_ids), Flag.resolved_at.is_(None)).order_by(Flag.id)
+    )
+    for flag, post in flags:
+        items.setdefault(post.id, QueueItem(post)).flags.append(flag)
+    appeals = db.session.execute(
+        select(Appeal, Post).join(Post, Post.id == Appeal.post_id)
+        .where(Post.space_id.in_(space_ids), Appeal.resolved_at.is_(None))
+    )
+    for appeal, post in appeals:
+        items.setdefault(post.id, QueueItem(post)).appeal = appeal
+    return list(items.values())
+
+
+def brand_space_ids(brand_id: int):
+    return select(Space.id).join(Purpose, Purpose.id == Space.purpose_id).where(Purpose.brand_id == brand_id)
+
+
+def audit_query(*, space_id: int | None = None, brand_id: int | None = None):
+    stmt = select(AuditEntry)
+    if space_id is not None:
+        stmt = stmt.where(AuditEntry.space_id == space_id)
+    if brand_id is not None:
+        stmt = stmt.where(AuditEntry.brand_id == brand_id)
+    return stmt

@@ -1,0 +1,160 @@
+"""What moderation enforces on every post path (REST and Socket.IO share these checks).
+
+- a ban keeps an account out of a space (no joining, posting, reacting or live events);
+- a mute, until its end, keeps an account from posting, editing and reacting there;
+- slow mode lets a member post at most once per ``Space.slow_mode_seconds`` there;
+- new-member limits: during their first ``NEW_MEMBER_HOURS`` in the space, a member posts at
+  most ``NEW_MEMBER_POSTS_PER_HOUR`` and no links;
+- hidden posts are seen only by space staff and their author; personal mutes and blocks
+  leave the muted or blocked author's posts out of one member's listings.
+
+Space staff (admins, the brand's managers, the space's moderators and managers) are exempt
+from sanctions, slow mode and new-member limits.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+
+from community import access
+from community.models import Membership, PersonalFilter, PersonalFilterKind, Post, Sanction, SanctionKind, Space
+from core.accounts import Account
+from core.errors import ApiError, forbidden, not_found
+from core.extensions import db, utcnow
+
+LINK_PATTERN = re.compile(r"(?i)\b(?:https?://|www\.)\S|\b[a-z0-9-]+\.(?:com|net|org|io|ly|gg|co|xyz|info|biz)\b")
+
+
+class TooSoon(ApiError):
+    """A 429 that says when to retry: ``Retry-After`` on REST, ``retry_after`` in Socket.IO acks."""
+
+    def __init__(self, detail: str, type_: str, retry_after: float):
+        super().__init__(429, detail, type_=type_)
+        self.retry_after = max(1, math.ceil(retry_after))
+        self.data = {"headers": {"Retry-After": str(self.retry_after)}}
+
+
+def active_sanction(account_id: int, space_id: int, kind: SanctionKind) -> Sanction | None:
+    """The sanction of this kind in force now (the one ending last), or None."""
+    now = utcnow()
+    return db.session.scalar(
+        select(Sanction)
+        .where(
+            Sanction.account_id == account_id, Sanction.space_id == space_id, Sanction.kind == kind,
+            Sanction.lifted_at.is_(None), or_(Sanction.until.is_(None), Sanction.until > now),
+        )
+        .order_by(Sanction.until.is_(None).desc(), Sanction.until.desc())
+        .limit(1)
+    )
+
+
+def _until_text(until: datetime | None) -> str:
+    return "for good" if until is None else f"until {until.isoformat(timespec='seconds')}"
+
+
+def require_not_banned(account: Account, space: Space) -> None:
+    """403 ``banned`` while a ban of the account from the space is in force."""
+    ban = active_sanction(account.id, space.id, SanctionKind.ban)
+    if ban is not None:
+        raise forbidden(f"You are banned from this space {_until_text(ban.until)}.", "banned")
+
+
+def require_not_silenced(account: Account, space: Space) -> None:
+    """403 ``banned`` or ``muted`` while a ban or mute is in force (staff are never sanctioned)."""
+    if access.is_space_staff(account, space):
+        return
+    require_not_banned(account, space)
+    mute = active_sanction(account.id, space.id, SanctionKind.mute)
+    if mute is not None:
+        raise forbidden(f"You are muted in this space {_until_text(mute.until)}.", "muted")
+
+
+def _last_post_at(account: Account, space: Space) -> datetime | None:
+    return db.session.scalar(select(func.max(Post.created_at)).where(Post.space_id == space.id, Post.author_id == account.id))
+
+
+def _check_slow_mode(account: Account, space: Space, now: datetime) -> None:
+    last = _last_post_at(account, space)
+    if last is None:
+        return
+    wait = space.slow_mode_seconds - (now - last).total_seconds()
+    if wait > 0:
+        raise TooSoon(f"Slow mode: one post per {space.slow_mode_seconds} s in this space.", "slow-mode", wait)
+
+
+def _check_new_member(account: Account, space: Space, body: str | None, now: datetime) -> None:
+    cfg = current_app.config
+    membership = access.membership_of(account, space)
+    if membership is None or now - membership.joined_at >= timedelta(hours=cfg["NEW_MEMBER_HOURS"]):
+        return
+    if body and LINK_PATTERN.search(body):
+        raise forbidden(f"New members may not post links during their first {cfg['NEW_MEMBER_HOURS']} hours here.", "new-member-links")
+    hour_ago = now - timedelta(hours=1)
+    recent = list(db.session.scalars(
+        select(Post.created_at).where(Post.space_id == space.id, Post.author_id == account.id, Post.created_at > hour_ago)
+        .order_by(Post.created_at)
+    ))
+    limit = cfg["NEW_MEMBER_POSTS_PER_HOUR"]
+    if len(recent) >= limit:
+        wait = (recent[-limit] + timedelta(hours=1) - now).total_seconds()
+        raise TooSoon(f"New members post at most {limit} times an hour here.", "new-member-limit", wait)
+
+
+def check_can_post(account: Account, space: Space, body: str | None = None) -> None:
+    """Everything moderation enforces on a new post or thread by a member (after ``require_member``)."""
+    if access.is_space_staff(account, space):
+        return
+    require_not_silenced(account, space)
+    now = utcnow()
+    if space.slow_mode_seconds:
+        _check_slow_mode(account, space, now)
+    if space.new_member_limits:
+        _check_new_member(account, space, body, now)
+
+
+def check_reply_allowed(account: Account, parent: Post) -> None:
+    """403 ``blocked`` when the parent's author has blocked the replying account."""
+    blocked = db.session.scalar(select(PersonalFilter.id).where(
+        PersonalFilter.owner_id == parent.author_id, PersonalFilter.target_id == account.id,
+        PersonalFilter.kind == PersonalFilterKind.block,
+    ))
+    if blocked is not None:
+        raise forbidden("The author of this post has blocked you.", "blocked")
+
+
+# Visibility of posts -----------------------------------------------------------------
+
+
+def can_see_post(account: Account, post: Post, space: Space) -> bool:
+    return not post.hidden or post.author_id == account.id or access.is_space_staff(account, space)
+
+
+def require_post_visible(account: Account, post: Post, space: Space) -> None:
+    """A hidden post is a 404 to everyone but staff and its author."""
+    if not can_see_post(account, post, space):
+        raise not_found("post")
+
+
+def filtered_out_authors(account: Account):
+    """Accounts whose posts ``account`` muted or blocked for itself (a subquery)."""
+    return select(PersonalFilter.target_id).where(PersonalFilter.owner_id == account.id)
+
+
+def visible_posts_clause(account: Account, space: Space):
+    """WHERE clause for listings: no hidden posts (except staff's view and one's own), no
+    posts by authors the viewer muted or blocked."""
+    clause = Post.author_id.not_in(filtered_out_authors(account))
+    if access.is_space_staff(account, space):
+        return clause
+    return clause & or_(Post.hidden.is_(False), Post.author_id == account.id)
+
+
+def is_member(account_id: int, space_id: int) -> bool:
+    return db.session.scalar(
+        select(Membership.id).where(Membership.account_id == account_id, Membership.space_id == space_id)
+    ) is not None
