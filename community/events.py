@@ -200,6 +200,7 @@ def on_resume(conn, account, args):
     The replayed events arrive as ordinary ``space_event`` messages before this ack.
     """
     space = access.visible_space(account, args["space_id"])
+    moderation_rules.require_not_banned(account, space)
     manager, sid = socketio.server.manager, request.sid
 
     def deliver(event: dict) -> None:
