@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from community import access, events_log
 from community.models import Appeal, Flag, FlagReason, Post, Space, SpaceEvent, Thread
 from community.moderation_audit import audit, tell_action, tell_member, tell_moderators
+from community.moderation_schemas import AuditOut
 from community.schemas import PostOut, ThreadOut
 from core.accounts import Account
 from core.errors import ApiError, conflict, forbidden
@@ -234,6 +235,4 @@ def do_move_thread(actor: Account, thread: Thread, space: Space, target: Space, 
 
 def tell_action_in(space_id: int, entry) -> None:
     """The audit entry also to another space's moderators (a move concerns both spaces)."""
-    from community.moderation_schemas import AuditOut
-
     tell_moderators(space_id, "action", AuditOut().dump(entry))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timezone
 
 import marshmallow as ma
+from flask import current_app
 from marshmallow import validate
 
 from community.models import FlagReason, PersonalFilterKind, SanctionKind
@@ -119,8 +120,8 @@ class SettingsOut(ma.Schema):
     space_id = ma.fields.Integer(attribute="id")
     slow_mode_seconds = ma.fields.Integer()
     new_member_limits = ma.fields.Boolean()
-    new_member_hours = ma.fields.Integer()
-    new_member_posts_per_hour = ma.fields.Integer()
+    new_member_hours = ma.fields.Function(lambda _space: current_app.config["NEW_MEMBER_HOURS"])
+    new_member_posts_per_hour = ma.fields.Function(lambda _space: current_app.config["NEW_MEMBER_POSTS_PER_HOUR"])
 
 
 class PostModerationOut(ma.Schema):

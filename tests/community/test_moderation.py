@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from app import create_app
 from community.models import AuditEntry, AuditLogIsAppendOnly
 from core.extensions import db
-from tests.community.moderation_fixtures import mw, post_in, start_thread  # noqa: F401 (fixture)
+from tests.community.moderation_fixtures import mw, post_in  # noqa: F401 (fixture)
 from tests.conftest import base_config
 
 API = "/api/v1"
