@@ -288,16 +288,18 @@ def cut_off_space(account_id: int, *, space_id: int, reason: str) -> None:
 
 
 def _on_role_changed(account_id: int, *, space_id: int) -> None:
-    """A demoted moderator's sockets leave the space's moderators' room at once."""
+    """At once, on every process: a demoted moderator's sockets leave the space's moderators'
+    room; a new moderator's sockets enter it."""
     from community.models import Space
     from core.accounts import Account
     from core.extensions import db
 
     account, space = db.session.get(Account, account_id), db.session.get(Space, space_id)
-    if account is None or space is None or access.is_space_staff(account, space):
+    if account is None or space is None:
         return
+    move = socketio.server.enter_room if access.is_space_staff(account, space) else socketio.server.leave_room
     for sid in _presence().sockets_of_account(account_id):
-        socketio.server.leave_room(sid, moderators_room(space_id), namespace="/")
+        move(sid, moderators_room(space_id), namespace="/")
 
 
 def _on_access_revoked(account_id: int, *, session_id: str | None, reason: str) -> None:

@@ -130,3 +130,14 @@ def test_demoted_moderator_leaves_the_moderators_room(rt, sockets):
         pass
     _round_trip(moe, space)
     assert [e for e in moe.drain("moderation") if e["data"].get("post_id") == third["id"]] == []
+
+
+def test_promoted_member_hears_the_moderators_room_at_once(rt, sockets):
+    server, space = rt["server"], rt["public"]
+    admin, ben = sockets(server, rt["admin"], join=space), sockets(server, rt["ben"], join=space)
+    promoted = server.api("PUT", f"/spaces/{space}/members/{rt['ben']['id']}", rt["admin"]["token"], json={"role": "moderator"})
+    assert promoted.status_code == 200
+    post = server.api("POST", f"/threads/{rt['thread']}/posts", rt["ann"]["token"], json={"body": "flag me"}).json()
+    assert server.api("POST", f"/posts/{post['id']}/flags", rt["moe"]["token"], json={"reason": "spam"}).status_code == 201
+    assert admin.next("moderation")["data"]["post_id"] == post["id"]
+    assert ben.next("moderation")["data"]["post_id"] == post["id"]
