@@ -101,12 +101,14 @@ def do_flag(account: Account, post: Post, space: Space, reason: FlagReason, text
     flag = Flag(post_id=post.id, space_id=space.id, flagger_id=account.id, reason=reason, text=text or None)
     db.session.add(flag)
     db.session.flush()  # a concurrent duplicate fails here: the app answers 409
+    # One flagger at a time decides on hiding (PostgreSQL row lock; SQLite has one writer anyway).
+    already_hidden = db.session.scalar(select(Post.hidden).where(Post.id == post.id).with_for_update())
     pending = db.session.scalar(
         select(func.count(func.distinct(Flag.flagger_id))).where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
     )
     threshold = current_app.config["FLAG_HIDE_THRESHOLD"]
     events, entries = [], []
-    if pending >= threshold and not post.hidden:
+    if pending >= threshold and not already_hidden:
         event, entry = _hide(post, space, None, f"Hidden pending review: flagged by {pending} members.")
         events, entries = [event], [entry]
     _finish(events, entries, notify_account=post.author_id)

@@ -137,10 +137,6 @@ class PostModerationOut(ma.Schema):
     can_appeal = ma.fields.Boolean()
 
 
-class SuspendArgs(ReasonArgs):
-    pass
-
-
 class PersonalFilterOut(ma.Schema):
     kind = ma.fields.Enum(PersonalFilterKind)
     account = ma.fields.Nested(AuthorOut, attribute="target")
