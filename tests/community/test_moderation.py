@@ -12,6 +12,7 @@ from community.models import AuditEntry, AuditLogIsAppendOnly
 from core.extensions import db
 from tests.community.moderation_fixtures import mw, post_in  # noqa: F401 (fixture)
 from tests.conftest import base_config
+from tests.core.test_migrations import empty_database_url  # noqa: F401 (fixture)
 
 API = "/api/v1"
 
@@ -212,8 +213,9 @@ def test_audit_entries_cannot_be_changed_in_sql(app, mw):
         assert db.session.get(AuditEntry, entry_id).reason == "spam"
 
 
-def test_migrated_database_refuses_audit_updates_and_deletes(tmp_path):
-    app = create_app(base_config("sqlite:///" + str(tmp_path / "migrated.db")))
+def test_migrated_database_refuses_audit_updates_and_deletes(empty_database_url):
+    """The triggers of migration 0005 (SQLite here; PostgreSQL when TEST_DATABASE_URL is set)."""
+    app = create_app(base_config(empty_database_url))
     with app.app_context():
         upgrade()
         with db.engine.begin() as conn:
@@ -228,3 +230,12 @@ def test_migrated_database_refuses_audit_updates_and_deletes(tmp_path):
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT reason FROM audit_entries")).scalar_one() == "why"
         db.engine.dispose()
+
+
+def test_the_web_clients_paths_are_in_the_openapi_document(client):
+    paths = client.get(f"{API}/openapi.json").get_json()["paths"]
+    for path in ("/posts/{post_id}/flags", "/posts/{post_id}/hide", "/posts/{post_id}/unhide", "/threads/{thread_id}/lock",
+                 "/threads/{thread_id}/unlock", "/spaces/{space_id}/moderation/queue", "/posts/{post_id}/flags/dismiss",
+                 "/spaces/{space_id}/moderation/audit"):
+        assert "post" in paths[API + path] or "get" in paths[API + path], path
+    assert paths[f"{API}/posts/{{post_id}}/flags"]["post"]["requestBody"]
