@@ -40,39 +40,44 @@ class TooSoon(ApiError):
         self.data = {"headers": {"Retry-After": str(self.retry_after)}}
 
 
-def active_sanction(account_id: int, space_id: int, kind: SanctionKind) -> Sanction | None:
-    """The sanction of this kind in force now (the one ending last), or None."""
+def sanctions_in_force(account_id: int, space_id: int) -> dict[SanctionKind, Sanction]:
+    """The account's mute and ban in force in the space now (per kind, the one ending last)."""
     now = utcnow()
-    return db.session.scalar(
-        select(Sanction)
-        .where(
-            Sanction.account_id == account_id, Sanction.space_id == space_id, Sanction.kind == kind,
-            Sanction.lifted_at.is_(None), or_(Sanction.until.is_(None), Sanction.until > now),
-        )
-        .order_by(Sanction.until.is_(None).desc(), Sanction.until.desc())
-        .limit(1)
-    )
+    rows = db.session.scalars(select(Sanction).where(
+        Sanction.account_id == account_id, Sanction.space_id == space_id,
+        Sanction.lifted_at.is_(None), or_(Sanction.until.is_(None), Sanction.until > now),
+    ))
+    in_force: dict[SanctionKind, Sanction] = {}
+    for sanction in rows:
+        known = in_force.get(sanction.kind)
+        if known is None or (known.until is not None and (sanction.until is None or sanction.until > known.until)):
+            in_force[sanction.kind] = sanction
+    return in_force
 
 
 def _until_text(until: datetime | None) -> str:
     return "for good" if until is None else f"until {until.isoformat(timespec='seconds')}"
 
 
+def _refuse_sanctioned(in_force: dict[SanctionKind, Sanction]) -> None:
+    if SanctionKind.ban in in_force:
+        raise forbidden(f"You are banned from this space {_until_text(in_force[SanctionKind.ban].until)}.", "banned")
+    if SanctionKind.mute in in_force:
+        raise forbidden(f"You are muted in this space {_until_text(in_force[SanctionKind.mute].until)}.", "muted")
+
+
 def require_not_banned(account: Account, space: Space) -> None:
     """403 ``banned`` while a ban of the account from the space is in force."""
-    ban = active_sanction(account.id, space.id, SanctionKind.ban)
+    ban = sanctions_in_force(account.id, space.id).get(SanctionKind.ban)
     if ban is not None:
-        raise forbidden(f"You are banned from this space {_until_text(ban.until)}.", "banned")
+        _refuse_sanctioned({SanctionKind.ban: ban})
 
 
 def require_not_silenced(account: Account, space: Space) -> None:
     """403 ``banned`` or ``muted`` while a ban or mute is in force (staff are never sanctioned)."""
-    if access.is_space_staff(account, space):
-        return
-    require_not_banned(account, space)
-    mute = active_sanction(account.id, space.id, SanctionKind.mute)
-    if mute is not None:
-        raise forbidden(f"You are muted in this space {_until_text(mute.until)}.", "muted")
+    in_force = sanctions_in_force(account.id, space.id)
+    if in_force and not access.is_space_staff(account, space):
+        _refuse_sanctioned(in_force)
 
 
 def _last_post_at(account: Account, space: Space) -> datetime | None:
@@ -107,10 +112,17 @@ def _check_new_member(account: Account, space: Space, body: str | None, now: dat
 
 
 def check_can_post(account: Account, space: Space, body: str | None = None) -> None:
-    """Everything moderation enforces on a new post or thread by a member (after ``require_member``)."""
+    """Everything moderation enforces on a new post or thread by a member (after ``require_member``).
+
+    One query in the usual case (no sanction, no slow mode, no new-member limits): only
+    when there is something to enforce does it ask whether the account is staff (exempt).
+    """
+    in_force = sanctions_in_force(account.id, space.id)
+    if not (in_force or space.slow_mode_seconds or space.new_member_limits):
+        return
     if access.is_space_staff(account, space):
         return
-    require_not_silenced(account, space)
+    _refuse_sanctioned(in_force)
     now = utcnow()
     if space.slow_mode_seconds:
         _check_slow_mode(account, space, now)
