@@ -141,3 +141,26 @@ def test_promoted_member_hears_the_moderators_room_at_once(rt, sockets):
     assert server.api("POST", f"/posts/{post['id']}/flags", rt["moe"]["token"], json={"reason": "spam"}).status_code == 201
     assert admin.next("moderation")["data"]["post_id"] == post["id"]
     assert ben.next("moderation")["data"]["post_id"] == post["id"]
+
+
+def test_only_staff_sockets_hear_the_moderators_room(app, live, sockets):
+    """Roles on sockets: admin, brand manager (not a member), moderator hear flags; member,
+    analyst and outsider do not; the private space stays not_found to analyst and outsider."""
+    rt = live_community(app, live(), members=("ann", "moe"), outsiders=("bob_boss", "ada_analyst", "cat_out"))
+    server, admin, space = rt["server"], rt["admin"]["token"], rt["public"]
+    brand_id = server.api("GET", f"/purposes/{server.api('GET', f'/spaces/{space}', admin).json()['purpose_id']}", admin).json()["brand_id"]
+    assert server.api("PUT", f"/brands/{brand_id}/managers/{rt['bob_boss']['id']}", admin).status_code == 200
+    assert server.api("PUT", f"/accounts/{rt['ada_analyst']['id']}/role", admin, json={"role": "analyst"}).status_code == 200
+    assert server.api("PUT", f"/brands/{brand_id}/analysts/{rt['ada_analyst']['id']}", admin).status_code in (200, 201)
+    assert server.api("PUT", f"/spaces/{space}/members/{rt['moe']['id']}", admin, json={"role": "moderator"}).status_code == 200
+    staff = [sockets(server, rt[h], join=space) for h in ("admin", "bob_boss", "moe")]
+    others = [sockets(server, rt[h], join=space) for h in ("ann", "ada_analyst", "cat_out")]
+    for client in others[1:]:
+        assert client.call("join", {"space_id": rt["private"]})["error"]["code"] == "not_found"
+    post = server.api("POST", f"/threads/{rt['thread']}/posts", rt["moe"]["token"], json={"body": "flag me"}).json()
+    assert server.api("POST", f"/posts/{post['id']}/flags", rt["ann"]["token"], json={"reason": "spam"}).status_code == 201
+    for client in staff:
+        assert client.next("moderation")["data"]["post_id"] == post["id"]
+    for client in others:
+        _round_trip(client, space)
+        assert client.drain("moderation") == []
