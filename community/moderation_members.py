@@ -107,10 +107,9 @@ def do_set_suspension(actor: Account, account_id: int, suspended: bool, reason: 
         raise conflict(f"The account is already {status.value}.", f"already-{status.value}")
     if target.id == actor.id:
         raise forbidden("You cannot suspend yourself.")
-    entry = audit(actor, "account_suspended" if suspended else "account_reinstated", "account", target.id,
+    audit(actor, "account_suspended" if suspended else "account_reinstated", "account", target.id,
                   reason=reason, before={"status": target.status.value}, after={"status": status.value})
-    accounts.set_status(target, status)  # commits the entry with the change, then disconnects
-    tell_member(target.id, entry)
+    accounts.set_status(target, status)  # commits the entry with the change, then disconnects (access_revoked)
     return target
 
 
