@@ -108,7 +108,7 @@ def do_set_suspension(actor: Account, account_id: int, suspended: bool, reason: 
     if target.id == actor.id:
         raise forbidden("You cannot suspend yourself.")
     audit(actor, "account_suspended" if suspended else "account_reinstated", "account", target.id,
-                  reason=reason, before={"status": target.status.value}, after={"status": status.value})
+          reason=reason, before={"status": target.status.value}, after={"status": status.value})
     accounts.set_status(target, status)  # commits the entry with the change, then disconnects (access_revoked)
     return target
 
