@@ -195,26 +195,29 @@ def do_set_thread_state(actor: Account, thread: Thread, space: Space, attr: str,
     return thread
 
 
-def _check_move(actor: Account, space: Space, target: Space) -> None:
+def _move_target(actor: Account, space: Space, target_id: int) -> Space:
+    """The target space of a move, once the actor may move threads between the two spaces."""
     access.require_staff(actor, space)
-    if target.id == space.id:
+    if target_id == space.id:
         raise ApiError(422, "The thread is already in this space.", errors={"space_id": ["Same space."]})
-    if not access.can_see(actor, target):
+    target = db.session.get(Space, target_id)
+    if target is None or not access.can_see(actor, target):  # one answer: no probing for private spaces
         raise ApiError(422, "No such space.", errors={"space_id": ["Unknown space."]})
     if access.brand_of_space(target) != access.brand_of_space(space):
         raise ApiError(422, "Threads move only between spaces of the same brand.", type_="different-brand",
                        errors={"space_id": ["Another brand's space."]})
     access.require_staff(actor, target)
+    return target
 
 
-def do_move_thread(actor: Account, thread: Thread, space: Space, target: Space, reason: str) -> Thread:
+def do_move_thread(actor: Account, thread: Thread, space: Space, target_id: int, reason: str) -> Thread:
     """Move a thread and its posts to another space of the same brand (staff of both).
 
     The posts take new numbers in the target space's sequence, in their order; the source
     space's logged events lose their bodies (the target may be private). Both spaces get a
     ``thread_moved`` event.
     """
-    _check_move(actor, space, target)
+    target = _move_target(actor, space, target_id)
     posts = list(db.session.scalars(select(Post).where(Post.thread_id == thread.id).order_by(Post.seq)))
     for post in posts:
         post.seq = events_log.next_space_seq(target.id)

@@ -7,7 +7,7 @@ posts are 404 to those who may not); the service then checks who may act.
 from __future__ import annotations
 
 from community import access, moderation, moderation_members as members
-from community.models import AuditEntry, Sanction, SanctionKind, Space
+from community.models import AuditEntry, Sanction, SanctionKind
 from community.moderation_audit import audit_query, brand_space_ids, review_queue
 from community.moderation_schemas import (
     AppealArgs, AppealOut, AuditListArgs, AuditPage, BanArgs, FlagArgs, FlagOut, MoveArgs, MuteArgs, PostModerationOut,
@@ -182,10 +182,7 @@ for _path, _attr, _value, _doc in (
 def move_thread(args, thread_id):
     """Move a thread to another space of the same brand (staff of both spaces)."""
     thread, space = access.visible_thread(current_account(), thread_id)
-    target = db.session.get(Space, args["space_id"])
-    if target is None:
-        raise not_found("space")
-    return moderation.do_move_thread(current_account(), thread, space, target, args["reason"])
+    return moderation.do_move_thread(current_account(), thread, space, args["space_id"], args["reason"])
 
 
 # Members of a space ------------------------------------------------------------------------

@@ -212,3 +212,13 @@ def test_move_renumbers_posts_in_the_target_space(app, mw):
     entry = _last_action(manager, mw["public"])
     assert entry["action"] == "thread_moved" and entry["after"] == {"space_id": mw["walkers"]}
     assert _reply(member, thread_id, "after the move").get_json()["space_id"] == mw["walkers"]
+
+
+def test_move_to_an_unknown_or_invisible_space_gets_one_answer(mw):
+    thread_id, _post = mw["threads"]["public"]
+    manager = mw["manager"]
+    for target in (mw["rival_core"], 424242):
+        response = manager.post(f"{API}/threads/{thread_id}/move", json={"space_id": target, "reason": "x"})
+        assert response.status_code == 422 and response.get_json()["errors"] == {"space_id": ["Unknown space."]}, target
+    same = manager.post(f"{API}/threads/{thread_id}/move", json={"space_id": mw["public"], "reason": "x"})
+    assert same.status_code == 422 and "space_id" in same.get_json()["errors"]
