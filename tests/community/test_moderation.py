@@ -239,3 +239,38 @@ def test_the_web_clients_paths_are_in_the_openapi_document(client):
                  "/spaces/{space_id}/moderation/audit"):
         assert "post" in paths[API + path] or "get" in paths[API + path], path
     assert paths[f"{API}/posts/{{post_id}}/flags"]["post"]["requestBody"]
+
+
+def test_every_action_leaves_one_audit_entry_with_actor_reason_and_time(mw):
+    manager, poster, s = mw["manager"], mw["poster"], mw["public"]
+    thread_id, post_id = mw["threads"]["public"]
+    reply = post_in(mw["member"], thread_id, "reply")["id"]
+    steps = [
+        ("post_hidden", "POST", f"/posts/{post_id}/hide", {}),
+        ("appeal_denied", "POST", f"/posts/{post_id}/appeal/deny", {}),
+        ("post_unhidden", "POST", f"/posts/{post_id}/unhide", {}),
+        ("flags_dismissed", "POST", f"/posts/{reply}/flags/dismiss", {}),
+        ("post_deleted", "POST", f"/posts/{reply}/remove", {}),
+        ("thread_locked", "POST", f"/threads/{thread_id}/lock", {}),
+        ("thread_unlocked", "POST", f"/threads/{thread_id}/unlock", {}),
+        ("thread_pinned", "POST", f"/threads/{thread_id}/pin", {}),
+        ("thread_unpinned", "POST", f"/threads/{thread_id}/unpin", {}),
+        ("member_muted", "PUT", f"/spaces/{s}/mutes/{poster.id}", {"until": "2999-01-01T00:00:00Z"}),
+        ("mute_lifted", "POST", f"/spaces/{s}/mutes/{poster.id}/lift", {}),
+        ("member_banned", "PUT", f"/spaces/{s}/bans/{poster.id}", {}),
+        ("ban_lifted", "POST", f"/spaces/{s}/bans/{poster.id}/lift", {}),
+        ("space_settings_changed", "PATCH", f"/spaces/{s}/moderation/settings", {"slow_mode_seconds": 10}),
+        ("thread_moved", "POST", f"/threads/{thread_id}/move", {"space_id": mw["walkers"]}),
+    ]
+    for number, (action, method, path, body) in enumerate(steps):
+        if action == "appeal_denied":
+            assert poster.post(f"{API}/posts/{post_id}/appeal", json={"text": "please"}).status_code == 201
+        if action == "flags_dismissed":
+            assert _flag(poster, reply).status_code == 201
+        response = getattr(manager, method.lower())(API + path, json={**body, "reason": f"step {number}"})
+        assert response.status_code in (200, 204), (action, response.get_json())
+    entries = list(reversed(_audit(manager, s, limit=100)))
+    assert [e["action"] for e in entries] == [step[0] for step in steps]
+    for number, entry in enumerate(entries):
+        assert entry["actor"]["handle"] == "brand_boss" and entry["reason"] == f"step {number}"
+        assert entry["space_id"] == s and entry["brand_id"] == mw["brand"] and entry["created_at"].endswith("+00:00")
