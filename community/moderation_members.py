@@ -13,12 +13,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from community import access, events_log, service
-from community.models import Appeal, PersonalFilter, PersonalFilterKind, Post, Sanction, SanctionKind, Space
+from community.models import Appeal, Flag, PersonalFilter, PersonalFilterKind, Post, Sanction, SanctionKind, Space
 from community.moderation_audit import audit, tell_action, tell_member, tell_moderators
 from core import accounts
 from core.accounts import Account, AccountStatus
 from core.errors import ApiError, conflict, forbidden, not_found
 from core.extensions import db, utcnow
+from purpose.privacy import account_erasing, register_export_source
 
 
 def _account(account_id: int) -> Account:
@@ -219,3 +220,45 @@ def do_remove_personal_filter(owner: Account, target_id: int, kind: PersonalFilt
         PersonalFilter.owner_id == owner.id, PersonalFilter.target_id == target_id, PersonalFilter.kind == kind
     ))
     db.session.commit()
+
+
+# The member's rights over their data ---------------------------------------------------
+
+
+def export_moderation_data(account_id: int) -> tuple[str, dict]:
+    """For the account's own export: its flags, appeals, personal mutes and blocks, and sanctions."""
+    def rows(stmt, fields):
+        return [{f: _plain(getattr(row, f)) for f in fields} for row in db.session.scalars(stmt)]
+
+    return "moderation", {
+        "flags": rows(select(Flag).where(Flag.flagger_id == account_id).order_by(Flag.id),
+                      ("post_id", "reason", "text", "created_at", "resolution")),
+        "appeals": rows(select(Appeal).where(Appeal.account_id == account_id).order_by(Appeal.id),
+                        ("post_id", "text", "created_at", "resolution")),
+        "mutes_and_blocks": rows(select(PersonalFilter).where(PersonalFilter.owner_id == account_id).order_by(PersonalFilter.id),
+                                 ("kind", "target_id", "created_at")),
+        "sanctions": rows(select(Sanction).where(Sanction.account_id == account_id).order_by(Sanction.id),
+                          ("space_id", "kind", "until", "reason", "created_at", "lifted_at")),
+    }
+
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else getattr(value, "value", value)
+
+
+def erase_moderation_data(account_id: int) -> None:
+    """Before an account is erased: the texts of its flags (its words) go, the flags stay so the
+    review queue still counts them; its appeals (its posts are deleted anyway) and its personal
+    mutes and blocks, both ways, go. Sanctions and the audit log stay: they record what staff
+    did, and the log is append-only; the account itself is anonymised."""
+    for stmt in (
+        db.update(Flag).where(Flag.flagger_id == account_id).values(text=None),
+        db.delete(Appeal).where(Appeal.account_id == account_id),
+        db.delete(PersonalFilter).where(or_(PersonalFilter.owner_id == account_id, PersonalFilter.target_id == account_id)),
+    ):
+        db.session.execute(stmt)
+    db.session.commit()
+
+
+account_erasing.connect(erase_moderation_data)
+register_export_source(account_source=export_moderation_data)

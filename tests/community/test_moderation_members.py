@@ -118,3 +118,20 @@ def test_analysts_never_see_private_conversations(mw):
     # Their brand's reports are theirs to read; its moderation queue and log are not.
     assert analyst.get(f"{API}/brands/{mw['brand']}/moderation/queue").status_code == 403
     assert analyst.get(f"{API}/brands/{mw['brand']}/moderation/audit").status_code == 403
+
+
+def test_export_and_erasure_cover_moderation_data(mw):
+    from tests.conftest import PASSWORD
+
+    member, poster = mw["member"], mw["poster"]
+    _thread, post_id = mw["threads"]["public"]
+    assert member.post(f"{API}/posts/{post_id}/flags", json={"reason": "other", "text": "my own words"}).status_code == 201
+    assert member.put(f"{API}/me/blocks/{poster.id}").status_code == 201
+    assert poster.put(f"{API}/me/mutes/{member.id}").status_code == 201
+    exported = member.get(f"{API}/me/export").get_json()["moderation"]
+    assert [(f["post_id"], f["text"]) for f in exported["flags"]] == [(post_id, "my own words")]
+    assert [(m["kind"], m["target_id"]) for m in exported["mutes_and_blocks"]] == [("block", poster.id)]
+    assert member.delete(f"{API}/me", json={"password": PASSWORD}).status_code == 204
+    queue = mw["moderator"].get(f"{API}/spaces/{mw['public']}/moderation/queue").get_json()["items"]
+    assert [(f["reason"], f["text"]) for f in queue[0]["flags"]] == [("other", None)]  # the flag counts, its words are gone
+    assert poster.get(f"{API}/me/mutes").get_json()["items"] == []
