@@ -1,0 +1,149 @@
+"""Report exports (JSON, CSV of opportunities, GraphML, GEXF, PNG) and the stored graph format.
+
+Pure: functions of a report dict and/or a graph. GraphML and GEXF hold scalar attributes
+only, so lists and dicts are written as JSON strings and missing values are left out.
+The PNG is drawn with matplotlib's Agg backend (no display needed).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+
+import networkx as nx
+
+#: Above this many nodes the picture shows a subset (see :func:`drawn_subset`).
+PNG_MAX_NODES = 1000
+SEGMENT_COLOURS = {"heavy": "#1f4e9c", "medium": "#4f9bd9", "light": "#9cd3a8", "lapsed": "#c8c8c8",
+                   "nonuser": "#f2b134"}
+OPPORTUNITY_COLOUR = "#d62728"
+CSV_FIELDS = ("rank", "node", "label", "kind", "segment", "score", "reasons", "suggested_action")
+
+
+def report_json(report: dict) -> bytes:
+    return json.dumps(report, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def opportunities_csv(report: dict) -> str:
+    """One row per opportunity: rank, key, label, kind, segment, score, reasons ("; "), action."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(("rank", "key", "label", "kind", "segment", "score", "reasons", "suggested_action"))
+    for o in report.get("opportunities", []):
+        writer.writerow((o["rank"], o["node"], _csv_safe(o.get("label")), o.get("kind"), o.get("segment"),
+                         f"{o['score']:.4f}", _csv_safe("; ".join(o.get("reasons", []))),
+                         _csv_safe(o.get("suggested_action"))))
+    return out.getvalue()
+
+
+def _csv_safe(text) -> str:
+    """Neutralise spreadsheet formulas (a label starting with = + - @ is shown, not run)."""
+    text = "" if text is None else str(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _scalar(value):
+    if isinstance(value, (list, tuple, dict, set)):
+        return json.dumps(sorted(value) if isinstance(value, set) else value, ensure_ascii=False)
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def scalar_graph(G) -> nx.Graph:
+    """A copy of ``G`` whose attributes are str/int/float/bool only (None values dropped)."""
+    H = nx.Graph()
+    H.graph.update({k: _scalar(v) for k, v in G.graph.items() if v is not None})
+    H.add_nodes_from((v, {k: _scalar(x) for k, x in a.items() if x is not None}) for v, a in G.nodes(data=True))
+    H.add_edges_from((u, v, {k: _scalar(x) for k, x in a.items() if x is not None}) for u, v, a in G.edges(data=True))
+    return H
+
+
+def graph_graphml(G) -> bytes:
+    out = io.BytesIO()
+    nx.write_graphml(scalar_graph(G), out, encoding="utf-8")
+    return out.getvalue()
+
+
+def graph_gexf(G) -> bytes:
+    out = io.BytesIO()
+    nx.write_gexf(scalar_graph(G), out, encoding="utf-8")
+    return out.getvalue()
+
+
+def drawn_subset(G, report: dict, *, max_nodes: int = PNG_MAX_NODES) -> tuple[list, str]:
+    """Nodes to draw and a caption saying which: everyone when small, else the top
+    opportunities, their neighbours and the highest cores, up to ``max_nodes``."""
+    if len(G) <= max_nodes:
+        return list(G), f"All {len(G)} people."
+    chosen = dict.fromkeys(o["node"] for o in report.get("opportunities", []) if o["node"] in G)
+    for v in list(chosen):
+        for u in sorted(G[v], key=lambda u: -G[v][u].get("weight", 1.0)):
+            if len(chosen) >= max_nodes // 2:
+                break
+            chosen.setdefault(u)
+    by_core = sorted(G.nodes(data="core_number"), key=lambda t: (-(t[1] or 0), str(t[0])))
+    for v, _ in by_core:
+        if len(chosen) >= max_nodes:
+            break
+        chosen.setdefault(v)
+    return list(chosen), (f"{len(chosen)} of {len(G)} people: the top opportunities, their strongest ties "
+                          "and the highest k-cores.")
+
+
+def graph_png(G, report: dict, *, max_nodes: int = PNG_MAX_NODES, seed: int = 0) -> bytes:
+    """The graph coloured by segment, opportunities highlighted in red, with a caption."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    nodes, caption = drawn_subset(G, report, max_nodes=max_nodes)
+    S = G.subgraph(nodes)
+    pos = nx.spring_layout(S, seed=seed, iterations=30) if len(S) else {}
+    opportunities = {o["node"] for o in report.get("opportunities", [])} & set(S)
+    fig = Figure(figsize=(10, 10), dpi=100)
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    nx.draw_networkx_edges(S, pos, ax=ax, width=0.3, alpha=0.3, edge_color="#888888")
+    colours = [SEGMENT_COLOURS.get(S.nodes[v].get("segment"), "#999999") for v in S]
+    nx.draw_networkx_nodes(S, pos, ax=ax, node_size=12, node_color=colours, linewidths=0)
+    if opportunities:
+        nx.draw_networkx_nodes(S, pos, nodelist=sorted(opportunities), ax=ax, node_size=60,
+                               node_color=[SEGMENT_COLOURS.get(S.nodes[v].get("segment"), "#999") for v in sorted(opportunities)],
+                               edgecolors=OPPORTUNITY_COLOUR, linewidths=1.8)
+    handles = [Line2D([], [], marker="o", linestyle="", color=c, label=s) for s, c in SEGMENT_COLOURS.items()]
+    handles.append(Line2D([], [], marker="o", linestyle="", color="white", markeredgecolor=OPPORTUNITY_COLOUR,
+                          markeredgewidth=1.8, label="opportunity"))
+    ax.legend(handles=handles, loc="upper right", fontsize=8)
+    fig.text(0.02, 0.01, f"Coloured by segment; top opportunities ringed in red. {caption}", fontsize=9)
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()
+
+
+def pack_graph(G) -> bytes:
+    """The graph as gzip'd JSON (the stored form of a report's analysed graph)."""
+    data = {"graph": dict(G.graph), "nodes": [[v, a] for v, a in G.nodes(data=True)],
+            "edges": [[u, v, a] for u, v, a in G.edges(data=True)]}
+    return gzip.compress(json.dumps(data, separators=(",", ":"), default=_scalar).encode("utf-8"), compresslevel=6)
+
+
+def unpack_graph(blob: bytes) -> nx.Graph:
+    data = json.loads(gzip.decompress(blob))
+    G = nx.Graph()
+    G.graph.update(data["graph"])
+    G.add_nodes_from((v, a) for v, a in data["nodes"])
+    G.add_edges_from((u, v, a) for u, v, a in data["edges"])
+    return G
+
+
+def without_people(G, keys: set, stakeholder_id=None) -> bool:
+    """Remove the people with these node keys (or this stakeholder id) from ``G`` in place."""
+    gone = [v for v, a in G.nodes(data=True)
+            if v in keys or (stakeholder_id is not None and a.get("stakeholder_id") == stakeholder_id)]
+    G.remove_nodes_from(gone)
+    return bool(gone)
