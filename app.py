@@ -75,6 +75,7 @@ def _migrations_dir() -> str:
 def _register_api(app: Flask) -> None:
     from community import api as community_api
     from community import conversation_api, moderation_api, moderation_me_api, moderation_review_api
+    from graph import api as graph_api
     from purpose import api as purpose_api
     from purpose import people_api
 
@@ -82,7 +83,7 @@ def _register_api(app: Flask) -> None:
     api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blueprint in (auth_api.blp, purpose_api.blp, people_api.blp, community_api.blp, conversation_api.blp,
-                      moderation_api.blp, moderation_review_api.blp, moderation_me_api.blp):
+                      moderation_api.blp, moderation_review_api.blp, moderation_me_api.blp, graph_api.blp):
         api.register_blueprint(blueprint)
 
     @app.get("/api/v1/docs-assets/<path:filename>")

@@ -36,6 +36,10 @@ _INT_SETTINGS = {
     "FLAG_HIDE_THRESHOLD": 3,  # distinct members' flags that hide a post pending review
     "NEW_MEMBER_HOURS": 24,  # how long a member counts as new in a space with new-member limits
     "NEW_MEMBER_POSTS_PER_HOUR": 5,  # what a new member may post per hour there
+    "GRAPH_REPORT_SOFT_TIME_LIMIT": 900,  # seconds before a report stops with "timed out"
+    "GRAPH_REPORT_TIME_LIMIT": 960,  # Celery hard limit: the worker process is killed past it
+    "GRAPH_REPORT_LEASE_SECONDS": 60,  # a killed worker's report is taken over after this
+    "GRAPH_REPORT_MAX_ATTEMPTS": 3,  # runs of one report (takeovers included) before it fails
 }
 
 _STR_SETTINGS = {

@@ -1,0 +1,180 @@
+"""REST views for graph reports: request, list, status, result, cancel, exports, compare.
+
+Who: the brand's analysts, its managers and platform admins (``purpose.access``). A report
+of a brand the caller may not analyse is a 404 (its existence is not revealed); asking
+for a report on, or the list of, a brand the caller can see but not analyse is a 403.
+"""
+
+from __future__ import annotations
+
+from flask import Response
+from sqlalchemy import select
+
+from community.access import can_see
+from community.models import Space
+from core.auth import authenticated, current_account, limit_writes
+from core.errors import ApiBlueprint, ApiError, conflict, not_found
+from core.extensions import db
+from core.pagination import SortKey, keyset_page
+from graph import exports
+from graph.models import FINISHED, GraphReport, GraphReportGraph, ReportStatus
+from graph.reports import compare_reports
+from graph.schemas import CompareOut, ReportArgs, ReportListArgs, ReportOut, ReportPage
+from graph.tasks import cancel, dispatch
+from purpose.access import can_analyse_brand, require_brand_analyst
+from purpose.models import Brand, Purpose
+
+blp = limit_writes(ApiBlueprint("reports", __name__, url_prefix="/api/v1", description="Graph analysis reports"))
+
+#: format -> (content type, builder of the body from the report row)
+EXPORT_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8", "graphml": "application/graphml+xml",
+                "gexf": "application/gexf+xml", "png": "image/png"}
+
+
+def _scope_brand(args: dict) -> int:
+    """The brand of the requested scope; 404 for a missing scope or a private space out of sight."""
+    account = current_account()
+    if args["space_id"] is not None:
+        space = db.session.get(Space, args["space_id"])
+        if space is None:
+            raise not_found("space")
+        brand_id = space.purpose.brand_id
+        if not (can_see(account, space) or can_analyse_brand(account, brand_id)):
+            raise not_found("space")
+        args["purpose_id"] = space.purpose_id
+        return brand_id
+    if args["purpose_id"] is not None:
+        purpose = db.session.get(Purpose, args["purpose_id"])
+        if purpose is None:
+            raise not_found("purpose")
+        return purpose.brand_id
+    if db.session.get(Brand, args["brand_id"]) is None:
+        raise not_found("brand")
+    return args["brand_id"]
+
+
+def _report(report_id: int) -> GraphReport:
+    report = db.session.get(GraphReport, report_id)
+    if report is None or not can_analyse_brand(current_account(), report.brand_id):
+        raise not_found("report")
+    return report
+
+
+def _done(report: GraphReport) -> GraphReport:
+    if report.status is not ReportStatus.done:
+        raise conflict(f"The report is {report.status.value}; its result exists only once it is done.", "report-not-done")
+    return report
+
+
+@blp.route("/reports", methods=["POST"])
+@authenticated
+@blp.arguments(ReportArgs)
+@blp.response(202, ReportOut)
+def request_report(args):
+    """Request a report for a brand, a purpose or a space; it runs in the background.
+
+    Progress: ``GET /reports/{id}`` and the Socket.IO event ``report_progress``."""
+    brand_id = _scope_brand(args)
+    require_brand_analyst(current_account(), brand_id)
+    params = {"seed": args["seed"], "top": args["top"], "half_life_days": args["half_life_days"],
+              "since": args["since"].isoformat() if args["since"] else None, "max_pivots": 128, "resolution": 1.0}
+    report = GraphReport(brand_id=brand_id, purpose_id=args["purpose_id"], space_id=args["space_id"],
+                         requested_by=current_account().id, params=params)
+    db.session.add(report)
+    db.session.commit()
+    dispatch(report)
+    return report
+
+
+@blp.route("/reports", methods=["GET"])
+@authenticated
+@blp.arguments(ReportListArgs, location="query")
+@blp.response(200, ReportPage)
+def list_reports(args):
+    """The brand's reports, newest first."""
+    if db.session.get(Brand, args["brand_id"]) is None:
+        raise not_found("brand")
+    require_brand_analyst(current_account(), args["brand_id"])
+    stmt = select(GraphReport).where(GraphReport.brand_id == args["brand_id"])
+    return keyset_page(stmt, [SortKey(GraphReport.id, descending=True)], scope=f"reports:{args['brand_id']}",
+                       args=args, attrs=["id"])
+
+
+@blp.route("/reports/<id:report_id>", methods=["GET"])
+@authenticated
+@blp.response(200, ReportOut)
+def get_report(report_id):
+    """Status, stage and percent of a report, with its parameters and snapshot time."""
+    return _report(report_id)
+
+
+@blp.route("/reports/<id:report_id>/result", methods=["GET"])
+@authenticated
+@blp.response(200, description="The stored report JSON (see docs/analytics.md, Reports).")
+def get_result(report_id):
+    """The stored report; 409 while it is not done."""
+    return _done(_report(report_id)).result
+
+
+@blp.route("/reports/<id:report_id>/cancel", methods=["POST"])
+@authenticated
+@blp.response(200, ReportOut)
+def cancel_report(report_id):
+    """Cancel a queued or running report; 409 when it already finished."""
+    report = _report(report_id)
+    if report.status in FINISHED or not cancel(report):
+        raise conflict(f"The report is already {report.status.value}.", "report-finished")
+    return report
+
+
+def _stored_graph(report: GraphReport):
+    stored = db.session.get(GraphReportGraph, report.id)
+    if stored is None:
+        raise ApiError(404, "This report has no stored graph.", type_="no-graph")
+    return exports.unpack_graph(stored.data)
+
+
+def _export_body(report: GraphReport, fmt: str):
+    if fmt == "json":
+        return exports.report_json(report.result)
+    if fmt == "csv":
+        return exports.opportunities_csv(report.result)
+    graph = _stored_graph(report)
+    if fmt == "png":
+        return exports.graph_png(graph, report.result, seed=report.params.get("seed", 0))
+    return exports.graph_graphml(graph) if fmt == "graphml" else exports.graph_gexf(graph)
+
+
+def _export_view(fmt: str):
+    def view(report_id):
+        report = _done(_report(report_id))
+        return Response(_export_body(report, fmt), content_type=EXPORT_TYPES[fmt],
+                        headers={"Content-Disposition": f'attachment; filename="report-{report.id}.{fmt}"'})
+
+    view.__name__ = f"export_{fmt}"
+    view.__doc__ = f"Download the report as {fmt.upper()} ({EXPORT_TYPES[fmt]}); 409 while it is not done."
+    doc = {"200": {"description": f"The {fmt} file, as an attachment.", "content": {EXPORT_TYPES[fmt].split(';')[0]: {}}}}
+    blp.route(f"/reports/<id:report_id>/export.{fmt}", methods=["GET"])(blp.doc(responses=doc)(authenticated(view)))
+
+
+for _fmt in EXPORT_TYPES:
+    _export_view(_fmt)
+
+
+def _people(report: GraphReport) -> dict:
+    graph = _stored_graph(report)
+    return {v: (a.get("kind"), a.get("stakeholder_id")) for v, a in graph.nodes(data=True)}
+
+
+@blp.route("/reports/<id:report_id>/compare/<id:other_id>", methods=["GET"])
+@authenticated
+@blp.response(200, CompareOut)
+def compare(report_id, other_id):
+    """Compare two done reports of one brand (the older snapshot against the newer): who moved
+    up among the opportunities, who is new or dropped out, who converted from nonuser to member."""
+    first, second = _done(_report(report_id)), _done(_report(other_id))
+    if first.brand_id != second.brand_id:
+        raise ApiError(422, "The two reports are of different brands.", errors={"other_id": ["Another brand's report."]})
+    older, newer = sorted((first, second), key=lambda r: (r.snapshot_at, r.id))
+    result = compare_reports(older.result, newer.result, older_people=_people(older), newer_people=_people(newer))
+    return {"older_id": older.id, "newer_id": newer.id, **result}

@@ -1,0 +1,89 @@
+"""Request and response schemas for graph reports."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from core.validation import PageArgs, StrictSchema, page_schema
+from graph.models import ReportStatus
+
+MAX_ID = 2**31 - 1
+_id = dict(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+
+
+class ReportArgs(StrictSchema):
+    brand_id = ma.fields.Integer(**_id, metadata={"description": "Scope: the whole brand."})
+    purpose_id = ma.fields.Integer(**_id, metadata={"description": "Scope: one purpose's people."})
+    space_id = ma.fields.Integer(**_id, metadata={"description": "Scope: one space's people."})
+    since = ma.fields.AwareDateTime(load_default=None, default_timezone=None,
+                                    metadata={"description": "Time window start (ISO 8601 with offset); default: everything."})
+    seed = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID),
+                             metadata={"description": "Seed of the randomised methods (Louvain, betweenness pivots)."})
+    top = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=500),
+                            metadata={"description": "Number of opportunities listed (1-500)."})
+    half_life_days = ma.fields.Float(load_default=90.0, validate=validate.Range(min=1, max=3650),
+                                     metadata={"description": "Half-life of the time decay of interactions."})
+
+    @ma.validates_schema
+    def one_scope(self, data, **_kwargs):
+        given = [k for k in ("brand_id", "purpose_id", "space_id") if data.get(k) is not None]
+        if len(given) != 1:
+            raise ma.ValidationError("Give exactly one of brand_id, purpose_id and space_id.", "_schema")
+
+
+class ReportListArgs(PageArgs):
+    brand_id = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+
+
+class ReportOut(ma.Schema):
+    id = ma.fields.Integer()
+    brand_id = ma.fields.Integer()
+    purpose_id = ma.fields.Integer(allow_none=True)
+    space_id = ma.fields.Integer(allow_none=True)
+    requested_by = ma.fields.Integer(allow_none=True)
+    status = ma.fields.Enum(ReportStatus)
+    stage = ma.fields.String()
+    percent = ma.fields.Integer()
+    params = ma.fields.Dict()
+    version = ma.fields.Integer()
+    error = ma.fields.String(allow_none=True)
+    snapshot_at = ma.fields.DateTime(allow_none=True)
+    created_at = ma.fields.DateTime()
+    started_at = ma.fields.DateTime(allow_none=True)
+    finished_at = ma.fields.DateTime(allow_none=True)
+
+
+ReportPage = page_schema(ReportOut, "ReportPage")
+
+
+class PersonChange(ma.Schema):
+    node = ma.fields.String()
+    label = ma.fields.String(allow_none=True)
+    kind = ma.fields.String(allow_none=True)
+    segment = ma.fields.String(allow_none=True)
+    stakeholder_id = ma.fields.Integer(allow_none=True)
+    old_node = ma.fields.String()
+    old_rank = ma.fields.Integer()
+    new_rank = ma.fields.Integer()
+    rank = ma.fields.Integer()
+    rank_change = ma.fields.Integer()
+    old_score = ma.fields.Float()
+    new_score = ma.fields.Float()
+    score = ma.fields.Float()
+
+
+class Conversion(ma.Schema):
+    stakeholder_id = ma.fields.Integer()
+    old_node = ma.fields.String()
+    new_node = ma.fields.String()
+
+
+class CompareOut(ma.Schema):
+    older_id = ma.fields.Integer()
+    newer_id = ma.fields.Integer()
+    moved_up = ma.fields.List(ma.fields.Nested(PersonChange))
+    moved_down = ma.fields.List(ma.fields.Nested(PersonChange))
+    new_entries = ma.fields.List(ma.fields.Nested(PersonChange))
+    dropped_out = ma.fields.List(ma.fields.Nested(PersonChange))
+    converted = ma.fields.List(ma.fields.Nested(Conversion))

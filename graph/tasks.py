@@ -1,0 +1,291 @@
+"""Running a report: dispatch, claim under a lease, progress, store once, cancel, time out.
+
+With ``REDIS_URL`` the Celery task ``run_report`` runs on a worker (acks late, rejected
+back to the queue when its worker dies). Without it (embedded mode) the same function
+runs on a Socket.IO background task in the web process, so the request returns at once.
+
+A run first *claims* the row with one conditional UPDATE (queued, or running under a
+lapsed lease); a heartbeat thread renews the lease while it works; the result is stored
+with another conditional UPDATE that only the lease holder can make. So a second
+delivery never computes alongside the first, a killed worker's report is taken over
+once its lease lapses, and the result is stored once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta
+
+from blinker import Namespace
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from community.events_log import account_room
+from core.extensions import db, socketio, utcnow
+from graph import exports
+from graph.models import FINISHED, GraphReport, GraphReportGraph, ReportStatus
+from graph.reports import STAGES, assemble_report_and_graph, person_keys, scrub_person
+from purpose.models import Stakeholder
+from purpose.privacy import person_erased
+
+log = logging.getLogger(__name__)
+PROGRESS_EVENT = "report_progress"
+#: Sent (sender: the report id) when a run ends, whatever the outcome; tests wait on it.
+report_finished = Namespace().signal("report-finished")
+
+
+class StopRun(Exception):
+    """The run lost its claim: the report was cancelled or another worker took it over."""
+
+
+class TimedOut(Exception):
+    pass
+
+
+def task_id(report_id: int) -> str:
+    return f"graph-report-{report_id}"
+
+
+def progress_payload(report: GraphReport) -> dict:
+    return {"report_id": report.id, "status": report.status.value, "stage": report.stage, "percent": report.percent}
+
+
+def emit_progress(account_id: int | None, payload: dict) -> None:
+    """Send ``report_progress`` to the account's room. In a web process it goes through the
+    app's client manager; in a worker ``create_app`` built the same manager on Redis, so the
+    emit is published on the message queue and delivered by whichever process holds the socket."""
+    if account_id is not None:
+        socketio.emit(PROGRESS_EVENT, payload, to=account_room(account_id))
+
+
+def dispatch(report: GraphReport) -> None:
+    """Start the report: a Celery task with Redis, a background task in embedded mode."""
+    config = current_app.config
+    if config.get("REDIS_URL"):
+        run_report.apply_async((report.id,), task_id=task_id(report.id),
+                               soft_time_limit=config["GRAPH_REPORT_SOFT_TIME_LIMIT"],
+                               time_limit=config["GRAPH_REPORT_TIME_LIMIT"])
+    else:
+        socketio.start_background_task(_run_embedded, current_app._get_current_object(), report.id)
+
+
+def _run_embedded(app, report_id: int) -> None:
+    with app.app_context():
+        try:
+            execute_report(report_id)
+        finally:
+            db.session.remove()
+
+
+@shared_task(bind=True, name="graph.run_report", acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def run_report(self, report_id: int):
+    """Celery entry point: run the report, or retry later while another worker holds its lease."""
+    outcome = execute_report(report_id, owner=self.request.id and f"{self.request.id}:{uuid.uuid4().hex[:8]}")
+    if outcome == "held":
+        raise self.retry(countdown=current_app.config["GRAPH_REPORT_LEASE_SECONDS"])
+    return outcome
+
+
+def claim(report_id: int, owner: str) -> str:
+    """Take the report: ``"claimed"``, ``"held"`` (another live run has it) or ``"finished"``."""
+    now, config = utcnow(), current_app.config
+    lease = now + timedelta(seconds=config["GRAPH_REPORT_LEASE_SECONDS"])
+    claimable = or_(GraphReport.status == ReportStatus.queued,
+                    (GraphReport.status == ReportStatus.running) & (GraphReport.lease_until < now))
+    taken = db.session.execute(
+        update(GraphReport).where(GraphReport.id == report_id, claimable)
+        .values(status=ReportStatus.running, lease_owner=owner, lease_until=lease, attempts=GraphReport.attempts + 1,
+                started_at=now, stage="load", percent=0).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    if taken:
+        return "claimed"
+    status = db.session.scalar(select(GraphReport.status).where(GraphReport.id == report_id))
+    return "held" if status == ReportStatus.running else "finished"
+
+
+class Heartbeat:
+    """Renews the lease every third of its length on its own connection, while a stage runs;
+    notices a cancellation or a takeover (the renewal then matches no row)."""
+
+    def __init__(self, report_id: int, owner: str, lease_seconds: int):
+        self.report_id, self.owner, self.lease = report_id, owner, lease_seconds
+        self.engine, self.lost, self._stop = db.engine, threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"report-{report_id}-lease")
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self):
+        while not self._stop.wait(self.lease / 3):
+            if not renew_lease(self.engine, self.report_id, self.owner, self.lease):
+                self.lost.set()
+                return
+
+
+def renew_lease(connectable, report_id: int, owner: str, seconds: float, **values) -> bool:
+    stmt = (update(GraphReport).where(GraphReport.id == report_id, GraphReport.lease_owner == owner,
+                                      GraphReport.status == ReportStatus.running)
+            .values(lease_until=utcnow() + timedelta(seconds=seconds), **values))
+    with connectable.begin() as conn:
+        return bool(conn.execute(stmt).rowcount)
+
+
+class Run:
+    """One claimed run: progress updates that renew the lease and check cancel and deadline."""
+
+    def __init__(self, report: GraphReport, owner: str, heartbeat: Heartbeat):
+        config = current_app.config
+        self.report, self.owner, self.heartbeat = report, owner, heartbeat
+        self.lease = config["GRAPH_REPORT_LEASE_SECONDS"]
+        self.deadline = time.monotonic() + config["GRAPH_REPORT_SOFT_TIME_LIMIT"]
+        self.percent = -1
+
+    def __call__(self, stage: str, percent: float) -> None:
+        if self.heartbeat.lost.is_set():
+            raise StopRun()
+        if time.monotonic() > self.deadline:
+            raise TimedOut()
+        percent = int(max(0, min(99, percent)))
+        if percent == self.percent and stage == self.report.stage:
+            return
+        if not renew_lease(db.engine, self.report.id, self.owner, self.lease, stage=stage[:40], percent=percent):
+            raise StopRun()
+        self.percent, self.report.stage, self.report.percent = percent, stage[:40], percent
+        emit_progress(self.report.requested_by, progress_payload(self.report))
+        socketio.sleep(0)  # let a cooperative (gevent) server serve others between stages
+
+    def loader_progress(self, stage: str, value: float) -> None:
+        """The loader's progress (percent of the loading) mapped onto the load stage."""
+        self("load", value / 100 * (STAGES["load"] - 1))
+
+
+def execute_report(report_id: int, *, owner: str | None = None) -> str:
+    """Claim, load, analyse and store the report; returns what happened."""
+    owner = owner or uuid.uuid4().hex
+    claimed = claim(report_id, owner)
+    if claimed != "claimed":
+        return claimed
+    report = db.session.get(GraphReport, report_id)
+    db.session.refresh(report)
+    db.session.commit()  # end the read transaction: the heartbeat writes meanwhile (SQLite snapshots)
+    if report.attempts > current_app.config["GRAPH_REPORT_MAX_ATTEMPTS"]:
+        return _finish(report, owner, ReportStatus.failed, f"gave up after {report.attempts - 1} attempts")
+    emit_progress(report.requested_by, progress_payload(report))
+    with Heartbeat(report_id, owner, current_app.config["GRAPH_REPORT_LEASE_SECONDS"]) as heartbeat:
+        run = Run(report, owner, heartbeat)
+        try:
+            result, graph = _compute(report, run)
+            run("store", STAGES["assemble"])
+            return store(report, owner, result, graph)
+        except (TimedOut, SoftTimeLimitExceeded):
+            return _finish(report, owner, ReportStatus.failed, "timed out")
+        except StopRun:
+            return "stopped"
+        except Exception as exc:  # a failed report says so; the details go to the log
+            log.exception("graph report %s failed", report_id)
+            db.session.rollback()
+            return _finish(report, owner, ReportStatus.failed, f"the analysis failed ({type(exc).__name__})")
+        finally:
+            report_finished.send(report_id)
+
+
+def _compute(report: GraphReport, run: Run):
+    from graph.load import GraphScope, load_graph  # the one database-aware module of graph/
+
+    params = report.params
+    since = params.get("since")
+    scope = GraphScope(brand_id=report.brand_id, purpose_id=report.purpose_id, space_id=report.space_id,
+                       since=datetime.fromisoformat(since) if since else None, as_of=report.created_at)
+    run("load", 0)
+    G = load_graph(scope, half_life_days=params.get("half_life_days", 90.0), progress=run.loader_progress)
+    db.session.commit()  # the loader's reads are done; later writes start fresh transactions
+    run("metrics", STAGES["load"])
+    return assemble_report_and_graph(G, seed=params.get("seed", 0), top=params.get("top", 50), progress=run,
+                                     max_pivots=params.get("max_pivots", 128))
+
+
+def _scrub_erased_since(report: GraphReport, result: dict, graph) -> dict:
+    """People erased while the report ran leave it before it is stored."""
+    erased = db.session.scalars(select(Stakeholder.id).where(
+        Stakeholder.brand_id == report.brand_id, Stakeholder.erased_at >= report.created_at))
+    for stakeholder_id in erased:
+        result, _ = scrub_person(result, stakeholder_id=stakeholder_id, account_id=None)
+        exports.without_people(graph, set(), stakeholder_id)
+    return result
+
+
+def store(report: GraphReport, owner: str, result: dict, graph) -> str:
+    """Store the result, once: only the lease holder of a still-running report can."""
+    result = _scrub_erased_since(report, result, graph)
+    now = utcnow()
+    snapshot = result.get("snapshot_at")
+    stored = db.session.execute(
+        update(GraphReport).where(GraphReport.id == report.id, GraphReport.lease_owner == owner,
+                                  GraphReport.status == ReportStatus.running)
+        .values(status=ReportStatus.done, stage="done", percent=100, result=result, finished_at=now,
+                snapshot_at=datetime.fromisoformat(snapshot) if snapshot else report.created_at,
+                lease_owner=None, lease_until=None).execution_options(synchronize_session=False)).rowcount
+    if not stored:
+        db.session.rollback()
+        return "stopped"
+    db.session.add(GraphReportGraph(report_id=report.id, nodes=graph.number_of_nodes(), edges=graph.number_of_edges(),
+                                    data=exports.pack_graph(graph)))
+    db.session.commit()
+    report.status, report.stage, report.percent = ReportStatus.done, "done", 100
+    emit_progress(report.requested_by, progress_payload(report))
+    return "done"
+
+
+def _finish(report: GraphReport, owner: str, status: ReportStatus, error: str | None) -> str:
+    done = db.session.execute(
+        update(GraphReport).where(GraphReport.id == report.id, GraphReport.lease_owner == owner,
+                                  GraphReport.status == ReportStatus.running)
+        .values(status=status, error=error, finished_at=utcnow(), lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    if done:
+        report.status, report.error = status, error
+        emit_progress(report.requested_by, progress_payload(report))
+    return status.value if done else "stopped"
+
+
+def cancel(report: GraphReport) -> bool:
+    """Cancel a queued or running report; a running one stops at its next progress check."""
+    changed = db.session.execute(
+        update(GraphReport).where(GraphReport.id == report.id, GraphReport.status.notin_(FINISHED))
+        .values(status=ReportStatus.cancelled, stage="cancelled", finished_at=utcnow(), lease_owner=None,
+                lease_until=None).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    db.session.refresh(report)
+    if changed:
+        if current_app.config.get("REDIS_URL"):
+            current_app.extensions["celery"].control.revoke(task_id(report.id))
+        emit_progress(report.requested_by, progress_payload(report))
+    return bool(changed)
+
+
+def scrub_erased_person(brand_id, *, stakeholder_id=None, account_id=None, **_):
+    """``person_erased`` listener: remove the person from every stored report of the brand."""
+    keys = person_keys(stakeholder_id, account_id)
+    for report in db.session.scalars(select(GraphReport).where(GraphReport.brand_id == brand_id,
+                                                               GraphReport.result.is_not(None))):
+        report.result, _ = scrub_person(report.result, stakeholder_id=stakeholder_id, account_id=account_id)
+        stored = db.session.get(GraphReportGraph, report.id)
+        if stored is not None:
+            graph = exports.unpack_graph(stored.data)
+            if exports.without_people(graph, keys, stakeholder_id):
+                stored.data, stored.nodes, stored.edges = exports.pack_graph(graph), len(graph), graph.number_of_edges()
+    db.session.commit()
+
+
+person_erased.connect(scrub_erased_person, weak=False)
