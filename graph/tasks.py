@@ -148,20 +148,21 @@ class Run:
         self.report, self.owner, self.heartbeat = report, owner, heartbeat
         self.lease = config["GRAPH_REPORT_LEASE_SECONDS"]
         self.deadline = time.monotonic() + config["GRAPH_REPORT_SOFT_TIME_LIMIT"]
-        self.percent = -1
+        self.stage, self.percent = None, -1
 
     def __call__(self, stage: str, percent: float) -> None:
         if self.heartbeat.lost.is_set():
             raise StopRun()
         if time.monotonic() > self.deadline:
             raise TimedOut()
-        percent = int(max(0, min(99, percent)))
-        if percent == self.percent and stage == self.report.stage:
+        percent, stage = int(max(0, min(99, percent))), stage[:40]
+        if (stage, percent) == (self.stage, self.percent):
             return
-        if not renew_lease(db.engine, self.report.id, self.owner, self.lease, stage=stage[:40], percent=percent):
+        if not renew_lease(db.engine, self.report.id, self.owner, self.lease, stage=stage, percent=percent):
             raise StopRun()
-        self.percent, self.report.stage, self.report.percent = percent, stage[:40], percent
-        emit_progress(self.report.requested_by, progress_payload(self.report))
+        self.stage, self.percent = stage, percent  # not on the ORM object: the loader's queries would flush it
+        emit_progress(self.report.requested_by, {"report_id": self.report.id, "status": "running",
+                                                 "stage": stage, "percent": percent})
         socketio.sleep(0)  # let a cooperative (gevent) server serve others between stages
 
     def loader_progress(self, stage: str, value: float) -> None:
@@ -241,8 +242,7 @@ def store(report: GraphReport, owner: str, result: dict, graph) -> str:
     db.session.add(GraphReportGraph(report_id=report.id, nodes=graph.number_of_nodes(), edges=graph.number_of_edges(),
                                     data=exports.pack_graph(graph)))
     db.session.commit()
-    report.status, report.stage, report.percent = ReportStatus.done, "done", 100
-    emit_progress(report.requested_by, progress_payload(report))
+    emit_progress(report.requested_by, {"report_id": report.id, "status": "done", "stage": "done", "percent": 100})
     return "done"
 
 
@@ -254,8 +254,8 @@ def _finish(report: GraphReport, owner: str, status: ReportStatus, error: str | 
         .execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     if done:
-        report.status, report.error = status, error
-        emit_progress(report.requested_by, progress_payload(report))
+        emit_progress(report.requested_by, {"report_id": report.id, "status": status.value, "stage": report.stage,
+                                            "percent": report.percent})
     return status.value if done else "stopped"
 
 

@@ -1,0 +1,273 @@
+"""Reports through the REST API in embedded mode: request, progress, result, exports, cancel,
+compare, who may see what, erasure; and report_progress reaching a real Socket.IO client."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+
+import networkx as nx
+import pytest
+
+from core.extensions import db
+from graph.tasks import report_finished
+
+WAIT = 60
+
+
+@pytest.fixture
+def finished():
+    """``finished(report_id)`` waits until the background run of that report has ended."""
+    done, cond = set(), threading.Condition()
+
+    def on_finished(report_id, **_):
+        with cond:
+            done.add(report_id)
+            cond.notify_all()
+
+    report_finished.connect(on_finished)
+
+    def wait(report_id):
+        with cond:
+            assert cond.wait_for(lambda: report_id in done, timeout=WAIT), f"report {report_id} did not finish"
+
+    yield wait
+    report_finished.disconnect(on_finished)
+
+
+def thread(actor, space, body="Who is coming to the Saturday run?"):
+    created = actor.post(f"/api/v1/spaces/{space}/threads", json={"title": "Saturday", "body": body})
+    assert created.status_code == 201, created.get_json()
+    first = actor.get(f"/api/v1/threads/{created.get_json()['id']}/posts").get_json()["items"][0]
+    return created.get_json()["id"], first["id"]
+
+
+def reply(actor, thread_id, body, parent):
+    response = actor.post(f"/api/v1/threads/{thread_id}/posts", json={"body": body, "parent_id": parent})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+@pytest.fixture
+def talk(world, make_actor):
+    """A public space where the moderator's thread draws replies from the member and a few light users."""
+    mod, member = world["moderator"], world["member"]
+    thread_id, first = thread(mod, world["public"])
+    for i in range(4):
+        person = make_actor(handle=f"light_{i}")
+        assert world["manager"].put(f"/api/v1/spaces/{world['public']}/members/{person.id}",
+                                    json={"role": "member"}).status_code == 200
+        reply(person, thread_id, f"I'd like to come too ({i})", first)
+    reply(member, thread_id, "Count me in, @brand_boss are you coming?", first)
+    assert world["manager"].put(f"/api/v1/brands/{world['brand']}/analysts/{world['analyst'].id}").status_code == 200
+    return world
+
+
+def run(actor, finished, **body):
+    response = actor.post("/api/v1/reports", json=body)
+    assert response.status_code == 202, response.get_json()
+    report = response.get_json()
+    assert report["status"] in ("queued", "running", "done")
+    finished(report["id"])
+    return actor.get(f"/api/v1/reports/{report['id']}").get_json()
+
+
+def test_a_report_runs_in_the_background_and_its_result_and_exports_are_served(talk, finished):
+    analyst = talk["analyst"]
+    report = run(analyst, finished, brand_id=talk["brand"], seed=3, top=10)
+    assert (report["status"], report["stage"], report["percent"]) == ("done", "done", 100), report
+    assert report["params"]["seed"] == 3 and report["params"]["top"] == 10 and report["snapshot_at"]
+    assert report["requested_by"] == analyst.id and report["finished_at"] >= report["created_at"]
+    result = analyst.get(f"/api/v1/reports/{report['id']}/result").get_json()
+    assert result["graph"]["nodes"] >= 6 and result["version"] == report["version"] == 1
+    assert f"a:{talk['member'].id}" in {m["node"] for c in result["communities"] for m in c["key_members"]} | {
+        o["node"] for o in result["opportunities"]} | {f"a:{talk['member'].id}"}
+    assert sum(result["segments"].values()) == result["graph"]["nodes"]
+    assert result["opportunities"] and all(o["reasons"] and o["suggested_action"] for o in result["opportunities"])
+    assert {"total", "clv_status", "by_segment"} <= set(result["customer_equity"]) and result["notes"]
+
+    base = f"/api/v1/reports/{report['id']}/export"
+    for fmt, ctype in (("json", "application/json"), ("csv", "text/csv"), ("graphml", "application/graphml+xml"),
+                       ("gexf", "application/gexf+xml"), ("png", "image/png")):
+        response = analyst.get(f"{base}.{fmt}")
+        assert response.status_code == 200 and response.content_type.startswith(ctype), (fmt, response.status)
+        assert response.headers["Content-Disposition"] == f'attachment; filename="report-{report["id"]}.{fmt}"'
+    rows = list(csv.DictReader(io.StringIO(analyst.get(f"{base}.csv").get_data(as_text=True))))
+    assert [int(r["rank"]) for r in rows] == [o["rank"] for o in result["opportunities"]]
+    assert rows[0]["key"] == result["opportunities"][0]["node"] and rows[0]["suggested_action"]
+    G = nx.read_graphml(io.BytesIO(analyst.get(f"{base}.graphml").data))
+    assert len(G) == result["graph"]["nodes"] and G.number_of_edges() == result["graph"]["edges"]
+    assert len(nx.read_gexf(io.BytesIO(analyst.get(f"{base}.gexf").data))) == len(G)
+    assert analyst.get(f"{base}.png").data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert analyst.get(f"{base}.json").get_json() == result
+
+
+def test_space_and_purpose_scopes_and_the_list_newest_first(talk, finished):
+    analyst = talk["analyst"]
+    first = run(analyst, finished, space_id=talk["public"])
+    assert (first["space_id"], first["purpose_id"]) == (talk["public"], talk["life"])
+    second = run(analyst, finished, purpose_id=talk["societal"], since="2026-01-01T00:00:00+00:00")
+    assert second["params"]["since"] == "2026-01-01T00:00:00+00:00"
+    page = analyst.get(f"/api/v1/reports?brand_id={talk['brand']}&limit=1").get_json()
+    assert [r["id"] for r in page["items"]] == [second["id"]] and page["next_cursor"]
+    rest = analyst.get(f"/api/v1/reports?brand_id={talk['brand']}&limit=1&cursor={page['next_cursor']}").get_json()
+    assert [r["id"] for r in rest["items"]] == [first["id"]] and rest["next_cursor"] is None
+
+
+@pytest.mark.parametrize("body, field", [
+    ({}, "_schema"), ({"brand_id": 1, "space_id": 1}, "_schema"), ({"brand_id": 1, "top": 0}, "top"),
+    ({"brand_id": 1, "top": 501}, "top"), ({"brand_id": 1, "since": "2026-01-01T00:00:00"}, "since"),
+    ({"brand_id": 1, "half_life_days": 0}, "half_life_days"), ({"brand_id": 1, "colour": "red"}, "colour"),
+    ({"brand_id": 2**31}, "brand_id"),
+])
+def test_bad_requests_are_422_naming_the_field(talk, body, field):
+    response = talk["analyst"].post("/api/v1/reports", json=body)
+    assert response.status_code == 422 and field in response.get_json()["errors"], response.get_json()
+
+
+def test_missing_scopes_and_reports_are_404(talk):
+    analyst = talk["analyst"]
+    for body in ({"brand_id": 999999}, {"purpose_id": 999999}, {"space_id": 999999}):
+        assert analyst.post("/api/v1/reports", json=body).status_code == 404
+    for path in ("/reports/999999", "/reports/999999/result", "/reports/999999/export.csv", "/reports?brand_id=999999"):
+        assert analyst.get("/api/v1" + path).status_code == 404
+    assert analyst.post("/api/v1/reports/999999/cancel").status_code == 404
+
+
+def test_who_may_request_and_see_reports(talk, finished, make_actor):
+    brand, analyst = talk["brand"], talk["analyst"]
+    other_brand = talk["admin"].post("/api/v1/brands", json={"name": "Elsewhere"}).get_json()["id"]
+    foreign = make_actor("analyst", "foreign_analyst")
+    assert talk["admin"].put(f"/api/v1/brands/{other_brand}/analysts/{foreign.id}").status_code == 200
+    report = run(analyst, finished, brand_id=brand)
+    allowed = {"analyst": analyst, "manager": talk["manager"], "admin": talk["admin"]}
+    refused = {"foreign analyst": foreign, "member": talk["member"], "outsider": talk["outsider"]}
+    for who, actor in allowed.items():
+        assert actor.get(f"/api/v1/reports/{report['id']}").status_code == 200, who
+        assert actor.get(f"/api/v1/reports/{report['id']}/result").status_code == 200, who
+        assert actor.get(f"/api/v1/reports?brand_id={brand}").status_code == 200, who
+    for who, actor in refused.items():
+        for path in ("", "/result", "/export.graphml", f"/compare/{report['id']}"):
+            assert actor.get(f"/api/v1/reports/{report['id']}{path}").status_code == 404, (who, path)
+        assert actor.post(f"/api/v1/reports/{report['id']}/cancel").status_code == 404, who
+        assert actor.get(f"/api/v1/reports?brand_id={brand}").status_code == 403, who
+        for body in ({"brand_id": brand}, {"purpose_id": talk["life"]}, {"space_id": talk["public"]}):
+            assert actor.post("/api/v1/reports", json=body).status_code == 403, (who, body)
+    # A private space is not revealed to someone who cannot see it; its own member is told 403.
+    assert foreign.post("/api/v1/reports", json={"space_id": talk["private"]}).status_code == 404
+    assert talk["member"].post("/api/v1/reports", json={"space_id": talk["private"]}).status_code == 403
+    assert analyst.post("/api/v1/reports", json={"space_id": talk["private"]}).status_code == 202
+    assert foreign.get(f"/api/v1/reports?brand_id={other_brand}").get_json()["items"] == []
+    assert foreign.get(f"/api/v1/reports?brand_id={brand}").status_code == 403
+
+
+def test_cancelling_a_queued_report_stops_it_before_it_runs(app, talk):
+    from graph.models import GraphReport
+    from graph.tasks import execute_report
+
+    with app.app_context():  # queued, as when no worker has taken it yet
+        report = GraphReport(brand_id=talk["brand"], requested_by=talk["analyst"].id, params={"seed": 0, "top": 5})
+        db.session.add(report)
+        db.session.commit()
+        report_id = report.id
+    analyst = talk["analyst"]
+    cancelled = analyst.post(f"/api/v1/reports/{report_id}/cancel")
+    assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
+    with app.app_context():
+        assert execute_report(report_id) == "finished"  # a worker receiving it now does nothing
+    body = analyst.get(f"/api/v1/reports/{report_id}").get_json()
+    assert (body["status"], body["finished_at"] is not None) == ("cancelled", True)
+    again = analyst.post(f"/api/v1/reports/{report_id}/cancel")
+    assert again.status_code == 409 and again.get_json()["type"].endswith("report-finished")
+    for path in ("/result", "/export.csv", "/export.png", f"/compare/{report_id}"):
+        assert analyst.get(f"/api/v1/reports/{report_id}{path}").status_code == 409, path
+
+
+def test_compare_two_reports_and_refuse_other_brands(talk, finished, make_actor):
+    analyst = talk["analyst"]
+    older = run(analyst, finished, brand_id=talk["brand"], top=20)
+    newcomer = make_actor(handle="newcomer")
+    assert talk["manager"].put(f"/api/v1/spaces/{talk['public']}/members/{newcomer.id}", json={"role": "member"}).status_code == 200
+    thread_id, first = thread(talk["moderator"], talk["public"], "Second run?")
+    reply(newcomer, thread_id, "Yes please", first)
+    newer = run(analyst, finished, brand_id=talk["brand"], top=20)
+    response = analyst.get(f"/api/v1/reports/{newer['id']}/compare/{older['id']}")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["older_id"], body["newer_id"]) == (older["id"], newer["id"])
+    assert f"a:{newcomer.id}" in {e["node"] for e in body["new_entries"]}
+    assert set(body) >= {"moved_up", "moved_down", "dropped_out", "converted"}
+    admin = talk["admin"]
+    other_brand = admin.post("/api/v1/brands", json={"name": "Elsewhere"}).get_json()["id"]
+    elsewhere = run(admin, finished, brand_id=other_brand)
+    assert admin.get(f"/api/v1/reports/{older['id']}/compare/{elsewhere['id']}").status_code == 422
+    assert analyst.get(f"/api/v1/reports/{older['id']}/compare/{elsewhere['id']}").status_code == 404
+
+
+def test_erasing_a_person_scrubs_every_stored_report_of_the_brand(app, talk, finished):
+    from core.accounts import Account
+    from graph.exports import unpack_graph
+    from graph.models import GraphReportGraph
+    from purpose.models import Stakeholder
+    from purpose.stakeholders import link_registration
+
+    manager, brand, analyst = talk["manager"], talk["brand"], talk["analyst"]
+    imported = manager.post(f"/api/v1/brands/{brand}/imports/stakeholders?source=crm", content_type="text/csv",
+                            data=b"external_id,kind,email,contact_preference\nl0,customer,light_0@example.com,\n")
+    assert imported.get_json()["accepted"] == 1, imported.get_json()
+    with app.app_context():  # the account exists already: link it as its registration would have
+        person = db.session.scalar(db.select(Account).where(Account.handle == "light_0"))
+        link_registration(person)
+        person_id = person.id
+        stakeholder_id = db.session.scalar(db.select(Stakeholder.id).where(Stakeholder.account_id == person_id,
+                                                                           Stakeholder.brand_id == brand))
+    assert stakeholder_id is not None
+    reports = [run(analyst, finished, brand_id=brand), run(analyst, finished, space_id=talk["public"])]
+    key = f"a:{person_id}"
+
+    def mentions(report_id):
+        result = analyst.get(f"/api/v1/reports/{report_id}/result").get_json()
+        listed = {o["node"] for o in result["opportunities"]} | {b["node"] for b in result["brokers"]} | {
+            m["node"] for c in result["communities"] for m in c["key_members"]}
+        with app.app_context():
+            G = unpack_graph(db.session.get(GraphReportGraph, report_id).data)
+        return key in listed, key in G
+
+    assert all(mentions(r["id"])[1] for r in reports)
+    assert any(mentions(r["id"])[0] for r in reports)
+    assert manager.delete(f"/api/v1/stakeholders/{stakeholder_id}").status_code == 204
+    for r in reports:
+        assert mentions(r["id"]) == (False, False)
+        for fmt in ("csv", "graphml", "json"):
+            assert key not in analyst.get(f"/api/v1/reports/{r['id']}/export.{fmt}").get_data(as_text=True)
+        ranks = [o["rank"] for o in analyst.get(f"/api/v1/reports/{r['id']}/result").get_json()["opportunities"]]
+        assert ranks == list(range(1, len(ranks) + 1))
+
+
+def test_report_progress_reaches_the_analysts_socket(app, live, clients):
+    from tests.live import live_community
+
+    community = live_community(app, live(), members=("ana_live", "bob_live"), outsiders=("eve_live",))
+    server, admin = community["server"], community["admin"]
+    thread_id = community["thread"]
+    first = server.api("GET", f"/threads/{thread_id}/posts", admin["token"]).json()["items"][0]["id"]
+    server.api("POST", f"/threads/{thread_id}/posts", community["bob_live"]["token"], json={"body": "me too", "parent_id": first})
+    watcher, other = clients(server, admin["token"]), clients(server, community["eve_live"]["token"])
+    for client in (watcher, other):
+        client.sio.on("report_progress", client._collector("report_progress"))
+    brand = server.api("GET", f"/spaces/{community['public']}", admin["token"]).json()
+    purpose = brand["purpose_id"]
+    response = server.api("POST", "/reports", admin["token"], json={"purpose_id": purpose, "seed": 1})
+    assert response.status_code == 202, response.text
+    report_id = response.json()["id"]
+    events = []
+    while not events or events[-1]["status"] not in ("done", "failed", "cancelled"):
+        events.append(watcher.next("report_progress"))
+    assert {e["report_id"] for e in events} == {report_id}
+    assert events[-1] == {"report_id": report_id, "status": "done", "stage": "done", "percent": 100}
+    percents = [e["percent"] for e in events]
+    assert percents == sorted(percents) and len(events) >= 4
+    assert {"load", "metrics", "opportunities"} <= {e["stage"] for e in events}
+    assert server.api("GET", f"/reports/{report_id}", admin["token"]).json()["status"] == "done"
+    assert other.drain("report_progress") == []  # nobody else hears it
