@@ -97,7 +97,7 @@ def _register_api(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from community.demo import seed_demo_command
+    from graph.seed import seed_demo_command  # wraps community.demo's; synthetic at scale
     from community.events_log import prune_events_command
 
     from purpose.imports import import_stakeholders_command, import_touchpoints_command
