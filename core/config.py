@@ -40,6 +40,7 @@ _INT_SETTINGS = {
     "GRAPH_REPORT_TIME_LIMIT": 960,  # Celery hard limit: the worker process is killed past it
     "GRAPH_REPORT_LEASE_SECONDS": 60,  # a killed worker's report is taken over after this
     "GRAPH_REPORT_MAX_ATTEMPTS": 3,  # runs of one report (takeovers included) before it fails
+    "CELERY_VISIBILITY_TIMEOUT": 3600,  # Redis broker: an unacknowledged task (its worker died) is redelivered after this
 }
 
 _STR_SETTINGS = {
@@ -119,6 +120,7 @@ def _derive(cfg: dict) -> None:
     cfg.setdefault("JWT_ACCESS_TOKEN_EXPIRES", timedelta(minutes=cfg["ACCESS_TOKEN_MINUTES"]))
     cfg.setdefault("JWT_REFRESH_TOKEN_EXPIRES", timedelta(days=cfg["REFRESH_TOKEN_DAYS"]))
     cfg.setdefault("JWT_TOKEN_LOCATION", ["headers"])
+    cfg.setdefault("CELERY", {"broker_transport_options": {"visibility_timeout": cfg["CELERY_VISIBILITY_TIMEOUT"]}})
     cfg.setdefault("RATELIMIT_STORAGE_URI", cfg["REDIS_URL"] or "memory://")
     cfg.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     origins = [o.strip() for o in cfg["CORS_ALLOWED_ORIGINS"].split(",") if o.strip()]

@@ -1,0 +1,181 @@
+"""Report runs: idempotent, claimed once, taken over after a lapsed lease, stored once, cancelled,
+timed out; and (with TEST_REDIS_URL) a real Celery worker killed mid-report."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from core.extensions import db, utcnow
+from graph.models import GraphReport, GraphReportGraph, ReportStatus
+from graph.tasks import Heartbeat, Run, StopRun, claim, execute_report, store
+from tests.conftest import TEST_REDIS_URL, base_config
+from tests.graph.test_reports_api import finished, run, talk  # noqa: F401  (fixtures)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def queued(app, world, **params) -> int:
+    """A report row as the API leaves it before any worker has taken it."""
+    with app.app_context():
+        report = GraphReport(brand_id=world["brand"], requested_by=world["analyst"].id,
+                             params={"seed": 0, "top": 5, **params})
+        db.session.add(report)
+        db.session.commit()
+        return report.id
+
+
+def row(app, report_id) -> GraphReport:
+    with app.app_context():
+        report = db.session.get(GraphReport, report_id)
+        db.session.expunge(report)
+        return report
+
+
+def stored_graphs(app, report_id) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(GraphReportGraph).where(GraphReportGraph.report_id == report_id))
+
+
+def test_a_done_report_is_not_computed_again(app, talk, finished):  # noqa: F811
+    report = run(talk["analyst"], finished, brand_id=talk["brand"])
+    before = row(app, report["id"])
+    with app.app_context():
+        assert execute_report(report["id"]) == "finished"
+    after = row(app, report["id"])
+    assert (after.status, after.attempts, after.finished_at, after.result) == (
+        ReportStatus.done, 1, before.finished_at, before.result)
+    assert stored_graphs(app, report["id"]) == 1
+
+
+def test_a_second_delivery_while_the_first_runs_does_nothing(app, talk):  # noqa: F811
+    report_id = queued(app, talk)
+    with app.app_context():
+        assert claim(report_id, "first-worker") == "claimed"
+        assert execute_report(report_id, owner="second-worker") == "held"
+    report = row(app, report_id)
+    assert (report.status, report.lease_owner, report.attempts) == (ReportStatus.running, "first-worker", 1)
+
+
+def test_a_lapsed_lease_is_taken_over_and_the_result_stored_once(app, talk):  # noqa: F811
+    report_id = queued(app, talk)
+    with app.app_context():
+        assert claim(report_id, "killed-worker") == "claimed"
+        # The killed worker stops renewing: its lease runs out.
+        db.session.execute(update(GraphReport).where(GraphReport.id == report_id)
+                           .values(lease_until=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        assert execute_report(report_id, owner="second-worker") == "done"
+        report = db.session.get(GraphReport, report_id)
+        late = store(report, "killed-worker", {"opportunities": []}, __import__("networkx").Graph())
+    assert late == "stopped"  # the old worker coming back cannot store over it
+    report = row(app, report_id)
+    assert (report.status, report.attempts, report.lease_owner) == (ReportStatus.done, 2, None)
+    assert report.result["graph"]["nodes"] > 0 and stored_graphs(app, report_id) == 1
+
+
+def test_cancelling_a_running_report_stops_it_at_its_next_stage_and_nothing_is_stored(app, talk):  # noqa: F811
+    report_id = queued(app, talk)
+    with app.app_context():
+        assert claim(report_id, "worker") == "claimed"
+    response = talk["analyst"].post(f"/api/v1/reports/{report_id}/cancel")
+    assert response.status_code == 200 and response.get_json()["status"] == "cancelled"
+    with app.app_context():
+        report = db.session.get(GraphReport, report_id)
+        with Heartbeat(report_id, "worker", 60) as heartbeat:
+            with pytest.raises(StopRun):
+                Run(report, "worker", heartbeat)("metrics", 50)
+        assert store(report, "worker", {"opportunities": []}, __import__("networkx").Graph()) == "stopped"
+    assert row(app, report_id).status is ReportStatus.cancelled and stored_graphs(app, report_id) == 0
+
+
+def test_a_report_past_its_time_limit_fails_with_timed_out(make_app, talk):  # noqa: F811
+    strict = make_app(GRAPH_REPORT_SOFT_TIME_LIMIT=0)
+    report_id = queued(strict, talk)
+    with strict.app_context():
+        assert execute_report(report_id) == "failed"
+    report = row(strict, report_id)
+    assert (report.status, report.error, report.result) == (ReportStatus.failed, "timed out", None)
+    assert talk["analyst"].get(f"/api/v1/reports/{report_id}").get_json()["error"] == "timed out"
+
+
+def test_a_report_that_keeps_killing_its_workers_gives_up(app, talk):  # noqa: F811
+    report_id = queued(app, talk)
+    limit = app.config["GRAPH_REPORT_MAX_ATTEMPTS"]
+    with app.app_context():
+        db.session.execute(update(GraphReport).where(GraphReport.id == report_id).values(attempts=limit))
+        db.session.commit()
+        assert execute_report(report_id) == "failed"
+    report = row(app, report_id)
+    assert (report.status, report.error) == (ReportStatus.failed, f"gave up after {limit} attempts")
+
+
+# --- a real worker on Redis ----------------------------------------------------------------------
+
+needs_redis = pytest.mark.skipif(not TEST_REDIS_URL, reason="needs TEST_REDIS_URL (a Redis for the broker)")
+
+
+def start_worker(database_url: str, extra_env: dict) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": TEST_REDIS_URL, "DATABASE_URL": database_url,
+           "SECRET_KEY": base_config(database_url)["SECRET_KEY"], "LOG_LEVEL": "WARNING", **extra_env}
+    command = [sys.executable, "-m", "celery", "-A", "worker:celery_app", "worker", "--concurrency", "1",
+               "--pool", "prefork", "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+
+
+def kill(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def wait_for(app, report_id, predicate, timeout):
+    """Poll the report row (the worker is another process: the database is what we share)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        report = row(app, report_id)
+        if predicate(report):
+            return report
+        threading.Event().wait(0.2)  # the row is the only signal a separate process gives us
+    raise AssertionError(f"report {report_id}: {row(app, report_id).status} after {timeout} s")
+
+
+@needs_redis
+def test_a_report_survives_its_worker_being_killed_and_is_stored_once(make_app, database_url, make_actor):
+    from graph.seed import seed_synthetic
+
+    lease = 4
+    overrides = {"REDIS_URL": TEST_REDIS_URL, "GRAPH_REPORT_LEASE_SECONDS": lease,
+                 "CELERY": {"broker_transport_options": {"visibility_timeout": lease}}}
+    app = make_app(**overrides)
+    with app.app_context():
+        brand_id = seed_synthetic(6000, seed=5).brand_id
+    admin = make_actor("admin", "worker_admin")
+    env = {"GRAPH_REPORT_LEASE_SECONDS": str(lease), "CELERY_VISIBILITY_TIMEOUT": str(lease)}
+    first = start_worker(database_url, env)
+    try:
+        response = admin.post("/api/v1/reports", json={"brand_id": brand_id, "seed": 1})
+        assert response.status_code == 202, response.get_json()
+        report_id = response.get_json()["id"]
+        # Past loading and into the analysis, then killed like a crashed machine.
+        wait_for(app, report_id, lambda r: r.status is ReportStatus.running and r.percent >= 20, 120)
+        kill(first)
+        assert row(app, report_id).status is ReportStatus.running
+        second = start_worker(database_url, env)
+        try:
+            done = wait_for(app, report_id, lambda r: r.status is ReportStatus.done, 300)
+        finally:
+            kill(second)
+    finally:
+        kill(first)
+    assert done.attempts == 2 and done.result["graph"]["nodes"] > 6000
+    assert stored_graphs(app, report_id) == 1
