@@ -67,9 +67,9 @@ def dispatch(report: GraphReport) -> None:
     """Start the report: a Celery task with Redis, a background task in embedded mode."""
     config = current_app.config
     if config.get("REDIS_URL"):
-        run_report.apply_async((report.id,), task_id=task_id(report.id),
-                               soft_time_limit=config["GRAPH_REPORT_SOFT_TIME_LIMIT"],
-                               time_limit=config["GRAPH_REPORT_TIME_LIMIT"])
+        celery = current_app.extensions["celery"]  # this app's, whichever Celery app is the default
+        celery.send_task(run_report.name, (report.id,), task_id=task_id(report.id),
+                         soft_time_limit=config["GRAPH_REPORT_SOFT_TIME_LIMIT"], time_limit=config["GRAPH_REPORT_TIME_LIMIT"])
     else:
         socketio.start_background_task(_run_embedded, current_app._get_current_object(), report.id)
 

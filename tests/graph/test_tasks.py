@@ -150,7 +150,7 @@ def wait_for(app, report_id, predicate, timeout):
 
 
 @needs_redis
-def test_a_report_survives_its_worker_being_killed_and_is_stored_once(make_app, database_url, make_actor):
+def test_a_report_survives_its_worker_being_killed_and_is_stored_once(make_app, database_url, make_actor, live, clients):
     from graph.seed import seed_synthetic
 
     lease = 4
@@ -160,7 +160,10 @@ def test_a_report_survives_its_worker_being_killed_and_is_stored_once(make_app, 
     with app.app_context():
         brand_id = seed_synthetic(6000, seed=5).brand_id
     admin = make_actor("admin", "worker_admin")
+    admin.client = app.test_client()  # requests go through the app that dispatches to Redis
     env = {"GRAPH_REPORT_LEASE_SECONDS": str(lease), "CELERY_VISIBILITY_TIMEOUT": str(lease)}
+    watcher = clients(live(REDIS_URL=TEST_REDIS_URL), admin.access_token)  # a web process; the workers emit via Redis
+    watcher.sio.on("report_progress", watcher._collector("report_progress"))
     first = start_worker(database_url, env)
     try:
         response = admin.post("/api/v1/reports", json={"brand_id": brand_id, "seed": 1})
@@ -179,3 +182,9 @@ def test_a_report_survives_its_worker_being_killed_and_is_stored_once(make_app, 
         kill(first)
     assert done.attempts == 2 and done.result["graph"]["nodes"] > 6000
     assert stored_graphs(app, report_id) == 1
+    events = [watcher.next("report_progress")]
+    while events[-1]["status"] != "done":
+        events.append(watcher.next("report_progress"))
+    events += watcher.drain("report_progress")
+    assert events[-1] == {"report_id": report_id, "status": "done", "stage": "done", "percent": 100}
+    assert [e["stage"] for e in events].count("done") == 1 and {"load", "metrics"} <= {e["stage"] for e in events}
