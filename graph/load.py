@@ -14,39 +14,31 @@ anonymised accounts are dropped, and so is every edge touching them.
 
 from __future__ import annotations
 
-from array import array
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
 import networkx as nx
 import numpy as np
-from sqlalchemy import or_, select, union
+from sqlalchemy import String, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased
 
 from community.models import Membership, Mention, Post, Reaction, Space
 from core.accounts import Account
 from core.extensions import db, utcnow
-from purpose.models import Purpose, Stakeholder, Touchpoint, TouchpointKind
+from graph.interactions import DAY, EDGE_KINDS, ActivityLog, Interactions, node_key
+from purpose.models import Purpose, Stakeholder, Touchpoint
 from purpose.people import STREAM_BATCH
 from purpose.profiles import Scope, build_profiles
 from purpose.relationship import Person, purpose_alignment, pyramid_position
 
-EDGE_KINDS = ("reply", "mention", "reaction", "co_thread", "referral", "invitation", "co_event", "shared_purpose")
-_K = {name: code for code, name in enumerate(EDGE_KINDS)}
-#: Co-participation: each new author of a thread is linked to the thread's first author and
-#: to the previous CO_WINDOW distinct authors; attendees of an event likewise to the previous ones.
-CO_WINDOW = 3
-#: Groups (event attendees) up to this size are linked pair by pair; larger ones by CO_WINDOW.
-SMALL_GROUP = 6
 #: Shared purpose: members declaring the same tag of a purpose they belong to, each linked to
 #: the SHARED_PURPOSE_WINDOW previous ones in account order.
 SHARED_PURPOSE_WINDOW = 2
 #: Anonymised accounts (``core.accounts.anonymise_account``) have an address in this reserved domain.
 ERASED_EMAIL_DOMAIN = "@erased.invalid"
 ID_CHUNK = 5000
-_EPOCH = datetime(1970, 1, 1)
 
 Progress = Callable[[str, float], None]
 
@@ -62,77 +54,41 @@ class GraphScope:
     as_of: datetime | None = None  # snapshot time; None = now
 
 
-def account_node(account_id: int) -> str:
-    return f"a:{account_id}"
-
-
-def stakeholder_node(stakeholder_id: int) -> str:
-    return f"s:{stakeholder_id}"
-
-
-def _key(code: int) -> str:
-    """Node codes are integers while loading: 2*account id for members, 2*stakeholder id + 1 for nonusers."""
-    return account_node(code >> 1) if code % 2 == 0 else stakeholder_node(code >> 1)
-
-
 def _epoch(moment: datetime) -> float:
-    if moment.tzinfo is not None:
-        return moment.timestamp()
-    return (moment - _EPOCH).total_seconds()  # stored naive means UTC
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
-def _stream(stmt):
-    return db.session.execute(stmt.execution_options(yield_per=STREAM_BATCH))
+def _seconds(column):
+    """The column as seconds since the epoch, computed by the database (no datetime per row)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(column) - 2440587.5) * DAY
+    return func.extract("epoch", column)
 
 
-class _Interactions:
-    """Flat arrays of (node code, node code, kind code, epoch seconds), one row per interaction."""
+def _chunks(stmt):
+    """Rows in lists of up to STREAM_BATCH, through Core (no ORM row processing)."""
+    result = db.session.connection().execute(stmt.execution_options(yield_per=STREAM_BATCH))
+    for chunk in result.partitions(STREAM_BATCH):
+        yield [tuple(row) for row in chunk]
 
-    def __init__(self):
-        self.u, self.v, self.kind, self.t = array("q"), array("q"), array("b"), array("d")
 
-    def add(self, u: int, v: int, kind: str, moment: datetime) -> None:
-        if u != v:
-            self.u.append(u), self.v.append(v), self.kind.append(_K[kind]), self.t.append(_epoch(moment))
-
-    def link_group(self, members: list[tuple[float, int]], kind: str, moments: list[datetime]) -> None:
-        """Link a time-ordered group: all pairs when small, else each to the CO_WINDOW before it."""
-        window = len(members) if len(members) <= SMALL_GROUP else CO_WINDOW
-        for i, (_t, node) in enumerate(members):
-            for _s, earlier in members[max(0, i - window):i]:
-                self.add(earlier, node, kind, moments[i])
-
-    def aggregate(self, keep: set[int], as_of: float, half_life_days: float):
-        """Per unordered pair with both ends in ``keep``: decayed weight and counts per kind."""
-        u, v = np.frombuffer(self.u, dtype=np.int64), np.frombuffer(self.v, dtype=np.int64)
-        kind, t = np.frombuffer(self.kind, dtype=np.int8).astype(np.int64), np.frombuffer(self.t, dtype=np.float64)
-        if len(u) == 0:
-            return [], [], [], []
-        kept = np.fromiter(keep, dtype=np.int64, count=len(keep))
-        mask = np.isin(u, kept) & np.isin(v, kept) & (t <= as_of)
-        u, v, kind, t = u[mask], v[mask], kind[mask], t[mask]
-        a, b = np.minimum(u, v), np.maximum(u, v)
-        pairs, inv = np.unique(np.stack((a, b), axis=1), axis=0, return_inverse=True)
-        inv = inv.reshape(-1)
-        weight = np.bincount(inv, weights=0.5 ** ((as_of - t) / 86400.0 / half_life_days), minlength=len(pairs))
-        codes, counts = np.unique(inv.astype(np.int64) * len(EDGE_KINDS) + kind, return_counts=True)
-        kinds = [{} for _ in range(len(pairs))]
-        for code, count in zip(codes.tolist(), counts.tolist()):
-            kinds[code // len(EDGE_KINDS)][EDGE_KINDS[code % len(EDGE_KINDS)]] = count
-        return pairs[:, 0].tolist(), pairs[:, 1].tolist(), weight.tolist(), kinds
+def _rows(stmt):
+    for chunk in _chunks(stmt):
+        yield from chunk
 
 
 @dataclass
 class _Facts:
     """What the loader learns about people while streaming interactions."""
 
-    last_seen: dict
-    posts: Counter
-    events: Counter
-    recognitions: Counter
-    participants: set
-    first_seen: dict
-    spaces: dict
+    activity: ActivityLog = field(default_factory=ActivityLog)
+    posts: Counter = field(default_factory=Counter)
+    events: Counter = field(default_factory=Counter)
+    recognitions: Counter = field(default_factory=Counter)
+    participants: set = field(default_factory=set)
+    spaces: dict = field(default_factory=dict)
+    first_seen: dict = field(default_factory=dict)
+    last_seen: dict = field(default_factory=dict)
 
 
 def _scope_spaces(scope: GraphScope):
@@ -154,111 +110,107 @@ def _within(column, scope: GraphScope, as_of: datetime):
     return (column <= as_of,) + ((column >= scope.since,) if scope.since is not None else ())
 
 
-def _community_rows(scope, as_of, spaces, rows: _Interactions, facts: _Facts) -> None:
+def _community_rows(scope, as_of, spaces, rows: Interactions, facts: _Facts) -> None:
     """Replies, mentions, reactions and thread co-participation in the spaces in scope."""
     in_spaces = Post.space_id.in_(list(spaces))
-    live = (in_spaces, Post.deleted.is_(False), Post.hidden.is_(False), *_within(Post.created_at, scope, as_of))
+    shown = (in_spaces, Post.deleted.is_(False), Post.hidden.is_(False))
+    live = (*shown, *_within(Post.created_at, scope, as_of))
     parent = aliased(Post)
-    replies = select(parent.author_id, Post.author_id, Post.created_at).join(parent, Post.parent_id == parent.id).where(
-        *live, parent.deleted.is_(False))
-    mentions = select(Post.author_id, Mention.account_id, Post.created_at).join(Mention, Mention.post_id == Post.id).where(*live)
-    for kind, stmt in (("reply", replies), ("mention", mentions)):
-        for a, b, moment in _stream(stmt):
-            rows.add(2 * a, 2 * b, kind, moment)
-            facts.participants.add(2 * a)
-            facts.recognitions[2 * (a if kind == "reply" else b)] += 1
-    reactions = select(Reaction.account_id, Post.author_id, Reaction.created_at).join(Post, Post.id == Reaction.post_id).where(
-        in_spaces, Post.deleted.is_(False), Post.hidden.is_(False), *_within(Reaction.created_at, scope, as_of))
-    for reactor, author, moment in _stream(reactions):
-        rows.add(2 * reactor, 2 * author, "reaction", moment)
-        _seen(facts, 2 * reactor, moment)
-        facts.participants.update((2 * reactor, 2 * author))
-        if reactor != author:
-            facts.recognitions[2 * author] += 1
-    _thread_rows(select(Post.thread_id, Post.author_id, Post.created_at).where(*live).order_by(Post.thread_id, Post.seq),
-                 rows, facts)
+    replies = select(parent.author_id, Post.author_id, _seconds(Post.created_at)).join(
+        parent, Post.parent_id == parent.id).where(*live, parent.deleted.is_(False))
+    mentions = select(Mention.account_id, Post.author_id, _seconds(Post.created_at)).join(
+        Mention, Mention.post_id == Post.id).where(*live)
+    reactions = select(Post.author_id, Reaction.account_id, _seconds(Reaction.created_at)).join(
+        Post, Post.id == Reaction.post_id).where(*shown, *_within(Reaction.created_at, scope, as_of))
+    for kind, stmt in (("reply", replies), ("mention", mentions), ("reaction", reactions)):
+        for chunk in _chunks(stmt):  # (who is recognised, who acts, when)
+            block = np.array(chunk, dtype=np.float64).reshape(-1, 3)
+            target, actor, t = 2 * block[:, 0].astype(np.int64), 2 * block[:, 1].astype(np.int64), block[:, 2]
+            rows.extend(target, actor, kind, t)
+            facts.recognitions.update(target[target != actor].tolist())
+            facts.participants.update(target.tolist())
+            if kind == "reaction":
+                facts.participants.update(actor.tolist())
+                facts.activity.extend(actor, t)
+    _thread_rows(select(Post.thread_id, Post.author_id, _seconds(Post.created_at)).where(*live).order_by(
+        Post.thread_id, Post.seq), rows, facts)
 
 
-def _seen(facts: _Facts, node: int, moment: datetime) -> None:
-    t = _epoch(moment)
-    if t > facts.last_seen.get(node, -1e18):
-        facts.last_seen[node] = t
-    if t < facts.first_seen.get(node, 1e18):
-        facts.first_seen[node] = t
-
-
-def _thread_rows(stmt, rows: _Interactions, facts: _Facts) -> None:
+def _thread_rows(stmt, rows: Interactions, facts: _Facts) -> None:
     """Each thread's new author links to its first author and the CO_WINDOW distinct authors before."""
-    current, authors = None, []
-    for thread_id, author_id, moment in _stream(stmt):
-        node = 2 * author_id
-        facts.posts[node] += 1
-        facts.participants.add(node)
-        _seen(facts, node, moment)
-        if thread_id != current:
-            current, authors = thread_id, []
-        if node in authors:
-            continue
-        for earlier in {*authors[:1], *authors[-CO_WINDOW:]}:
-            rows.add(earlier, node, "co_thread", moment)
-        authors.append(node)
+    current, authors = None, {}
+    for chunk in _chunks(stmt):
+        block = np.array(chunk, dtype=np.float64).reshape(-1, 3)
+        nodes = 2 * block[:, 1].astype(np.int64)
+        facts.activity.extend(nodes, block[:, 2])
+        facts.posts.update(nodes.tolist())
+        facts.participants.update(nodes.tolist())
+        for thread_id, node, t in zip(block[:, 0].tolist(), nodes.tolist(), block[:, 2].tolist()):
+            if thread_id != current:
+                rows.link_group([(when, who) for who, when in authors.items()], "co_thread", anchor=True)
+                current, authors = thread_id, {}
+            authors.setdefault(node, t)
+    rows.link_group([(when, who) for who, when in authors.items()], "co_thread", anchor=True)
 
 
-def _touchpoint_rows(scope, as_of, purpose_id, node_of: dict, rows: _Interactions, facts: _Facts) -> None:
+def _touchpoint_rows(scope, as_of, purpose_id, node_of: dict, rows: Interactions, facts: _Facts) -> None:
     """Referrals and invitations (person to person), event co-attendance, and every touchpoint's time."""
-    stmt = select(Touchpoint.stakeholder_id, Touchpoint.kind, Touchpoint.occurred_at, Touchpoint.other_stakeholder_id,
-                  Touchpoint.event_ref).where(Touchpoint.brand_id == scope.brand_id,
-                                              *_within(Touchpoint.occurred_at, scope, as_of))
+    lookup = np.full(max(node_of, default=0) + 2, -1, dtype=np.int64)
+    lookup[list(node_of)] = list(node_of.values())
+    stmt = select(Touchpoint.stakeholder_id, func.coalesce(Touchpoint.other_stakeholder_id, 0),
+                  _seconds(Touchpoint.occurred_at), type_coerce(Touchpoint.kind, String), Touchpoint.event_ref).where(
+        Touchpoint.brand_id == scope.brand_id, *_within(Touchpoint.occurred_at, scope, as_of))
     if purpose_id is not None:
         stmt = stmt.where(Touchpoint.purpose_id == purpose_id)
-    events = defaultdict(list)
-    for sid, kind, moment, other, event_ref in _stream(stmt):
-        node = node_of.get(sid)
-        if node is None:  # objected or erased
-            continue
-        _seen(facts, node, moment)
-        if kind in (TouchpointKind.referral, TouchpointKind.invitation) and other in node_of:
-            rows.add(node, node_of[other], kind.value, moment)
-        elif kind is TouchpointKind.event:
+    events = defaultdict(dict)
+    for chunk in _chunks(stmt):
+        numbers = np.array([row[:3] for row in chunk], dtype=np.float64).reshape(-1, 3)
+        sids, others = numbers[:, 0].astype(np.int64), numbers[:, 1].astype(np.int64)
+        nodes = lookup[np.minimum(sids, len(lookup) - 1)]
+        other_nodes = lookup[np.minimum(others, len(lookup) - 1)]
+        kinds = np.array([row[3] for row in chunk])
+        known = nodes >= 0  # the others objected or were erased
+        facts.activity.extend(nodes[known], numbers[known, 2])
+        for kind in ("referral", "invitation"):
+            pick = known & (kinds == kind) & (other_nodes >= 0)
+            rows.extend(nodes[pick], other_nodes[pick], kind, numbers[pick, 2])
+        for i in np.flatnonzero(known & (kinds == "event")).tolist():
+            node, ref = int(nodes[i]), chunk[i][4]
             facts.events[node] += 1
-            if event_ref:
-                events[event_ref].append((_epoch(moment), node, moment))
+            if ref and node not in events[ref]:
+                events[ref][node] = float(numbers[i, 2])
     for attendance in events.values():
-        attendance.sort(key=lambda x: (x[0], x[1]))
-        firsts = {}
-        for t, node, moment in attendance:
-            firsts.setdefault(node, (t, node, moment))
-        ordered = list(firsts.values())
-        rows.link_group([(t, n) for t, n, _ in ordered], "co_event", [m for _, _, m in ordered])
+        rows.link_group(sorted((t, node) for node, t in attendance.items()), "co_event")
 
 
 def _membership_rows(scope, as_of, spaces, facts: _Facts) -> dict:
     """Spaces of each member; returns (purpose id, account node) -> earliest join, for shared purpose."""
     joined = {}
-    stmt = select(Membership.account_id, Membership.space_id, Membership.joined_at).where(
+    stmt = select(Membership.account_id, Membership.space_id, _seconds(Membership.joined_at)).where(
         Membership.space_id.in_(list(spaces)), Membership.joined_at <= as_of)
-    for account_id, space_id, moment in _stream(stmt):
+    since = _epoch(scope.since) if scope.since is not None else None
+    for account_id, space_id, t in _rows(stmt):
         node, (name, purpose_id) = 2 * account_id, spaces[space_id]
         facts.participants.add(node)
         facts.spaces.setdefault(node, []).append(name)
-        if scope.since is None or moment >= scope.since:
-            _seen(facts, node, moment)
+        if since is None or t >= since:
+            facts.activity.add(node, t)
         key = (purpose_id, node)
-        joined[key] = min(joined.get(key, moment), moment)
+        joined[key] = min(joined.get(key, t), t)
     return joined
 
 
-def _shared_purpose_rows(joined: dict, interests: dict, tags: dict, rows: _Interactions) -> None:
+def _shared_purpose_rows(joined: dict, interests: dict, tags: dict, rows: Interactions) -> None:
     """Members of a purpose who declared the same one of its tags, chained in account order."""
     groups = defaultdict(list)
-    for (purpose_id, node), moment in joined.items():
+    for (purpose_id, node), t in joined.items():
         for tag in set(interests.get(node) or ()) & set(tags.get(purpose_id) or ()):
-            groups[(purpose_id, tag)].append((node, moment))
+            groups[(purpose_id, tag)].append((node, t))
     for members in groups.values():
         members.sort()
-        for i, (node, moment) in enumerate(members):
+        for i, (node, t) in enumerate(members):
             for earlier, then in members[max(0, i - SHARED_PURPOSE_WINDOW):i]:
-                rows.add(earlier, node, "shared_purpose", max(moment, then))
+                rows.add(earlier, node, "shared_purpose", max(t, then))
 
 
 def _excluded_accounts(brand_id: int) -> set[int]:
@@ -276,7 +228,7 @@ def _accounts(nodes) -> tuple[dict, dict, set]:
     for start in range(0, len(ids), ID_CHUNK):
         stmt = select(Account.id, Account.display_name, Account.interests, Account.email).where(
             Account.id.in_(ids[start:start + ID_CHUNK]))
-        for account_id, name, declared, email in _stream(stmt):
+        for account_id, name, declared, email in _rows(stmt):
             node = 2 * account_id
             if email.endswith(ERASED_EMAIL_DOMAIN):
                 erased.add(node)
@@ -343,12 +295,13 @@ def load_graph(scope: GraphScope, *, half_life_days: float = 90.0, progress: Pro
     profiles, model = build_profiles(Scope(scope.brand_id, purpose_id, as_of))
     report("profiles", 30)
     node_of = {sid: 2 * p.stakeholder.account_id if p.stakeholder.account_id else 2 * sid + 1 for sid, p in profiles.items()}
-    rows, facts = _Interactions(), _Facts({}, Counter(), Counter(), Counter(), set(), {}, {})
+    rows, facts = Interactions(), _Facts()
     if spaces:
         _community_rows(scope, as_of, spaces, rows, facts)
     report("community", 60)
     _touchpoint_rows(scope, as_of, purpose_id, node_of, rows, facts)
     joined = _membership_rows(scope, as_of, spaces, facts) if spaces else {}
+    facts.first_seen, facts.last_seen = facts.activity.span()
     report("touchpoints", 75)
     graph = _assemble(scope, as_of, half_life_days, purpose_id, profiles, node_of, rows, facts, joined, tags)
     graph.graph.update(_graph_attrs(scope, as_of, half_life_days, model.status, graph))
@@ -358,13 +311,13 @@ def load_graph(scope: GraphScope, *, half_life_days: float = 90.0, progress: Pro
 
 def _assemble(scope, as_of, half_life_days, purpose_id, profiles, node_of, rows, facts, joined, tags) -> nx.Graph:
     """Drop excluded people, add shared-purpose ties, aggregate pairs and build the graph once."""
-    ends = np.unique(np.concatenate((np.frombuffer(rows.u, dtype=np.int64), np.frombuffer(rows.v, dtype=np.int64))))
-    candidates = (set(node_of.values()) if scope.space_id is None else set()) | facts.participants | set(ends.tolist())
+    candidates = (set(node_of.values()) if scope.space_id is None else set()) | facts.participants
+    candidates |= set(rows.endpoints().tolist())
     labels, interests, erased = _accounts(candidates)
     _shared_purpose_rows(joined, interests, tags, rows)
     excluded = _excluded_accounts(scope.brand_id) | erased
     keep = {v for v in candidates if v not in excluded and (v % 2 or v in labels)}
-    edges = rows.aggregate(keep, _epoch(as_of), half_life_days)
+    edges = rows.aggregate(np.fromiter(keep, dtype=np.int64, count=len(keep)), _epoch(as_of), half_life_days)
     nodes = _nodes_in_scope(scope, keep, facts, edges)
     profile_of = {node_of[sid]: p for sid, p in profiles.items()}
     now = _epoch(as_of)
@@ -374,14 +327,14 @@ def _assemble(scope, as_of, half_life_days, purpose_id, profiles, node_of, rows,
                else _unknown_member_attrs(v, facts, interests, tags, purpose_id, as_of))
         last = facts.last_seen.get(v)
         out.update(posts=int(facts.posts[v]), events=int(facts.events[v]), spaces=sorted(set(facts.spaces.get(v, ()))),
-                   days_since_activity=None if last is None else max(0.0, (now - last) / 86400.0))
+                   days_since_activity=None if last is None else max(0.0, (now - last) / DAY))
         if v % 2 == 0:
             out["label"] = labels[v]
         return out
 
     G = nx.Graph()
-    G.add_nodes_from((_key(v), attrs(v)) for v in sorted(nodes))
-    G.add_edges_from((_key(a), _key(b), {"weight": w, "kinds": k})
+    G.add_nodes_from((node_key(v), attrs(v)) for v in sorted(nodes))
+    G.add_edges_from((node_key(a), node_key(b), {"weight": w, "kinds": k})
                      for a, b, w, k in zip(*edges) if a in nodes and b in nodes)
     return G
 

@@ -182,8 +182,8 @@ def _stakeholder(p: _Plan, key, a, kind, account_id, tenure, extra) -> None:
 def _purchases(p: _Plan, G, members: list) -> None:
     for key in members:
         low, high, mean, oldest, newest = PURCHASES[G.nodes[key]["segment"]]
-        count = int(p.rng.integers(low, high))
-        for age, amount in zip(p.rng.uniform(newest, oldest, size=count), p.rng.gamma(4.0, mean / 4.0, size=count)):
+        count, level = int(p.rng.integers(low, high)), mean * p.rng.gamma(3.0, 1 / 3.0)  # spend varies per person
+        for age, amount in zip(p.rng.uniform(newest, oldest, size=count), p.rng.gamma(4.0, level / 4.0, size=count)):
             p.w.add(Touchpoint, {"brand_id": p.brand_id, "stakeholder_id": p.stakeholder[key], "kind": TouchpointKind.purchase,
                                  "occurred_at": p.ago(age), "amount": round(float(amount), 2), "currency": "EUR",
                                  "source": "synthetic", "external_id": None})
