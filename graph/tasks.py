@@ -189,13 +189,13 @@ def execute_report(report_id: int, *, owner: str | None = None) -> str:
             run("store", STAGES["assemble"])
             return store(report, owner, result, graph)
         except (TimedOut, SoftTimeLimitExceeded):
-            return _finish(report, owner, ReportStatus.failed, "timed out")
+            return _finish(report, owner, ReportStatus.failed, "timed out", at=run)
         except StopRun:
             return "stopped"
         except Exception as exc:  # a failed report says so; the details go to the log
             log.exception("graph report %s failed", report_id)
             db.session.rollback()
-            return _finish(report, owner, ReportStatus.failed, f"the analysis failed ({type(exc).__name__})")
+            return _finish(report, owner, ReportStatus.failed, f"the analysis failed ({type(exc).__name__})", at=run)
         finally:
             report_finished.send(report_id)
 
@@ -246,7 +246,9 @@ def store(report: GraphReport, owner: str, result: dict, graph) -> str:
     return "done"
 
 
-def _finish(report: GraphReport, owner: str, status: ReportStatus, error: str | None) -> str:
+def _finish(report: GraphReport, owner: str, status: ReportStatus, error: str | None, *, at: Run | None = None) -> str:
+    """End a run that did not store: failed (with ``error``); ``at`` is where it stopped."""
+    stage, percent = (at.stage, at.percent) if at is not None and at.stage else (report.stage, report.percent)
     done = db.session.execute(
         update(GraphReport).where(GraphReport.id == report.id, GraphReport.lease_owner == owner,
                                   GraphReport.status == ReportStatus.running)
@@ -254,8 +256,8 @@ def _finish(report: GraphReport, owner: str, status: ReportStatus, error: str | 
         .execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     if done:
-        emit_progress(report.requested_by, {"report_id": report.id, "status": status.value, "stage": report.stage,
-                                            "percent": report.percent})
+        emit_progress(report.requested_by, {"report_id": report.id, "status": status.value, "stage": stage,
+                                            "percent": max(percent, 0)})
     return status.value if done else "stopped"
 
 
