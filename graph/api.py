@@ -26,7 +26,7 @@ from purpose.models import Brand, Purpose
 
 blp = limit_writes(ApiBlueprint("reports", __name__, url_prefix="/api/v1", description="Graph analysis reports"))
 
-#: format -> (content type, builder of the body from the report row)
+#: export format -> content type
 EXPORT_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8", "graphml": "application/graphml+xml",
                 "gexf": "application/gexf+xml", "png": "image/png"}
 
@@ -127,22 +127,39 @@ def cancel_report(report_id):
     return report
 
 
-def _stored_graph(report: GraphReport):
+def _stored_blob(report: GraphReport) -> bytes:
     stored = db.session.get(GraphReportGraph, report.id)
     if stored is None:
         raise ApiError(404, "This report has no stored graph.", type_="no-graph")
-    return exports.unpack_graph(stored.data)
+    return stored.data
+
+
+def off_the_loop(fn, *args):
+    """Run CPU-heavy pure work (no app context, no database) on a native thread when the
+    server runs gevent, so one big export does not stall every other request; else directly."""
+    from gevent import monkey
+
+    if monkey.is_module_patched("threading"):
+        import gevent
+
+        return gevent.get_hub().threadpool.apply(fn, args)
+    return fn(*args)
+
+
+def _build_export(fmt: str, result: dict, blob: bytes | None, seed: int):
+    if fmt == "json":
+        return exports.report_json(result)
+    if fmt == "csv":
+        return exports.opportunities_csv(result)
+    graph = exports.unpack_graph(blob)
+    if fmt == "png":
+        return exports.graph_png(graph, result, seed=seed)
+    return exports.graph_graphml(graph) if fmt == "graphml" else exports.graph_gexf(graph)
 
 
 def _export_body(report: GraphReport, fmt: str):
-    if fmt == "json":
-        return exports.report_json(report.result)
-    if fmt == "csv":
-        return exports.opportunities_csv(report.result)
-    graph = _stored_graph(report)
-    if fmt == "png":
-        return exports.graph_png(graph, report.result, seed=report.params.get("seed", 0))
-    return exports.graph_graphml(graph) if fmt == "graphml" else exports.graph_gexf(graph)
+    blob = None if fmt in ("json", "csv") else _stored_blob(report)
+    return off_the_loop(_build_export, fmt, report.result, blob, report.params.get("seed", 0))
 
 
 def _export_view(fmt: str):
@@ -161,8 +178,8 @@ for _fmt in EXPORT_TYPES:
     _export_view(_fmt)
 
 
-def _people(report: GraphReport) -> dict:
-    graph = _stored_graph(report)
+def _people_of(blob: bytes) -> dict:
+    graph = exports.unpack_graph(blob)
     return {v: (a.get("kind"), a.get("stakeholder_id")) for v, a in graph.nodes(data=True)}
 
 
@@ -176,5 +193,6 @@ def compare(report_id, other_id):
     if first.brand_id != second.brand_id:
         raise ApiError(422, "The two reports are of different brands.", errors={"other_id": ["Another brand's report."]})
     older, newer = sorted((first, second), key=lambda r: (r.snapshot_at, r.id))
-    result = compare_reports(older.result, newer.result, older_people=_people(older), newer_people=_people(newer))
+    older_people, newer_people = (off_the_loop(_people_of, _stored_blob(r)) for r in (older, newer))
+    result = compare_reports(older.result, newer.result, older_people=older_people, newer_people=newer_people)
     return {"older_id": older.id, "newer_id": newer.id, **result}

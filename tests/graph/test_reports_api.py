@@ -271,3 +271,6 @@ def test_report_progress_reaches_the_analysts_socket(app, live, clients):
     assert {"load", "metrics", "opportunities"} <= {e["stage"] for e in events}
     assert server.api("GET", f"/reports/{report_id}", admin["token"]).json()["status"] == "done"
     assert other.drain("report_progress") == []  # nobody else hears it
+    graphml = server.api("GET", f"/reports/{report_id}/export.graphml", admin["token"])  # built off the gevent loop
+    assert graphml.status_code == 200 and f"a:{community['bob_live']['id']}" in nx.read_graphml(io.BytesIO(graphml.content))
+    assert server.api("GET", f"/reports/{report_id}/export.png", admin["token"]).content[:4] == b"\x89PNG"
