@@ -7,14 +7,14 @@ for a report on, or the list of, a brand the caller can see but not analyse is a
 
 from __future__ import annotations
 
-from flask import Response
-from sqlalchemy import select
+from flask import Response, current_app
+from sqlalchemy import func, or_, select
 
 from community.access import can_see
 from community.models import Space
 from core.auth import authenticated, current_account, limit_writes
 from core.errors import ApiBlueprint, ApiError, conflict, not_found
-from core.extensions import db
+from core.extensions import db, utcnow
 from core.pagination import SortKey, keyset_page
 from graph import exports
 from graph.models import FINISHED, GraphReport, GraphReportGraph, ReportStatus
@@ -66,6 +66,18 @@ def _done(report: GraphReport) -> GraphReport:
     return report
 
 
+def _check_capacity(brand_id: int) -> None:
+    """At most GRAPH_REPORT_MAX_ACTIVE reports of a brand queued or running (under a live lease)."""
+    active = db.session.scalar(select(func.count()).select_from(GraphReport).where(
+        GraphReport.brand_id == brand_id,
+        or_(GraphReport.status == ReportStatus.queued,
+            (GraphReport.status == ReportStatus.running) & (GraphReport.lease_until >= utcnow()))))
+    limit = current_app.config["GRAPH_REPORT_MAX_ACTIVE"]
+    if active >= limit:
+        raise conflict(f"This brand already has {active} reports queued or running (at most {limit}); "
+                       "wait for one to finish or cancel one.", "reports-busy")
+
+
 @blp.route("/reports", methods=["POST"])
 @authenticated
 @blp.arguments(ReportArgs)
@@ -76,6 +88,7 @@ def request_report(args):
     Progress: ``GET /reports/{id}`` and the Socket.IO event ``report_progress``."""
     brand_id = _scope_brand(args)
     require_brand_analyst(current_account(), brand_id)
+    _check_capacity(brand_id)
     params = {"seed": args["seed"], "top": args["top"], "half_life_days": args["half_life_days"],
               "since": args["since"].isoformat() if args["since"] else None, "max_pivots": 128, "resolution": 1.0}
     report = GraphReport(brand_id=brand_id, purpose_id=args["purpose_id"], space_id=args["space_id"],

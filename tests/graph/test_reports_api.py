@@ -274,3 +274,20 @@ def test_report_progress_reaches_the_analysts_socket(app, live, clients):
     graphml = server.api("GET", f"/reports/{report_id}/export.graphml", admin["token"])  # built off the gevent loop
     assert graphml.status_code == 200 and f"a:{community['bob_live']['id']}" in nx.read_graphml(io.BytesIO(graphml.content))
     assert server.api("GET", f"/reports/{report_id}/export.png", admin["token"]).content[:4] == b"\x89PNG"
+
+
+def test_a_brand_has_at_most_a_few_reports_waiting_at_once(make_app, talk, finished):
+    from tests.graph.test_tasks import queued
+
+    strict = make_app(GRAPH_REPORT_MAX_ACTIVE=2)
+    waiting = [queued(strict, talk), queued(strict, talk)]
+    client = strict.test_client()
+    headers = {"Authorization": f"Bearer {talk['analyst'].access_token}"}
+    busy = client.post("/api/v1/reports", json={"brand_id": talk["brand"]}, headers=headers)
+    assert busy.status_code == 409 and busy.get_json()["type"].endswith("reports-busy")
+    assert client.post(f"/api/v1/reports/{waiting[0]}/cancel", headers=headers).status_code == 200
+    accepted = client.post("/api/v1/reports", json={"brand_id": talk["brand"], "top": 3}, headers=headers)
+    assert accepted.status_code == 202
+    finished(accepted.get_json()["id"])
+    assert client.get(f"/api/v1/reports/{accepted.get_json()['id']}", headers=headers).get_json()["status"] == "done"
+    assert client.get(f"/api/v1/reports/{waiting[1]}", headers=headers).get_json()["status"] == "queued"
