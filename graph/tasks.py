@@ -189,6 +189,7 @@ def execute_report(report_id: int, *, owner: str | None = None) -> str:
             run("store", STAGES["assemble"])
             return store(report, owner, result, graph)
         except (TimedOut, SoftTimeLimitExceeded):
+            db.session.rollback()  # the limit may strike mid-statement
             return _finish(report, owner, ReportStatus.failed, "timed out", at=run)
         except StopRun:
             return "stopped"
@@ -280,7 +281,7 @@ def scrub_erased_person(brand_id, *, stakeholder_id=None, account_id=None, **_):
     """``person_erased`` listener: remove the person from every stored report of the brand."""
     keys = person_keys(stakeholder_id, account_id)
     for report in db.session.scalars(select(GraphReport).where(GraphReport.brand_id == brand_id,
-                                                               GraphReport.result.is_not(None))):
+                                                               GraphReport.status == ReportStatus.done)):
         report.result, _ = scrub_person(report.result, stakeholder_id=stakeholder_id, account_id=account_id)
         stored = db.session.get(GraphReportGraph, report.id)
         if stored is not None:
