@@ -234,7 +234,7 @@ def update_settings(args, space_id):
 # Accounts ---------------------------------------------------------------------------------
 
 
-@blp.route("/moderation/accounts/<id:account_id>/suspend", methods=["POST"])
+@blp.route("/accounts/<id:account_id>/suspend", methods=["POST"])
 @require_admin
 @blp.arguments(ReasonArgs)
 @blp.response(200, AccountOut)
@@ -243,7 +243,7 @@ def suspend_account(args, account_id):
     return members.do_set_suspension(current_account(), account_id, True, args["reason"])
 
 
-@blp.route("/moderation/accounts/<id:account_id>/reinstate", methods=["POST"])
+@blp.route("/accounts/<id:account_id>/reinstate", methods=["POST"])
 @require_admin
 @blp.arguments(ReasonArgs)
 @blp.response(200, AccountOut)

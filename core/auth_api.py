@@ -1,4 +1,6 @@
-"""Accounts over REST: register, log in, refresh, log out, me; admin suspend and role changes."""
+"""Accounts over REST: register, log in, refresh, log out, me; admin role changes.
+
+Suspension is a moderation action with a reason and an audit entry: community/moderation_api.py."""
 
 from __future__ import annotations
 
@@ -122,22 +124,6 @@ def _account_or_404(account_id: int) -> Account:
     if account is None:
         raise not_found("account")
     return account
-
-
-@blp.route("/accounts/<id:account_id>/suspend", methods=["POST"])
-@require_admin
-@blp.response(200, AccountOut)
-def suspend(account_id):
-    """Suspend an account (admin); all its tokens are refused at once."""
-    return accounts.set_status(_account_or_404(account_id), AccountStatus.suspended)
-
-
-@blp.route("/accounts/<id:account_id>/reinstate", methods=["POST"])
-@require_admin
-@blp.response(200, AccountOut)
-def reinstate(account_id):
-    """Lift a suspension (admin); the account must log in again."""
-    return accounts.set_status(_account_or_404(account_id), AccountStatus.active)
 
 
 @blp.route("/accounts/<id:account_id>/role", methods=["PUT"])

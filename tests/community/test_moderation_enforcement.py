@@ -102,12 +102,12 @@ def test_ban_removes_the_member_and_refuses_rejoining(mw):
 
 def test_audited_suspension_signs_the_account_out(mw):
     admin, member = mw["admin"], mw["member"]
-    response = admin.post(f"{API}/moderation/accounts/{member.id}/suspend", json={"reason": "Fraud"})
+    response = admin.post(f"{API}/accounts/{member.id}/suspend", json={"reason": "Fraud"})
     assert response.status_code == 200 and response.get_json()["status"] == "suspended"
     assert member.get(f"{API}/me").status_code == 401
-    again = admin.post(f"{API}/moderation/accounts/{member.id}/suspend", json={"reason": "Fraud"})
+    again = admin.post(f"{API}/accounts/{member.id}/suspend", json={"reason": "Fraud"})
     assert again.status_code == 409
-    assert admin.post(f"{API}/moderation/accounts/{member.id}/reinstate", json={"reason": "Cleared"}).status_code == 200
+    assert admin.post(f"{API}/accounts/{member.id}/reinstate", json={"reason": "Cleared"}).status_code == 200
     entries = admin.get(f"{API}/moderation/audit").get_json()["items"]
     assert [(e["action"], e["target_id"], e["reason"], e["after"]) for e in entries[:2]] == [
         ("account_reinstated", member.id, "Cleared", {"status": "active"}),

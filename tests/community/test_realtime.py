@@ -36,7 +36,7 @@ def test_connect_refused_after_logout_and_suspension(rt, clients):
     assert server.api("POST", "/auth/logout", rt["ann"]["token"]).status_code == 204
     assert clients(server, rt["ann"]["token"], expect_refusal=True).connect_error["data"]["code"] == "token_revoked"
     admin_login = server.api("POST", "/auth/login", json={"email": "live_admin@example.com", "password": "correct horse battery staple"})
-    server.api("POST", f"/accounts/{rt['ben']['id']}/suspend", admin_login.json()["access_token"])
+    server.api("POST", f"/accounts/{rt['ben']['id']}/suspend", admin_login.json()["access_token"], json={"reason": "Spam"})
     assert clients(server, rt["ben"]["token"], expect_refusal=True).connect_error["data"]["code"] == "token_revoked"
 
 
@@ -243,7 +243,7 @@ def test_revoked_access_disconnects_open_sockets_with_the_reason(rt, clients, ho
         server.api("POST", "/auth/logout", rt["ann"]["token"])
     else:
         login = server.api("POST", "/auth/login", json={"email": "live_admin@example.com", "password": "correct horse battery staple"})
-        server.api("POST", f"/accounts/{rt['ann']['id']}/suspend", login.json()["access_token"])
+        server.api("POST", f"/accounts/{rt['ann']['id']}/suspend", login.json()["access_token"], json={"reason": "Spam"})
     assert ann.next("access_revoked") == {"reason": "logged_out" if how == "logout" else "suspended"}
     assert ann.disconnected.get(timeout=10) is True
 

@@ -105,12 +105,12 @@ def test_logout_revokes_access_and_refresh_at_once(client):
 def test_suspension_revokes_every_token_and_blocks_login(client, admin):
     victim = register(client, "ivo")
     second = _login(client, "ivo@example.com").get_json()
-    assert admin.post(f"/api/v1/accounts/{victim.id}/suspend").get_json()["status"] == "suspended"
+    assert admin.post(f"/api/v1/accounts/{victim.id}/suspend", json={"reason": "Spam wave"}).get_json()["status"] == "suspended"
     assert victim.get("/api/v1/me").status_code == 401
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {second['access_token']}"}).status_code == 401
     blocked = _login(client, "ivo@example.com")
     assert blocked.status_code == 403 and blocked.get_json()["type"] == "account-suspended"
-    admin.post(f"/api/v1/accounts/{victim.id}/reinstate")
+    admin.post(f"/api/v1/accounts/{victim.id}/reinstate", json={"reason": "Appeal upheld"})
     assert _login(client, "ivo@example.com").status_code == 200
     # Reinstating does not revive the old tokens.
     assert victim.get("/api/v1/me").status_code == 401
@@ -119,7 +119,7 @@ def test_suspension_revokes_every_token_and_blocks_login(client, admin):
 def test_only_admins_suspend_or_change_roles(client, make_actor):
     member, analyst, target = make_actor(), make_actor("analyst"), make_actor()
     for actor in (member, analyst):
-        assert actor.post(f"/api/v1/accounts/{target.id}/suspend").status_code == 403
+        assert actor.post(f"/api/v1/accounts/{target.id}/suspend", json={"reason": "No"}).status_code == 403
         assert actor.put(f"/api/v1/accounts/{target.id}/role", json={"role": "admin"}).status_code == 403
     assert target.get("/api/v1/me").status_code == 200
 
