@@ -21,14 +21,18 @@ from flask import Flask, current_app, request
 from flask_jwt_extended import decode_token
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from marshmallow import validate
+from sqlalchemy import select
 
 from community import access, events_log, moderation_rules, service
+from community.models import Space
 from community.moderation_audit import moderators_room
 from community.presence import build_presence
 from community.schemas import PostArgs, PostOut
-from core.accounts import access_revoked, find_live_session
+from core.accounts import Account, access_revoked, find_live_session
 from core.errors import ApiError, ack_error, validation_messages
-from core.extensions import socketio
+from core.extensions import db, socketio
+from purpose.access import brand_staff_changed
+from purpose.models import Purpose
 from core.validation import StrictSchema
 
 log = logging.getLogger(__name__)
@@ -290,16 +294,29 @@ def cut_off_space(account_id: int, *, space_id: int, reason: str) -> None:
 def _on_role_changed(account_id: int, *, space_id: int) -> None:
     """At once, on every process: a demoted moderator's sockets leave the space's moderators'
     room; a new moderator's sockets enter it."""
-    from community.models import Space
-    from core.accounts import Account
-    from core.extensions import db
-
     account, space = db.session.get(Account, account_id), db.session.get(Space, space_id)
-    if account is None or space is None:
-        return
+    if account is not None and space is not None:
+        _move_moderator_sockets(account, space)
+
+
+def _move_moderator_sockets(account: Account, space: Space) -> None:
+    account_id, space_id = account.id, space.id
     move = socketio.server.enter_room if access.is_space_staff(account, space) else socketio.server.leave_room
     for sid in _presence().sockets_of_account(account_id):
         move(sid, moderators_room(space_id), namespace="/")
+
+
+def _on_brand_staff_changed(account_id: int, *, brand_id: int) -> None:
+    """A brand manager added or removed: every space of the brand, as for a space role change;
+    a private space the account may no longer see cuts its sockets off, as a removal does."""
+    account = db.session.get(Account, account_id)
+    if account is None:
+        return
+    for space in db.session.scalars(select(Space).join(Purpose).where(Purpose.brand_id == brand_id)):
+        if access.can_see(account, space):
+            _move_moderator_sockets(account, space)
+        elif account_id in _presence().online(space.id):
+            cut_off_space(account_id, space_id=space.id, reason="role_changed")
 
 
 def _on_access_revoked(account_id: int, *, session_id: str | None, reason: str) -> None:
@@ -338,3 +355,4 @@ def init_realtime(app: Flask) -> None:
 access_revoked.connect(_on_access_revoked)
 service.space_access_lost.connect(cut_off_space)
 service.space_role_changed.connect(_on_role_changed)
+brand_staff_changed.connect(_on_brand_staff_changed)

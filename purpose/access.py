@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from blinker import Namespace
 from sqlalchemy import exists, select
 
 from core.accounts import Account
 from core.errors import forbidden
 from core.extensions import db
 from purpose.models import BrandAnalyst, BrandManager
+
+
+#: Sent after a commit that made an account a brand manager or ended that: ``sender`` is the
+#: account id, with ``brand_id``. The real-time layer moves the account's open sockets at once
+#: (into or out of the brand's moderators' rooms; off private spaces it may no longer see).
+brand_staff_changed = Namespace().signal("brand-staff-changed")
 
 
 def _assigned(model, account: Account, brand_id: int) -> bool:

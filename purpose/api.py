@@ -10,7 +10,7 @@ from core.errors import ApiBlueprint, conflict, not_found
 from core.extensions import db
 from core.pagination import SortKey, keyset_page
 from core.validation import PageArgs
-from purpose.access import require_brand_manager
+from purpose.access import brand_staff_changed, require_brand_manager
 from purpose.models import Brand, BrandManager, Purpose
 from purpose.schemas import BrandArgs, BrandOut, BrandPage, ManagerOut, PurposeArgs, PurposeListArgs, PurposeOut, PurposePage
 
@@ -66,6 +66,7 @@ def add_manager(brand_id, account_id):
         manager = BrandManager(brand_id=brand_id, account_id=account_id)
         db.session.add(manager)
         db.session.commit()
+        brand_staff_changed.send(account_id, brand_id=brand_id)
     return manager
 
 
@@ -73,10 +74,13 @@ def add_manager(brand_id, account_id):
 @require_admin
 @blp.response(204)
 def remove_manager(brand_id, account_id):
-    db.session.execute(
+    """End an account's management of the brand (admin); its open sockets feel it at once."""
+    removed = db.session.execute(
         db.delete(BrandManager).where(BrandManager.brand_id == brand_id, BrandManager.account_id == account_id)
-    )
+    ).rowcount
     db.session.commit()
+    if removed:
+        brand_staff_changed.send(account_id, brand_id=brand_id)
 
 
 @blp.route("/brands/<id:brand_id>/purposes", methods=["GET"])

@@ -164,3 +164,20 @@ def test_only_staff_sockets_hear_the_moderators_room(app, live, sockets):
     for client in others:
         _round_trip(client, space)
         assert client.drain("moderation") == []
+
+
+def test_removed_brand_manager_is_cut_off_private_spaces_and_the_moderators_room_at_once(app, live, sockets):
+    rt = live_community(app, live(), members=("ann",), outsiders=("bob_boss",))
+    server, admin, space, private = rt["server"], rt["admin"]["token"], rt["public"], rt["private"]
+    brand_id = server.api("GET", f"/purposes/{server.api('GET', f'/spaces/{space}', admin).json()['purpose_id']}", admin).json()["brand_id"]
+    assert server.api("PUT", f"/brands/{brand_id}/managers/{rt['bob_boss']['id']}", admin).status_code == 200
+    bob, watcher = sockets(server, rt["bob_boss"], join=space), sockets(server, rt["admin"], join=space)
+    assert bob.call("join", {"space_id": private})["ok"]  # a manager sees the brand's private space
+    assert server.api("DELETE", f"/brands/{brand_id}/managers/{rt['bob_boss']['id']}", admin).status_code == 204
+    assert bob.next("access_lost") == {"space_id": private, "reason": "role_changed"}
+    post = server.api("POST", f"/threads/{rt['thread']}/posts", rt["ann"]["token"], json={"body": "flag me"}).json()
+    assert server.api("POST", f"/posts/{post['id']}/flags", rt["admin"]["token"], json={"reason": "spam"}).status_code == 201
+    assert watcher.next("moderation")["data"]["post_id"] == post["id"]
+    _round_trip(bob, space)  # still a reader of the public space, no longer staff
+    assert bob.drain("moderation") == []
+    assert bob.call("join", {"space_id": private})["error"]["code"] == "not_found"
