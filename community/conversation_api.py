@@ -32,7 +32,7 @@ def list_threads(args, space_id):
     """Threads of a visible space: pinned first, then by latest activity."""
     space = access.visible_space(current_account(), space_id)
     keys = [SortKey(Thread.pinned, True), SortKey(Thread.last_activity_at, True), SortKey(Thread.id, True)]
-    stmt = select(Thread).where(Thread.space_id == space.id)
+    stmt = select(Thread).where(Thread.space_id == space.id, moderation_rules.visible_threads_clause(current_account(), space))
     return keyset_page(stmt, keys, scope=f"threads:{space.id}", args=args, attrs=["pinned", "last_activity_at", "id"])
 
 

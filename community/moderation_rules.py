@@ -5,7 +5,9 @@
 - slow mode lets a member post at most once per ``Space.slow_mode_seconds`` there;
 - new-member limits: during their first ``NEW_MEMBER_HOURS`` in the space, a member posts at
   most ``NEW_MEMBER_POSTS_PER_HOUR`` and no links;
-- hidden posts are seen only by space staff and their author; personal mutes and blocks
+- hidden posts are seen only by space staff and their author, and a thread whose opening
+  post is hidden leaves thread listings (unlisted, as Discourse does: its title may be the
+  problem; a direct link still opens it); personal mutes and blocks
   leave the muted or blocked author's posts out of one member's listings.
 
 Space staff (admins, the brand's managers, the space's moderators and managers) are exempt
@@ -20,9 +22,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import exists, func, or_, select, true
+from sqlalchemy.orm import aliased
 
 from community import access
-from community.models import Membership, PersonalFilter, PersonalFilterKind, Post, Sanction, SanctionKind, Space, SpaceRole
+from community.models import Membership, PersonalFilter, PersonalFilterKind, Post, Sanction, SanctionKind, Space, SpaceRole, Thread
 from core.accounts import Account
 from core.errors import ApiError, forbidden
 from core.extensions import db, utcnow
@@ -166,3 +169,17 @@ def visible_posts_clause(account: Account, space: Space):
     posts by authors the viewer muted or blocked."""
     not_filtered = Post.author_id.not_in(filtered_out_authors(account))
     return not_filtered & or_(Post.hidden.is_(False), Post.author_id == account.id, _is_staff_clause(account, space))
+
+
+def _opening_post_hidden():
+    """"The thread's opening post (its lowest seq) is hidden", correlated to ``Thread``."""
+    earlier = aliased(Post)
+    first_seq = select(func.min(earlier.seq)).where(earlier.thread_id == Thread.id).scalar_subquery()
+    return exists().where(Post.thread_id == Thread.id, Post.seq == first_seq, Post.hidden.is_(True))
+
+
+def visible_threads_clause(account: Account, space: Space):
+    """WHERE clause for thread listings: a thread whose opening post is hidden is left out,
+    except for staff and the thread's author."""
+    return or_(~_opening_post_hidden(), Thread.author_id == account.id, _is_staff_clause(account, space))
+

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from app import create_app
 from community.models import AuditEntry, AuditLogIsAppendOnly
 from core.extensions import db
-from tests.community.moderation_fixtures import mw, post_in  # noqa: F401 (fixture)
+from tests.community.moderation_fixtures import mw, post_in, start_thread  # noqa: F401 (fixture)
 from tests.conftest import base_config
 from tests.core.test_migrations import empty_database_url  # noqa: F401 (fixture)
 
@@ -274,3 +274,20 @@ def test_every_action_leaves_one_audit_entry_with_actor_reason_and_time(mw):
     for number, entry in enumerate(entries):
         assert entry["actor"]["handle"] == "brand_boss" and entry["reason"] == f"step {number}"
         assert entry["space_id"] == s and entry["brand_id"] == mw["brand"] and entry["created_at"].endswith("+00:00")
+
+
+def test_a_thread_whose_opening_post_is_hidden_leaves_the_listing_but_not_for_staff_or_its_author(mw):
+    thread_id, post_id = mw["threads"]["public"]
+    other, _ = start_thread(mw["member"], mw["public"], title="Fine topic")
+
+    def titles(actor):
+        return {t["id"] for t in actor.get(f"{API}/spaces/{mw['public']}/threads").get_json()["items"]}
+
+    assert {thread_id, other} <= titles(mw["member"])
+    assert mw["moderator"].post(f"{API}/posts/{post_id}/hide", json={"reason": "Spam title"}).status_code == 200
+    assert other in titles(mw["member"]) and thread_id not in titles(mw["member"])
+    assert thread_id in titles(mw["moderator"]) and thread_id in titles(mw["poster"])
+    post_in(mw["member"], thread_id, "a reply does not bring it back")
+    assert thread_id not in titles(mw["member"])
+    assert mw["moderator"].post(f"{API}/posts/{post_id}/unhide", json={"reason": "Fine after all"}).status_code == 200
+    assert thread_id in titles(mw["member"])
