@@ -22,6 +22,7 @@ from typing import Callable
 
 import networkx as nx
 import numpy as np
+from flask import current_app
 from sqlalchemy import Float, String, cast, func, or_, select, type_coerce, union
 from sqlalchemy.orm import aliased
 
@@ -29,10 +30,10 @@ from community.models import Membership, Mention, Post, Reaction, Space
 from core.accounts import Account
 from core.extensions import db, utcnow
 from graph.interactions import DAY, EDGE_KINDS, ActivityLog, Interactions, node_key
+from graph.node_attributes import iso, person_attributes, unknown_member_attributes
 from purpose.models import Purpose, Stakeholder, Touchpoint
 from purpose.people import STREAM_BATCH
 from purpose.profiles import Scope, build_profiles
-from purpose.relationship import Person, purpose_alignment, pyramid_position
 
 #: Shared purpose: members declaring the same tag of a purpose they belong to, each linked to
 #: the SHARED_PURPOSE_WINDOW previous ones in account order.
@@ -55,6 +56,7 @@ class GraphScope:
 
 
 def _epoch(moment: datetime) -> float:
+    """Seconds since the epoch; a naive time is UTC."""
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
@@ -256,38 +258,6 @@ def _accounts(brand_id: int, spaces, nodes: set) -> tuple[dict, dict, set]:
     return labels, interests, erased
 
 
-def _person_attrs(profile, purpose_id) -> dict:
-    """Contract attributes from a relationship profile (``purpose.profiles``)."""
-    known, rfm = profile.stakeholder, profile.rfm
-    alignment = (max(profile.alignment.values(), default=0.0) if purpose_id is None
-                 else profile.alignment.get(purpose_id, 0.0))
-    return {"kind": "member" if known.account_id else "nonuser", "segment": profile.segment,
-            "pyramid_level": int(profile.pyramid["level"]), "style_preference": known.contact_preference,
-            "objected": False, "purpose_alignment": float(alignment),
-            "clv": float(profile.clv["value"]) if profile.clv else 0.0,
-            "rfm": {"recency": rfm["recency_days"], "frequency": int(rfm["frequency"]), "monetary": float(rfm["monetary"])},
-            "stakeholder_id": known.id, "converted_at": _iso(known.converted_at),
-            "label": f"{known.kind.replace('_', ' ')} #{known.id}"}
-
-
-def _unknown_member_attrs(node, facts: _Facts, interests, tags, purpose_id, as_of) -> dict:
-    """A member the brand has no stakeholder row for: a member without purchases ("light")."""
-    first = facts.first_seen.get(node)
-    person = Person(id=0, is_member=True, first_seen=None if first is None else datetime.fromtimestamp(first, timezone.utc),
-                    recognitions_received=facts.recognitions[node], posts=facts.posts[node])
-    wanted = [tags.get(purpose_id, [])] if purpose_id is not None else list(tags.values())
-    alignment = max((purpose_alignment(interests.get(node, []), t, interactions=facts.posts[node]) for t in wanted), default=0.0)
-    return {"kind": "member", "segment": "light", "pyramid_level": pyramid_position(person, as_of).level,
-            "style_preference": None, "objected": False, "purpose_alignment": float(alignment), "clv": 0.0,
-            "rfm": None, "stakeholder_id": None, "converted_at": None}
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
-
-
 def _nodes_in_scope(scope, candidates: set, facts: _Facts, edges) -> set:
     """Space scope: its participants and whoever they are tied to. A window keeps only people active in it."""
     a, b = edges[0], edges[1]
@@ -309,6 +279,7 @@ def load_graph(scope: GraphScope, *, half_life_days: float = 90.0, progress: Pro
     if half_life_days <= 0:
         raise ValueError("half_life_days must be positive")
     report = progress or (lambda step, percent: None)
+    configure_backend(current_app.config.get("NETWORKX_BACKEND"))
     as_of = scope.as_of or utcnow()
     spaces, purpose_id = _scope_spaces(scope)
     tags = dict(db.session.execute(select(Purpose.id, Purpose.tags).where(Purpose.brand_id == scope.brand_id)).all())
@@ -344,8 +315,9 @@ def _assemble(scope, as_of, half_life_days, where, profiles, node_of, rows, fact
     now = _epoch(as_of)
 
     def attrs(v: int) -> dict:
-        out = (_person_attrs(profile_of[v], purpose_id) if v in profile_of
-               else _unknown_member_attrs(v, facts, interests, tags, purpose_id, as_of))
+        out = (person_attributes(profile_of[v], purpose_id) if v in profile_of else unknown_member_attributes(
+            first_seen=facts.first_seen.get(v), recognitions=facts.recognitions[v], posts=facts.posts[v],
+            interests=interests.get(v, []), tags=tags, purpose_id=purpose_id, as_of=as_of))
         last = facts.last_seen.get(v)
         out.update(posts=int(facts.posts[v]), events=int(facts.events[v]), spaces=sorted(set(facts.spaces.get(v, ()))),
                    days_since_activity=None if last is None else max(0.0, (now - last) / DAY))
@@ -361,9 +333,9 @@ def _assemble(scope, as_of, half_life_days, where, profiles, node_of, rows, fact
 
 
 def _graph_attrs(scope: GraphScope, as_of: datetime, half_life_days: float, clv_status: str, G: nx.Graph) -> dict:
-    snapshot = _iso(as_of)
+    snapshot = iso(as_of)
     return {"scope": {"brand_id": scope.brand_id, "purpose_id": scope.purpose_id, "space_id": scope.space_id,
-                      "since": _iso(scope.since), "as_of": snapshot},
+                      "since": iso(scope.since), "as_of": snapshot},
             "snapshot_at": snapshot, "half_life_days": float(half_life_days), "clv_status": clv_status,
             "customer_equity": float(sum(c for _, c in G.nodes(data="clv"))), "edge_kinds": list(EDGE_KINDS)}
 
@@ -371,8 +343,10 @@ def _graph_attrs(scope: GraphScope, as_of: datetime, half_life_days: float, clv_
 def configure_backend(name: str | None) -> None:
     """Let networkx dispatch to a backend (``"parallel"``: nx-parallel, ``"cugraph"``: nx-cugraph).
 
-    ``None`` or ``""`` leaves networkx's own setting (the ``NETWORKX_BACKEND_PRIORITY``
-    environment variable, read at import) alone. The backend must be installed.
+    ``load_graph`` applies the app's ``NETWORKX_BACKEND`` setting when there is one, so the
+    metrics that follow in the same process dispatch there. ``None`` or ``""`` leaves
+    networkx's own setting (the ``NETWORKX_BACKEND_PRIORITY`` environment variable, read at
+    import) alone. The backend must be installed.
     """
     if name:
         nx.config.backend_priority.algos = [name]

@@ -1,0 +1,46 @@
+"""Contract node attributes (``docs/analytics.md``) from relationship profiles; pure, no database.
+
+``graph.load`` calls these for each person: :func:`person_attributes` for a stakeholder's
+``purpose.profiles.Profile``, :func:`unknown_member_attributes` for a member the brand has
+no stakeholder row for (the profile rules applied to their community activity alone).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from purpose.relationship import Person, purpose_alignment, pyramid_position
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO-8601 in UTC (stored naive times are UTC), or None."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+
+
+def person_attributes(profile, purpose_id: int | None) -> dict:
+    """Attributes from a profile; alignment with ``purpose_id``, or the best one when None."""
+    known, rfm = profile.stakeholder, profile.rfm
+    alignment = (max(profile.alignment.values(), default=0.0) if purpose_id is None
+                 else profile.alignment.get(purpose_id, 0.0))
+    return {"kind": "member" if known.account_id else "nonuser", "segment": profile.segment,
+            "pyramid_level": int(profile.pyramid["level"]), "style_preference": known.contact_preference,
+            "objected": False, "purpose_alignment": float(alignment),
+            "clv": float(profile.clv["value"]) if profile.clv else 0.0,
+            "rfm": {"recency": rfm["recency_days"], "frequency": int(rfm["frequency"]), "monetary": float(rfm["monetary"])},
+            "stakeholder_id": known.id, "converted_at": iso(known.converted_at),
+            "label": f"{known.kind.replace('_', ' ')} #{known.id}"}
+
+
+def unknown_member_attributes(*, first_seen: float | None, recognitions: int, posts: int, interests: list,
+                              tags: dict, purpose_id: int | None, as_of: datetime) -> dict:
+    """A member without a stakeholder row: no purchases, so segment ``light``, RFM None and CLV 0;
+    pyramid level from tenure, recognition and posts; alignment from declared interests and posts."""
+    first = None if first_seen is None else datetime.fromtimestamp(first_seen, timezone.utc)
+    person = Person(id=0, is_member=True, first_seen=first, recognitions_received=recognitions, posts=posts)
+    wanted = [tags.get(purpose_id) or []] if purpose_id is not None else [t or [] for t in tags.values()]
+    alignment = max((purpose_alignment(interests, t, interactions=posts) for t in wanted), default=0.0)
+    return {"kind": "member", "segment": "light", "pyramid_level": pyramid_position(person, as_of).level,
+            "style_preference": None, "objected": False, "purpose_alignment": float(alignment), "clv": 0.0,
+            "rfm": None, "stakeholder_id": None, "converted_at": None}
