@@ -160,6 +160,8 @@ def measure(url: str, n: int, args) -> dict:
     if out["bare_total_s"]:
         out["overhead"] = report_seconds / out["bare_total_s"]
     if not args.no_memory:
+        _print(out)  # the times, before the (slow) memory pass
+        print("measuring peak memory per stage (second pass, under tracemalloc)...", flush=True)
         out["peak_bytes"] = memory_pass(app, seeded.brand_id, G, args.seed)
     return out
 
@@ -192,6 +194,7 @@ def _print(result: dict) -> None:
             print(f"{'bare nx.' + name:34} {seconds:9.2f}")
         print(f"{'BARE NETWORKX CALLS':34} {result['bare_total_s']:9.2f}")
         print(f"overhead (full report / bare calls): {result['overhead']:.2f}  (goal <= 1.5)")
+    sys.stdout.flush()
 
 
 def main() -> None:
