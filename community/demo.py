@@ -1,6 +1,7 @@
 """A believable demo community: one brand, a life-purpose and a societal-purpose space.
 
-``flask seed-demo`` builds it through the same service functions the API uses, so the
+``flask seed-demo`` (registered from ``graph.seed``, which adds the synthetic community at
+scale) builds it through the same service functions the API uses, so the
 demo exercises the real paths (sequences, mentions, reactions). All demo accounts share
 the password ``DEMO_PASSWORD``; the README says so. Deterministic for a given seed.
 """
@@ -9,8 +10,6 @@ from __future__ import annotations
 
 import random
 
-import click
-from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from community import service
@@ -110,16 +109,3 @@ def seed_demo_if_empty() -> bool:
     print(f"Seeded the demo community. Log in as admin@demo.example / {DEMO_PASSWORD}", flush=True)
     return True
 
-
-@click.command("seed-demo")
-@click.option("--members", default=36, show_default=True, help="How many member accounts to create.")
-@click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same demo).")
-@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has accounts.")
-@with_appcontext
-def seed_demo_command(members: int, seed: int, if_empty: bool) -> None:
-    """Build a believable demo community (brand, purposes, spaces, members, conversations)."""
-    if if_empty and db.session.scalar(select(func.count()).select_from(Account)):
-        click.echo("The database already has accounts; nothing seeded.")
-        return
-    brand = seed_demo(members=members, seed=seed)
-    click.echo(f"Seeded brand {brand.name!r} with {members} members. Log in as admin@demo.example / {DEMO_PASSWORD}")
