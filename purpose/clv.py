@@ -74,15 +74,41 @@ def _minimise(negative, size: int):
     return result
 
 
+class _ByCount:
+    """Customers' data with the terms that depend only on the purchase count ``x`` computed once
+    per distinct count (a few dozen) instead of once per customer: the same values, several times faster."""
+
+    def __init__(self, x):
+        self.x = np.asarray(x, dtype=float)
+        self.counts, self.inverse = np.unique(self.x, return_inverse=True)
+
+    def per_customer(self, values: np.ndarray) -> np.ndarray:
+        return values[self.inverse]
+
+
+class _BGNBDData(_ByCount):
+    def __init__(self, x, t_x, T):
+        super().__init__(x)
+        self.t_x, self.T = np.asarray(t_x, dtype=float), np.asarray(T, dtype=float)
+        self.repeat = self.x > 0
+
+    def log_likelihood(self, params) -> np.ndarray:
+        r, alpha, a, b = params
+        x = self.counts
+        a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+        a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_b = np.log(b + x - 1)
+        r_x = r + self.x
+        a3 = -r_x * np.log(alpha + self.T)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a4 = np.where(self.repeat, np.log(a) - self.per_customer(log_b) - r_x * np.log(alpha + self.t_x), -np.inf)
+        return self.per_customer(a1 + a2) + np.logaddexp(a3, a4)
+
+
 def bgnbd_log_likelihood(params, x, t_x, T) -> np.ndarray:
     """Per-customer log-likelihood of BG/NBD at ``params`` = (r, alpha, a, b)."""
-    r, alpha, a, b = params
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
-    a3 = -(r + x) * np.log(alpha + T)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a4 = np.where(x > 0, np.log(a) - np.log(b + x - 1) - (r + x) * np.log(alpha + t_x), -np.inf)
-    return a1 + a2 + np.logaddexp(a3, a4)
+    return _BGNBDData(x, t_x, T).log_likelihood(params)
 
 
 def fit_bgnbd(x, t_x, T) -> BGNBDParams:
@@ -90,9 +116,10 @@ def fit_bgnbd(x, t_x, T) -> BGNBDParams:
     x, t_x, T = _arrays(x, t_x, T)
     if np.any(t_x > T) or np.any((x == 0) & (t_x != 0)):
         raise ValueError("need t_x <= T, and t_x == 0 when x == 0")
+    data = _BGNBDData(x, t_x, T)
 
     def negative(log_params):
-        return -bgnbd_log_likelihood(np.exp(log_params), x, t_x, T).sum()
+        return -data.log_likelihood(np.exp(log_params)).sum()
 
     result = _minimise(negative, 4)
     r, alpha, a, b = (float(v) for v in np.exp(result.x))
@@ -120,10 +147,21 @@ def expected_purchases(params: BGNBDParams, t: float, x, t_x, T) -> np.ndarray:
     return numerator / (1 + np.where(x > 0, odds, 0.0))
 
 
+class _GammaGammaData(_ByCount):
+    def __init__(self, x, m_x):
+        super().__init__(x)
+        self.log_m, self.log_x, self.spend = np.log(m_x), np.log(self.x), self.x * np.asarray(m_x, dtype=float)
+
+    def log_likelihood(self, params) -> np.ndarray:
+        p, q, v = params
+        px = p * self.counts
+        by_count = gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v)
+        px = p * self.x
+        return self.per_customer(by_count) + (px - 1) * self.log_m + px * self.log_x - (px + q) * np.log(self.spend + v)
+
+
 def gamma_gamma_log_likelihood(params, x, m_x) -> np.ndarray:
-    p, q, v = params
-    return (gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(v) + (p * x - 1) * np.log(m_x)
-            + p * x * np.log(x) - (p * x + q) * np.log(x * m_x + v))
+    return _GammaGammaData(x, m_x).log_likelihood(params)
 
 
 def fit_gamma_gamma(x, m_x) -> GammaGammaParams:
@@ -131,9 +169,10 @@ def fit_gamma_gamma(x, m_x) -> GammaGammaParams:
     x, m_x = _arrays(x, m_x)
     if np.any(x <= 0) or np.any(m_x <= 0):
         raise ValueError("Gamma-Gamma needs x > 0 and m_x > 0")
+    data = _GammaGammaData(x, m_x)
 
     def negative(log_params):
-        return -gamma_gamma_log_likelihood(np.exp(log_params), x, m_x).sum()
+        return -data.log_likelihood(np.exp(log_params)).sum()
 
     result = _minimise(negative, 3)
     p, q, v = (float(val) for val in np.exp(result.x))
