@@ -1,7 +1,7 @@
 """Each member's community activity for a brand (or one purpose's spaces), for relationship profiles.
 
 Registered with ``purpose.people`` at start-up: the brand layer counts posts and recognition
-without importing the community layer. Rows are streamed as tuples.
+without importing the community layer. Rows are streamed as the driver's plain tuples.
 """
 
 from __future__ import annotations
@@ -13,18 +13,15 @@ from community import service
 from community.models import Membership, Mention, Post, Reaction, Space
 from core.accounts import Account
 from core.extensions import db
+from core.rows import plain_rows, utc
 from purpose.models import Purpose, Stakeholder
-from purpose.people import STREAM_BATCH, Activity, register_activity_source
+from purpose.people import Activity, register_activity_source
 from purpose.privacy import account_erasing, register_export_source
 
 
 def _spaces(brand_id: int, purpose_id: int | None, *columns):
     stmt = select(*(columns or (Space.id,))).join(Purpose, Purpose.id == Space.purpose_id).where(Purpose.brand_id == brand_id)
     return stmt.where(Space.purpose_id == purpose_id) if purpose_id is not None else stmt
-
-
-def _rows(stmt):
-    return db.session.execute(stmt.execution_options(yield_per=STREAM_BATCH))
 
 
 def activity_by_account(brand_id: int, purpose_id: int | None) -> dict[int, Activity]:
@@ -34,16 +31,19 @@ def activity_by_account(brand_id: int, purpose_id: int | None) -> dict[int, Acti
     out: dict[int, Activity] = {}
 
     def of(account_id: int) -> Activity:
-        return out.setdefault(account_id, Activity())
+        activity = out.get(account_id)
+        if activity is None:  # not setdefault: that would build an Activity (and its Counter) per row
+            activity = out[account_id] = Activity()
+        return activity
 
-    for account_id, joined_at in _rows(select(Membership.account_id, Membership.joined_at).where(Membership.space_id.in_(spaces))):
-        of(account_id).times.append(joined_at)  # joining counts as a contact (and puts members in scope)
+    for account_id, joined_at in plain_rows(select(Membership.account_id, Membership.joined_at).where(Membership.space_id.in_(spaces))):
+        of(account_id).times.append(utc(joined_at))  # joining counts as a contact (and puts members in scope)
     live_posts = (Post.space_id.in_(spaces), Post.deleted.is_(False))
-    for author_id, created_at, space_id in _rows(select(Post.author_id, Post.created_at, Post.space_id).where(*live_posts)):
+    for author_id, created_at, space_id in plain_rows(select(Post.author_id, Post.created_at, Post.space_id).where(*live_posts)):
         a = of(author_id)
         a.posts += 1
         a.interactions[purpose_of[space_id]] += 1
-        a.times.append(created_at)
+        a.times.append(utc(created_at))
     parent = aliased(Post)
     replies = select(parent.author_id).join(Post, Post.parent_id == parent.id).where(
         *live_posts, Post.author_id != parent.author_id)
@@ -51,15 +51,15 @@ def activity_by_account(brand_id: int, purpose_id: int | None) -> dict[int, Acti
         Reaction, Reaction.post_id == Post.id).where(*live_posts)
     mentions = select(Mention.account_id).join(Post, Post.id == Mention.post_id).where(
         *live_posts, Mention.account_id != Post.author_id)
-    for (author_id,) in _rows(replies):
+    for (author_id,) in plain_rows(replies):
         of(author_id).recognitions_received += 1
-    for author_id, reactor_id, created_at, space_id in _rows(reactions):
+    for author_id, reactor_id, created_at, space_id in plain_rows(reactions):
         reactor = of(reactor_id)
         reactor.interactions[purpose_of[space_id]] += 1
-        reactor.times.append(created_at)
+        reactor.times.append(utc(created_at))
         if reactor_id != author_id:
             of(author_id).recognitions_received += 1
-    for (account_id,) in _rows(mentions):
+    for (account_id,) in plain_rows(mentions):
         of(account_id).recognitions_received += 1
     return out
 

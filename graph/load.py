@@ -29,10 +29,10 @@ from sqlalchemy.orm import aliased
 from community.models import Membership, Mention, Post, Reaction, Space
 from core.accounts import Account
 from core.extensions import db, utcnow
+from core.rows import plain_chunks, plain_rows
 from graph.interactions import DAY, EDGE_KINDS, ActivityLog, Interactions, node_key
 from graph.node_attributes import iso, person_attributes, unknown_member_attributes
 from purpose.models import Purpose, Stakeholder, Touchpoint
-from purpose.people import STREAM_BATCH
 from purpose.profiles import Scope, build_profiles
 
 #: Shared purpose: members declaring the same tag of a purpose they belong to, each linked to
@@ -65,26 +65,6 @@ def _seconds(column):
     if db.session.get_bind().dialect.name == "sqlite":
         return (func.julianday(column) - 2440587.5) * DAY
     return cast(func.extract("epoch", column), Float)
-
-
-def _chunks(stmt):
-    """Plain tuples in lists of up to STREAM_BATCH, read from the driver's cursor.
-
-    The selects name only integer, float and string columns (times come as epoch seconds
-    from :func:`_seconds`), so the driver's values need none of SQLAlchemy's per-row
-    processing, which would double the time of a load.
-    """
-    result = db.session.connection().execute(stmt)
-    try:
-        while rows := result.cursor.fetchmany(STREAM_BATCH):
-            yield rows
-    finally:
-        result.close()
-
-
-def _rows(stmt):
-    for chunk in _chunks(stmt):
-        yield from chunk
 
 
 @dataclass
@@ -133,7 +113,7 @@ def _community_rows(scope, as_of, spaces, rows: Interactions, facts: _Facts) -> 
     reactions = select(Post.author_id, Reaction.account_id, _seconds(Reaction.created_at)).join(
         Post, Post.id == Reaction.post_id).where(*shown, *_within(Reaction.created_at, scope, as_of))
     for kind, stmt in (("reply", replies), ("mention", mentions), ("reaction", reactions)):
-        for chunk in _chunks(stmt):  # (who is recognised, who acts, when)
+        for chunk in plain_chunks(stmt):  # (who is recognised, who acts, when)
             block = np.array(chunk, dtype=np.float64).reshape(-1, 3)
             target, actor, t = 2 * block[:, 0].astype(np.int64), 2 * block[:, 1].astype(np.int64), block[:, 2]
             rows.extend(target, actor, kind, t)
@@ -149,7 +129,7 @@ def _community_rows(scope, as_of, spaces, rows: Interactions, facts: _Facts) -> 
 def _thread_rows(stmt, rows: Interactions, facts: _Facts) -> None:
     """Each thread's new author links to its first author and the CO_WINDOW distinct authors before."""
     current, authors = None, {}
-    for chunk in _chunks(stmt):
+    for chunk in plain_chunks(stmt):
         block = np.array(chunk, dtype=np.float64).reshape(-1, 3)
         nodes = 2 * block[:, 1].astype(np.int64)
         facts.activity.extend(nodes, block[:, 2])
@@ -173,7 +153,7 @@ def _touchpoint_rows(scope, as_of, purpose_id, node_of: dict, rows: Interactions
     if purpose_id is not None:
         stmt = stmt.where(Touchpoint.purpose_id == purpose_id)
     events = defaultdict(dict)
-    for chunk in _chunks(stmt):
+    for chunk in plain_chunks(stmt):
         numbers = np.array([row[:3] for row in chunk], dtype=np.float64).reshape(-1, 3)
         sids, others = numbers[:, 0].astype(np.int64), numbers[:, 1].astype(np.int64)
         nodes = lookup[np.minimum(sids, len(lookup) - 1)]
@@ -199,7 +179,7 @@ def _membership_rows(scope, as_of, spaces, facts: _Facts) -> dict:
     stmt = select(Membership.account_id, Membership.space_id, _seconds(Membership.joined_at)).where(
         Membership.space_id.in_(list(spaces)), Membership.joined_at <= as_of)
     since = _epoch(scope.since) if scope.since is not None else None
-    for account_id, space_id, t in _rows(stmt):
+    for account_id, space_id, t in plain_rows(stmt):
         node, (name, purpose_id) = 2 * account_id, spaces[space_id]
         facts.participants.add(node)
         facts.spaces.setdefault(node, []).append(name)
@@ -247,7 +227,7 @@ def _accounts(brand_id: int, spaces, nodes: set) -> tuple[dict, dict, set]:
     stmt = select(Account.id, Account.display_name, type_coerce(Account.interests, String), Account.email).where(
         Account.id.in_(union(*known).scalar_subquery()))
     labels, interests, erased = {}, {}, set()
-    for account_id, name, declared, email in _rows(stmt):
+    for account_id, name, declared, email in plain_rows(stmt):
         node = 2 * account_id
         if node not in nodes:
             continue

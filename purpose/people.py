@@ -12,6 +12,7 @@ at start-up (``register_activity_source``), the same inversion the registration 
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,10 +22,9 @@ from sqlalchemy import select
 
 from core.accounts import Account
 from core.extensions import db
+from core.rows import plain_rows, utc
 from purpose.models import Purpose, Stakeholder, StakeholderKind, Touchpoint, TouchpointKind
 from purpose.relationship import Person
-
-STREAM_BATCH = 5000
 
 
 @dataclass
@@ -84,8 +84,10 @@ def analysable(stmt, brand_id: int):
     return stmt.where(Stakeholder.brand_id == brand_id, Stakeholder.objected.is_(False), Stakeholder.erased_at.is_(None))
 
 
-def _stream(stmt):
-    return db.session.execute(stmt.execution_options(yield_per=STREAM_BATCH))
+_MEMBER = StakeholderKind.member.value
+_PURCHASE, _SUPPORT, _EVENT = TouchpointKind.purchase.name, TouchpointKind.support.name, TouchpointKind.event.name
+_TIES = {TouchpointKind.subscription.name, TouchpointKind.contract.name}
+_REFERRALS = {TouchpointKind.referral.name, TouchpointKind.invitation.name}
 
 
 def _touchpoint_facts(brand_id: int, purpose_id: int | None, as_of: datetime) -> dict[int, _Facts]:
@@ -96,19 +98,20 @@ def _touchpoint_facts(brand_id: int, purpose_id: int | None, as_of: datetime) ->
     if purpose_id is not None:
         stmt = stmt.where(Touchpoint.purpose_id == purpose_id)
     facts: dict[int, _Facts] = defaultdict(_Facts)
-    for stakeholder_id, kind, occurred_at, amount, tp_purpose in _stream(stmt):
+    for stakeholder_id, kind, occurred_at, amount, tp_purpose in plain_rows(stmt):  # kinds as stored names
         f = facts[stakeholder_id]
+        occurred_at = utc(occurred_at)
         f.contacts.append(occurred_at)
         f.first = occurred_at if f.first is None else min(f.first, occurred_at)
-        if kind is TouchpointKind.purchase:
+        if kind == _PURCHASE:
             f.purchases.append((occurred_at, float(amount or 0.0)))
-        elif kind in (TouchpointKind.subscription, TouchpointKind.contract):
+        elif kind in _TIES:
             f.tie = True
-        elif kind is TouchpointKind.support:
+        elif kind == _SUPPORT:
             f.support += 1
-        elif kind in (TouchpointKind.referral, TouchpointKind.invitation):
+        elif kind in _REFERRALS:
             f.referrals += 1
-        elif kind is TouchpointKind.event:
+        elif kind == _EVENT:
             f.events[tp_purpose] += 1
     return facts
 
@@ -143,21 +146,27 @@ def load_people(brand_id: int, *, as_of: datetime, purpose_id: int | None = None
     stmt = analysable(select(*_STAKEHOLDER_COLUMNS, Account.interests).outerjoin(
         Account, Account.id == Stakeholder.account_id), brand_id)
     known, persons, interests, interactions = {}, {}, {}, {}
-    for row in _stream(stmt):
-        k = Known(row.id, row.kind.value, row.account_id, row.source,
-                  row.contact_preference.value if row.contact_preference else None,
-                  row.created_at, row.converted_at, row.converted_from.value if row.converted_from else None)
-        f = facts.get(k.id) or _Facts()
-        act = activity.get(k.account_id) if k.account_id else None
-        if purpose_id is not None and k.id not in facts and act is None:
+    # Plain driver tuples; enum columns are stored as their names, which equal their values here.
+    for sid, kind, account_id, source, preference, created_at, converted_at, converted_from, stated in plain_rows(stmt):
+        f = facts.get(sid) or _Facts()
+        act = activity.get(account_id) if account_id else None
+        if purpose_id is not None and sid not in facts and act is None:
             continue
-        known[k.id] = k
-        persons[k.id] = _person(k, f, act)
-        interests[k.id] = list(row.interests or []) if k.account_id else []
-        interactions[k.id] = f.events + (act.interactions if act else Counter())
+        k = Known(sid, kind, account_id, source, preference, utc(created_at), utc(converted_at), converted_from)
+        known[sid] = k
+        persons[sid] = _person(k, f, act)
+        interests[sid] = _json_list(stated) if account_id else []
+        interactions[sid] = f.events + (act.interactions if act else Counter())
     tags_stmt = select(Purpose.id, Purpose.tags).where(Purpose.brand_id == brand_id)
     purpose_tags = {pid: list(tags or []) for pid, tags in db.session.execute(tags_stmt)}
     return People(known, persons, interests, interactions, purpose_tags)
+
+
+def _json_list(value) -> list:
+    """A JSON list column as the driver returned it (text on SQLite, parsed on PostgreSQL)."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return list(value or [])
 
 
 def _person(k: Known, f: _Facts, act: Activity | None) -> Person:
@@ -165,7 +174,7 @@ def _person(k: Known, f: _Facts, act: Activity | None) -> Person:
     first = min([k.created_at, *([f.first] if f.first else [])])
     return Person(
         id=k.id,
-        is_member=k.kind == StakeholderKind.member.value,
+        is_member=k.kind == _MEMBER,
         purchases=tuple(sorted(f.purchases)),
         contacts=tuple(sorted(contacts)),
         first_seen=first,

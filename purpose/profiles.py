@@ -17,7 +17,8 @@ import numpy as np
 
 from purpose import clv
 from purpose.people import Known, People, load_people
-from purpose.relationship import PYRAMID_LEVELS, pareto_share, purpose_alignment, pyramid_position, relationship_style, rfm
+from purpose.relationship import (PYRAMID_LEVELS, alignment_of_lowered, pareto_share, pyramid_position, relationship_style,
+                                  rfm)
 
 #: Fewer buyers than this and CLV is not estimated: the models' parameters would be noise.
 MIN_BUYERS_FOR_CLV = 20
@@ -75,12 +76,13 @@ def _clv_model(people: People, as_of: datetime) -> ClvModel:
 
 def _profiles(people: People, as_of: datetime, model: ClvModel) -> dict[int, Profile]:
     scores = rfm(list(people.persons.values()), as_of)
+    wanted = {pid: {t.lower() for t in tags} for pid, tags in people.purpose_tags.items()}
     out = {}
     for sid, person in people.persons.items():
         r = scores[sid]
         position = pyramid_position(person, as_of)
-        alignment = {pid: round(purpose_alignment(people.interests[sid], tags, interactions=people.interactions[sid][pid]), 4)
-                     for pid, tags in people.purpose_tags.items()}
+        stated, interactions = {t.lower() for t in people.interests[sid]}, people.interactions[sid]
+        alignment = {pid: round(alignment_of_lowered(w, stated, interactions[pid]), 4) for pid, w in wanted.items()}
         recency = None if r.recency_days is None else round(r.recency_days, 2)
         out[sid] = Profile(
             stakeholder=people.known[sid], segment=r.segment,

@@ -200,7 +200,11 @@ def purpose_alignment(person_tags, purpose_tags, *, interactions: int = 0) -> fl
     """
     if interactions < 0:
         raise ValueError("interactions must be >= 0")
-    wanted = {t.lower() for t in purpose_tags}
-    declared = len(wanted & {t.lower() for t in person_tags}) / len(wanted) if wanted else 0.0
+    return alignment_of_lowered({t.lower() for t in purpose_tags}, {t.lower() for t in person_tags}, interactions)
+
+
+def alignment_of_lowered(wanted: set[str], stated: set[str], interactions: int) -> float:
+    """:func:`purpose_alignment` with both tag sets already lower-cased (for a whole population)."""
+    declared = len(wanted & stated) / len(wanted) if wanted else 0.0
     behaviour = min(1.0, interactions / ENGAGED_INTERACTIONS)
     return DECLARED_WEIGHT * declared + (1 - DECLARED_WEIGHT) * behaviour

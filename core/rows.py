@@ -1,0 +1,43 @@
+"""Bulk reads as plain tuples straight from the driver's cursor, for analyses over many rows.
+
+SQLAlchemy's result processing (type decorators, enum lookups, row objects) costs more
+than the read itself when a report streams millions of rows. These helpers hand back the
+driver's own values: integers, floats and strings as they are, enum columns as their
+stored names, and timestamps in the driver's form, which :func:`utc` turns into the
+timezone-aware UTC datetimes the rest of the code expects (a string on SQLite, a
+datetime on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from core.extensions import db
+
+BATCH = 5000
+
+
+def plain_chunks(stmt, batch: int = BATCH):
+    """The statement's rows as lists of up to ``batch`` plain tuples."""
+    result = db.session.connection().execute(stmt)
+    try:
+        while rows := result.cursor.fetchmany(batch):
+            yield rows
+    finally:
+        result.close()
+
+
+def plain_rows(stmt, batch: int = BATCH):
+    for chunk in plain_chunks(stmt, batch):
+        yield from chunk
+
+
+def utc(value) -> datetime | None:
+    """A stored UTC timestamp, as the driver returned it, as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite: 'YYYY-MM-DD HH:MM:SS[.ffffff]', stored in UTC
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
