@@ -55,6 +55,7 @@ _STR_SETTINGS = {
     "LOG_LEVEL": "INFO",
     "SOCKETIO_CHANNEL": "platform-socketio",
     "SOCKETIO_ASYNC_MODE": "threading",
+    "NETWORKX_BACKEND": "",  # e.g. "cugraph" or "parallel" (installed separately); empty: networkx's own
 }
 
 

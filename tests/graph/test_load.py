@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import networkx as nx
 import pytest
 from sqlalchemy import select
 
@@ -202,3 +203,14 @@ def test_progress_is_reported_up_to_done(app, talk):
     with app.app_context():
         load_graph(GraphScope(talk["brand"]), progress=lambda step, percent: seen.append((step, percent)))
     assert [p for _, p in seen] == sorted(p for _, p in seen) and seen[-1] == ("build", 100)
+
+
+def test_the_configured_networkx_backend_is_applied_and_an_unknown_one_is_refused_by_name(app, talk):
+    app.config["NETWORKX_BACKEND"] = "no-such-backend"
+    try:
+        with pytest.raises(ValueError, match="no-such-backend"):
+            graph(app, talk["brand"])
+    finally:
+        app.config["NETWORKX_BACKEND"] = ""
+    assert nx.config.backend_priority.algos == []  # networkx's own dispatch is left as it was
+    assert graph(app, talk["brand"]).number_of_nodes() > 0
