@@ -66,7 +66,6 @@ class Known:
 class _Facts:
     purchases: list = field(default_factory=list)
     contacts: list = field(default_factory=list)
-    first: datetime | None = None
     tie: bool = False
     support: int = 0
     referrals: int = 0
@@ -102,7 +101,6 @@ def _touchpoint_facts(brand_id: int, purpose_id: int | None, as_of: datetime) ->
         f = facts[stakeholder_id]
         occurred_at = utc(occurred_at)
         f.contacts.append(occurred_at)
-        f.first = occurred_at if f.first is None else min(f.first, occurred_at)
         if kind == _PURCHASE:
             f.purchases.append((occurred_at, float(amount or 0.0)))
         elif kind in _TIES:
@@ -171,7 +169,7 @@ def _json_list(value) -> list:
 
 def _person(k: Known, f: _Facts, act: Activity | None) -> Person:
     contacts = f.contacts + (act.times if act else [])
-    first = min([k.created_at, *([f.first] if f.first else [])])
+    first = min(k.created_at, min(f.contacts)) if f.contacts else k.created_at  # the first touchpoint may predate the row
     return Person(
         id=k.id,
         is_member=k.kind == _MEMBER,

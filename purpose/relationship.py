@@ -149,7 +149,7 @@ def pyramid_position(person: Person, as_of: datetime) -> PyramidPosition:
     level = 0
     conditions = _level_conditions(person, as_of)
     for pairs in conditions:
-        if not all(met for met, _ in pairs):
+        if not all([met for met, _ in pairs]):  # a list: a generator costs more than these few checks
             break
         level += 1
     if level == len(PYRAMID_LEVELS):
