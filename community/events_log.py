@@ -14,10 +14,10 @@ from datetime import timedelta
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import delete, func, select, update
 
 from community.models import SpaceEvent, Space
+from core.cli import with_schema
 from core.extensions import db, socketio, utcnow
 
 EVENT_NAME = "space_event"
@@ -118,7 +118,7 @@ def prune_events(*, older_than_days: int | None = None) -> int:
 
 @click.command("prune-events")
 @click.option("--older-than-days", type=int, default=None, help="Default: EVENT_RETENTION_DAYS.")
-@with_appcontext
+@with_schema
 def prune_events_command(older_than_days: int | None) -> None:
     """Delete space events past the retention window (run daily, e.g. from cron)."""
     click.echo(f"Pruned {prune_events(older_than_days=older_than_days)} space events.")

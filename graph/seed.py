@@ -27,12 +27,12 @@ from datetime import datetime, timedelta
 
 import click
 import numpy as np
-from flask.cli import with_appcontext
 from sqlalchemy import func, insert, select, text, update
 
 from community.demo import DEMO_PASSWORD
 from community.models import Membership, Mention, Post, Reaction, Space, SpaceRole, Thread, Visibility
 from core.accounts import Account, AccountStatus, GlobalRole, hash_password
+from core.cli import with_schema
 from core.extensions import db, utcnow
 from graph.synthetic import HALF_LIFE_DAYS, generate_community, space_names
 from purpose.models import (Brand, BrandAnalyst, ContactPreference, LegalBasis, Purpose, PurposeKind, Stakeholder,
@@ -311,7 +311,7 @@ def _demo_accounts(brand_id: int, as_of: datetime) -> None:
               help=f"Member accounts. From {SYNTHETIC_FROM:,} on, a synthetic community (graph.synthetic) written in bulk.")
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same demo).")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has accounts.")
-@with_appcontext
+@with_schema
 def seed_demo_command(members: int, seed: int, if_empty: bool) -> None:
     """Build a demo community: hand-written for small sizes, synthetic at scale (``--members 100000``)."""
     from community.demo import seed_demo

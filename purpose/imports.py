@@ -18,11 +18,11 @@ from typing import Callable, Iterator
 
 import click
 import marshmallow as ma
-from flask.cli import with_appcontext
 from marshmallow import validate
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from core.cli import with_schema
 from core.extensions import db, utcnow
 from core.validation import EmailAddress, SafeText
 from purpose.models import ContactPreference, LegalBasis, Stakeholder, StakeholderKind, Touchpoint, TouchpointKind
@@ -236,7 +236,7 @@ _FORMAT = click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), d
 @click.option("--brand", "brand_id", type=int, required=True)
 @click.option("--source", default="import", show_default=True, help="The system the rows come from (idempotency scope).")
 @_FORMAT
-@with_appcontext
+@with_schema
 def import_stakeholders_command(path, brand_id, source, fmt):
     """Import stakeholders from CSV or JSON Lines, streamed, idempotent by external_id."""
     _run_import(path, fmt, import_stakeholders, brand_id=brand_id, source=source)
@@ -248,7 +248,7 @@ def import_stakeholders_command(path, brand_id, source, fmt):
 @click.option("--source", default="import", show_default=True)
 @click.option("--stakeholder-source", default=None, help="Source of the referenced stakeholders (default: --source).")
 @_FORMAT
-@with_appcontext
+@with_schema
 def import_touchpoints_command(path, brand_id, source, stakeholder_source, fmt):
     """Import touchpoints (purchases, events, referrals, ...) from CSV or JSON Lines."""
     _run_import(path, fmt, import_touchpoints, brand_id=brand_id, source=source, stakeholder_source=stakeholder_source)

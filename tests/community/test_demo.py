@@ -52,3 +52,14 @@ def test_prune_events_command_keeps_recent_events(app):
     assert before > 0
     assert "Pruned 0 space events" in runner.invoke(args=["prune-events"]).output
     assert f"Pruned {before} space events" in runner.invoke(args=["prune-events", "--older-than-days", "0"]).output
+
+
+def test_commands_on_a_database_without_tables_say_to_upgrade_first(tmp_path):
+    from app import create_app
+
+    fresh = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}", "SECRET_KEY": "x" * 40})
+    runner = fresh.test_cli_runner()
+    for args in (["seed-demo"], ["prune-events"], ["import-stakeholders", __file__, "--brand", "1"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "run `flask --app app db upgrade` first" in result.output, (args, result.output)
