@@ -37,6 +37,7 @@ from core.validation import StrictSchema
 
 log = logging.getLogger(__name__)
 _ID = {"required": True, "strict": True, "validate": validate.Range(min=1, max=2**31 - 1)}
+_POST_OUT = PostOut()
 
 
 class SpaceArgs(StrictSchema):
@@ -124,6 +125,8 @@ def _take_token(conn: Connection) -> bool:
 def handler(event: str, schema: type[ma.Schema]):
     """Register a Socket.IO event: rate limit, size limit, live session, validation, error acks."""
 
+    loader = schema()  # one instance per event: schemas keep no state between loads
+
     def decorate(func):
         @wraps(func)
         def wrapper(data=None):
@@ -139,7 +142,7 @@ def handler(event: str, schema: type[ma.Schema]):
                 socketio.server.disconnect(request.sid)
                 return ack_error("unauthorized", "Your session has ended.")
             try:
-                return func(conn, live[1], schema().load(data if isinstance(data, dict) else {"_": data}))
+                return func(conn, live[1], loader.load(data if isinstance(data, dict) else {"_": data}))
             except ma.ValidationError as exc:
                 return ack_error("validation_error", "The payload is invalid.", errors=validation_messages(exc))
             except ApiError as exc:
@@ -192,7 +195,7 @@ def on_post(conn, account, args):
     post, created = service.do_create_post(account, thread, space, **args)
     # A new post has no reactions yet; a resend may have gathered some since.
     post.reaction_summary = service.reaction_summaries([post.id], account.id)[post.id] if not created else []
-    return {"ok": True, "created": created, "post": PostOut().dump(post)}
+    return {"ok": True, "created": created, "post": _POST_OUT.dump(post)}
 
 
 @handler("resume", ResumeArgs)
