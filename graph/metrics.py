@@ -270,9 +270,13 @@ def analyse(G, *, seed=None, resolution=1.0, max_pivots=MAX_PIVOTS, heavy=None, 
     """Every metric above on ``analysable_graph(G)``, plus the notes, as one dict.
 
     ``heavy`` seeds the personalized PageRank ``proximity``; defaults to heavy-segment nodes.
+    A graph without ties (a new brand) gets the trivial answer: modularity and PageRank's
+    iteration are undefined there, so everyone is their own community with equal influence.
     """
     H = analysable_graph(G)
     heavy = {v for v, s in H.nodes(data="segment") if s == "heavy"} if heavy is None else set(heavy) & set(H)
+    if not H.number_of_edges():
+        return _analyse_without_ties(H, heavy, top)
     pagerank, core = influence(H), core_numbers(H)
     found = communities(H, resolution=resolution, seed=seed, core_number=core)
     community_of = community_index(found)
@@ -286,3 +290,14 @@ def analyse(G, *, seed=None, resolution=1.0, max_pivots=MAX_PIVOTS, heavy=None, 
         "reach": community_reach(H, found, pagerank=pagerank, top=top), "heavy": heavy,
         "notes": analysis_notes(H, pivots=pivots, resolution=resolution, seed=seed),
     }
+
+
+def _analyse_without_ties(H, heavy, top) -> dict:
+    found = [{v} for v in sorted(H, key=str)]
+    pagerank = dict.fromkeys(H, 1.0 / len(H)) if len(H) else {}
+    zeros = dict.fromkeys(H, 0)
+    return {"graph": H, "pagerank": pagerank, "core_number": zeros, "main_core": set(), "proximity": dict.fromkeys(H, 0.0),
+            "communities": found, "community_of": community_index(found), "modularity": 0.0,
+            "betweenness": dict.fromkeys(H, 0.0), "bridging": dict(zeros),
+            "reach": community_reach(H, found, pagerank=pagerank, top=top), "heavy": heavy,
+            "notes": ["The graph has no ties yet: everyone is their own community and only counts are meaningful."]}

@@ -123,7 +123,7 @@ def assemble_report_and_graph(G, *, seed: int = 0, top: int = 50, progress: Prog
 
 def _assemble(G, *, seed, top, progress, max_pivots):
     progress = progress or (lambda stage, percent: None)
-    analysis = _analyse(G, seed=seed, max_pivots=max_pivots)
+    analysis = metrics.analyse(G, seed=seed, max_pivots=max_pivots, top=KEY_MEMBERS)
     H = analysis["graph"]
     progress("metrics", STAGES["metrics"])
     opportunities = _opportunities(H, analysis, top)
@@ -147,23 +147,6 @@ def _assemble(G, *, seed, top, progress, max_pivots):
     }
     progress("assemble", STAGES["assemble"])
     return report, H, analysis
-
-
-def _analyse(G, *, seed, max_pivots) -> dict:
-    """``metrics.analyse``; on a graph without ties (a new brand) a trivial analysis instead,
-    since modularity and PageRank are undefined there."""
-    H = metrics.analysable_graph(G)
-    if H.number_of_edges():
-        return metrics.analyse(G, seed=seed, max_pivots=max_pivots, top=KEY_MEMBERS)
-    found = [{v} for v in sorted(H, key=str)]
-    pagerank = dict.fromkeys(H, 1.0 / len(H)) if len(H) else {}
-    zeros = dict.fromkeys(H, 0)
-    return {"graph": H, "pagerank": pagerank, "core_number": zeros, "main_core": set(), "proximity": dict(zeros),
-            "communities": found, "community_of": metrics.community_index(found), "modularity": 0.0,
-            "betweenness": dict.fromkeys(H, 0.0), "bridging": dict(zeros),
-            "reach": metrics.community_reach(H, found, pagerank=pagerank, top=KEY_MEMBERS),
-            "heavy": {v for v, s in H.nodes(data="segment") if s == "heavy"},
-            "notes": ["The graph has no ties yet: everyone is their own community and only counts are meaningful."]}
 
 
 def _graph_summary(H, analysis) -> dict:

@@ -137,3 +137,14 @@ def test_analysis_notes_state_the_sampling_error():
     notes = " ".join(metrics.analysis_notes(nx.path_graph(1000), pivots=64))
     assert "64 of 1000" in notes and f"{1 / math.sqrt(64):.0%}" in notes
     assert metrics.pivots_for(50) == 50 and metrics.pivots_for(10**6) == metrics.MAX_PIVOTS
+
+
+def test_analyse_a_graph_without_ties_says_so_instead_of_failing():
+    G = nx.Graph()
+    G.add_nodes_from([("a", {"segment": "heavy"}), ("b", {"segment": "light"}), ("c", {"segment": "light"})])
+    result = metrics.analyse(G, seed=1)
+    assert result["communities"] == [{"a"}, {"b"}, {"c"}] and result["modularity"] == 0.0
+    assert result["pagerank"] == pytest.approx({"a": 1 / 3, "b": 1 / 3, "c": 1 / 3})
+    assert result["heavy"] == {"a"} and set(result["betweenness"].values()) == {0.0}
+    assert "no ties" in " ".join(result["notes"])
+    assert metrics.analyse(nx.Graph(), seed=1)["communities"] == []
