@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from community import access, events_log, moderation_rules
-from community.models import Membership, Mention, Post, Reaction, Space, SpaceRole, Thread
+from community.models import Membership, Mention, PersonalFilter, Post, Reaction, Space, SpaceRole, Thread
 from community.schemas import PostOut, ThreadOut
 from core.accounts import Account
 from core.errors import ApiError, conflict, forbidden, not_found
-from core.extensions import db, utcnow
+from core.extensions import db, socketio, utcnow
 from purpose.models import Purpose
 
 #: Sent after a commit that ends an account's access to a space: ``sender`` is the account id,
@@ -29,6 +29,8 @@ space_access_lost = Namespace().signal("space-access-lost")
 #: with ``space_id``. The Socket.IO layer takes a demoted moderator's sockets out of the moderators' room.
 space_role_changed = Namespace().signal("space-role-changed")
 
+#: Socket.IO event sent to a mentioned account's own room (docs/realtime.md).
+MENTION_EVENT = "mention"
 MENTION_PATTERN = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{3,30})(?!\w)")
 MAX_MENTIONS = 20
 
@@ -125,20 +127,44 @@ def do_remove_member(actor: Account, space: Space, account_id: int) -> None:
 _POST_EVENT = PostOut(exclude=("reactions",))
 
 
-def _store_mentions(post: Post, space: Space, *, replace: bool = False) -> None:
+def _store_mentions(post: Post, space: Space, *, replace: bool = False) -> list[int]:
+    """Record the body's mentions of accounts that can see the space; returns the accounts
+    mentioned now that were not before (for :func:`_notify_mentions`)."""
     handles = mentioned_handles(post.body)
+    before: set[int] = set()
     if replace:
+        before = set(db.session.scalars(select(Mention.account_id).where(Mention.post_id == post.id)))
         db.session.execute(db.delete(Mention).where(Mention.post_id == post.id))
     if not handles:
-        return
-    accounts = db.session.scalars(select(Account).where(Account.handle.in_(handles)))
-    for account in accounts:
+        return []
+    added = []
+    for account in db.session.scalars(select(Account).where(Account.handle.in_(handles))):
         if access.can_see(account, space):
             db.session.add(Mention(post_id=post.id, account_id=account.id))
+            if account.id not in before:
+                added.append(account.id)
+    return added
+
+
+def _notify_mentions(post: Post, mentioned: list[int]) -> None:
+    """After the commit: a ``mention`` event to each newly mentioned account's sockets, except
+    the author and anyone who muted or blocked the author."""
+    mentioned = [a for a in mentioned if a != post.author_id]
+    if not mentioned:
+        return
+    filtering = set(db.session.scalars(select(PersonalFilter.owner_id).where(
+        PersonalFilter.owner_id.in_(mentioned), PersonalFilter.target_id == post.author_id)))
+    author = post.author
+    notice = {"space_id": post.space_id, "thread_id": post.thread_id, "post_id": post.id, "seq": post.seq,
+              "by": {"id": author.id, "handle": author.handle, "display_name": author.display_name}}
+    for account_id in mentioned:
+        if account_id not in filtering:
+            socketio.emit(MENTION_EVENT, notice, to=events_log.account_room(account_id))
 
 
 def _insert_post(author: Account, thread: Thread, space: Space, body: str, parent_id: int | None,
-                 client_msg_id: str | None = None) -> Post:
+                 client_msg_id: str | None = None) -> tuple[Post, list[int]]:
+    """Add the post with the space's next sequence number; returns it and the accounts it mentions."""
     now = utcnow()
     post = Post(
         space_id=space.id, thread_id=thread.id, seq=events_log.next_space_seq(space.id), author_id=author.id,
@@ -146,9 +172,9 @@ def _insert_post(author: Account, thread: Thread, space: Space, body: str, paren
     )
     db.session.add(post)
     db.session.flush()
-    _store_mentions(post, space)
+    mentioned = _store_mentions(post, space)
     thread.last_activity_at = now
-    return post
+    return post, mentioned
 
 
 def do_create_thread(account: Account, space: Space, title: str, body: str) -> Thread:
@@ -157,11 +183,12 @@ def do_create_thread(account: Account, space: Space, title: str, body: str) -> T
     thread = Thread(space_id=space.id, title=title, author_id=account.id)
     db.session.add(thread)
     db.session.flush()
-    post = _insert_post(account, thread, space, body, None)
+    post, mentioned = _insert_post(account, thread, space, body, None)
     data = {"thread": ThreadOut().dump(thread), "post": _POST_EVENT.dump(post)}
     event = events_log.record_event(space.id, "thread_created", data, seq=post.seq, post_id=post.id)
     db.session.commit()
     events_log.publish(event)
+    _notify_mentions(post, mentioned)
     return thread
 
 
@@ -202,7 +229,7 @@ def do_create_post(account: Account, thread: Thread, space: Space, body: str, pa
             raise
         return existing, False
     try:  # a resend is caught by the unique key, which saves a lookup on every first send
-        post = _insert_post(account, thread, space, body, parent_id, client_msg_id)
+        post, mentioned = _insert_post(account, thread, space, body, parent_id, client_msg_id)
         data = {"post": _POST_EVENT.dump(post)}
         event = events_log.record_event(space.id, "post_created", data, seq=post.seq, post_id=post.id)
         db.session.commit()
@@ -213,6 +240,7 @@ def do_create_post(account: Account, thread: Thread, space: Space, body: str, pa
             raise
         return existing, False
     events_log.publish(event)
+    _notify_mentions(post, mentioned)
     return post, True
 
 
@@ -232,10 +260,11 @@ def do_edit_post(account: Account, post: Post, thread: Thread, space: Space, bod
         raise forbidden("This thread is locked.", "thread-locked")
     post.body = body
     post.edited_at = utcnow()
-    _store_mentions(post, space, replace=True)
+    added = _store_mentions(post, space, replace=True)
     event = events_log.record_event(space.id, "post_edited", {"post": _POST_EVENT.dump(post)}, post_id=post.id)
     db.session.commit()
     events_log.publish(event)
+    _notify_mentions(post, added)
     return post
 
 

@@ -178,6 +178,32 @@ def test_deleted_post_body_is_not_replayed(rt, clients):
 # Typing and presence ---------------------------------------------------------------
 
 
+def test_mentioned_people_are_told_on_their_own_sockets_once(rt, clients):
+    server, ann_token = rt["server"], rt["ann"]["token"]
+    ann, ben, cat = (clients(server, rt[who]["token"]) for who in ("ann", "ben", "cat_outsider"))
+    # Nobody joined a space: mentions reach the person's own sockets, wherever they are.
+    secret = server.api("POST", f"/spaces/{rt['private']}/threads", ann_token,
+                        json={"title": "Plans", "body": "@cat_outsider cannot see this"}).json()
+    ack = _post(ann, rt["thread"], "@ben @cat_outsider @ann see this")
+    seen = ben.next("mention")
+    assert (seen["post_id"], seen["thread_id"], seen["space_id"]) == (ack["post"]["id"], rt["thread"], rt["public"])
+    assert seen["by"]["handle"] == "ann" and "body" not in seen  # clients fetch the post with their own rights
+    assert cat.next("mention")["post_id"] == ack["post"]["id"]  # not the private thread's post before it
+    assert secret["id"]
+
+    # An edit tells only the people it adds; a member who muted the author is never told.
+    assert server.api("PUT", f"/me/mutes/{rt['ann']['id']}", rt["ben"]["token"]).status_code == 201
+    post_url = f"/posts/{ack['post']['id']}"
+    for body in ("@ben only", "@ben and @cat_outsider back", "@cat_outsider @ben still"):
+        assert server.api("PATCH", post_url, ann_token, json={"body": body}).status_code == 200
+    assert cat.next("mention")["post_id"] == ack["post"]["id"]  # added back by the second edit
+    marker = _post(ann, rt["thread"], "@cat_outsider @ben one more")["post"]["id"]
+    assert cat.next("mention")["post_id"] == marker  # the third edit kept cat: no notice for it
+    _post(ben, rt["thread"], "thanks @ann")  # its ack follows whatever was sent to ben's socket before
+    assert ben.drain("mention") == []
+    assert ann.next("mention")["by"]["handle"] == "ben"  # her own @ann earlier was no notice
+
+
 def test_typing_reaches_others_and_is_throttled(rt, clients):
     server = rt["server"]
     ann, ben = clients(server, rt["ann"]["token"]), clients(server, rt["ben"]["token"])
