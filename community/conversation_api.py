@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from community import access, moderation_rules, service
-from community.models import Post, Thread
+from community.models import Mention, Post, Space, Thread
 from community.schemas import (
     PostArgs, PostEditArgs, PostOut, PostPage, ReactionArgs, ReactionOut, ThreadArgs, ThreadOut, ThreadPage,
 )
@@ -124,3 +124,20 @@ def unreact(args, post_id):
     """Remove your reaction (``?emoji=``); removing one you never made is harmless."""
     post, _thread, _space = access.visible_post(current_account(), post_id)
     service.do_unreact(current_account(), post, args["emoji"])
+
+
+@blp.route("/me/mentions", methods=["GET"])
+@authenticated
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, PostPage)
+def my_mentions(args):
+    """Posts by others that mention you, newest first: what the live ``mention`` event told you,
+    for a client that was offline. Only posts you may still read: in spaces you can see, not
+    deleted, not hidden by the moderators, not by accounts you muted or blocked."""
+    me = current_account()
+    stmt = (select(Post).join(Mention, Mention.post_id == Post.id).join(Space, Space.id == Post.space_id)
+            .where(Mention.account_id == me.id, Post.author_id != me.id, Post.deleted.is_(False), Post.hidden.is_(False),
+                   access.visible_spaces_clause(me), Post.author_id.not_in(moderation_rules.filtered_out_authors(me))))
+    page = keyset_page(stmt, [SortKey(Post.id, True)], scope=f"mentions:{me.id}", args=args, attrs=["id"])
+    page["items"] = _with_reactions(page["items"])
+    return page

@@ -162,6 +162,32 @@ def test_edit_recomputes_mentions(app, world):
     assert ids == [world["outsider"].id]
 
 
+def test_my_mentions_lists_what_i_may_still_read_newest_first(world, client):
+    member, moderator, outsider = world["member"], world["moderator"], world["outsider"]
+    first = _thread(member, world["public"], body="@mod_maya and @out_olga, welcome")
+    _thread(member, world["private"], body="@out_olga cannot read this")
+    later = _thread(moderator, world["public"], body="thanks @out_olga, and @mod_maya myself")
+    gone = _thread(member, world["public"], body="@out_olga this one goes")
+    gone_post = _posts(member, gone["id"])["items"][0]["id"]
+    assert member.delete(f"/api/v1/posts/{gone_post}").status_code == 204
+
+    def mentions(actor, **params):
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        response = actor.get(f"/api/v1/me/mentions?{query}")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    page = mentions(outsider, limit=1)
+    assert [p["thread_id"] for p in page["items"]] == [later["id"]]
+    rest = mentions(outsider, limit=1, cursor=page["next_cursor"])
+    assert [p["thread_id"] for p in rest["items"]] == [first["id"]] and rest["next_cursor"] is None
+    assert [p["thread_id"] for p in mentions(moderator)["items"]] == [first["id"]]  # not her own @mod_maya
+    assert outsider.put(f"/api/v1/me/mutes/{world['moderator'].id}").status_code == 201
+    assert [p["thread_id"] for p in mentions(outsider)["items"]] == [first["id"]]
+    assert outsider.get("/api/v1/me/mentions?limt=5").status_code == 422
+    assert client.get("/api/v1/me/mentions").status_code == 401
+
+
 def test_post_pages_are_stable_while_others_post(world):
     member, moderator = world["member"], world["moderator"]
     thread = _thread(member, world["public"], body="p0")
