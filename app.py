@@ -116,6 +116,10 @@ def main() -> None:
     with app.app_context():
         upgrade()
         seed_demo_if_empty()
+    if not app.config["REDIS_URL"]:  # no worker: reports a stopped process left are run here
+        from graph.tasks import resume_embedded
+
+        resume_embedded(app)
     url = f"http://{app.config['HOST']}:{app.config['PORT']}"
     print(f"Brand community platform running at {url}  (API docs: {url}/api/v1/docs)", flush=True)
     socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], allow_unsafe_werkzeug=True)

@@ -77,9 +77,24 @@ def dispatch(report: GraphReport) -> None:
 def _run_embedded(app, report_id: int) -> None:
     with app.app_context():
         try:
-            execute_report(report_id)
+            while execute_report(report_id) == "held":  # a dead process's lease, not lapsed yet
+                db.session.remove()
+                socketio.sleep(app.config["GRAPH_REPORT_LEASE_SECONDS"] / 3)
         finally:
             db.session.remove()
+
+
+def resume_embedded(app) -> list[int]:
+    """Embedded mode has no broker to deliver a task again: at start-up, run the reports an
+    earlier process left queued or running (a running one once its lease has lapsed, as a
+    worker would take it over). Returns their ids."""
+    with app.app_context():
+        ids = list(db.session.scalars(select(GraphReport.id).where(
+            GraphReport.status.in_([ReportStatus.queued, ReportStatus.running])).order_by(GraphReport.id)))
+        db.session.remove()
+    for report_id in ids:
+        socketio.start_background_task(_run_embedded, app, report_id)
+    return ids
 
 
 @shared_task(bind=True, name="graph.run_report", acks_late=True, reject_on_worker_lost=True, max_retries=None)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 
 from core.extensions import db, utcnow
 from graph.models import GraphReport, GraphReportGraph, ReportStatus
-from graph.tasks import Heartbeat, Run, StopRun, claim, execute_report, store
+from graph.tasks import Heartbeat, Run, StopRun, claim, execute_report, resume_embedded, store
 from tests.conftest import TEST_REDIS_URL, base_config
 from tests.graph.test_reports_api import finished, run, talk  # noqa: F401  (fixtures)
 
@@ -81,6 +81,24 @@ def test_a_lapsed_lease_is_taken_over_and_the_result_stored_once(app, talk):  # 
     report = row(app, report_id)
     assert (report.status, report.attempts, report.lease_owner) == (ReportStatus.done, 2, None)
     assert report.result["graph"]["nodes"] > 0 and stored_graphs(app, report_id) == 1
+
+
+def test_embedded_start_up_runs_what_a_stopped_process_left_queued_or_running(app, talk, finished):  # noqa: F811
+    app.config["GRAPH_REPORT_LEASE_SECONDS"] = 1  # the dead process's lease lapses within a second
+    left_queued, left_running, lapsed = queued(app, talk), queued(app, talk), queued(app, talk)
+    with app.app_context():
+        assert claim(left_running, "stopped-process") == "claimed"  # its lease has not lapsed yet
+        assert claim(lapsed, "older-stopped-process") == "claimed"
+        db.session.execute(update(GraphReport).where(GraphReport.id == lapsed)
+                           .values(lease_until=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    assert resume_embedded(app) == [left_queued, left_running, lapsed]
+    for report_id in (left_queued, left_running, lapsed):
+        finished(report_id)
+    reports = [row(app, report_id) for report_id in (left_queued, left_running, lapsed)]
+    assert [(r.status, r.attempts) for r in reports] == [(ReportStatus.done, 1), (ReportStatus.done, 2), (ReportStatus.done, 2)]
+    assert all(stored_graphs(app, r.id) == 1 for r in reports)
+    assert resume_embedded(app) == []  # nothing left over
 
 
 def test_cancelling_a_running_report_stops_it_at_its_next_stage_and_nothing_is_stored(app, talk):  # noqa: F811
