@@ -94,11 +94,16 @@ def export_account_community(account_id: int) -> tuple[str, dict]:
 
 
 def erase_community_content(account_id: int) -> None:
-    """Before an account is erased: delete its posts through the one delete path (so open clients and
-    resuming ones see them go and stored events lose their bodies), then its reactions, mentions and memberships."""
+    """Before an account is erased: delete its posts and remove its reactions through the one
+    path each (so open clients and resuming ones see them go, and stored events lose their
+    bodies), then drop what is left: reactions on deleted posts, mentions, memberships."""
     account = db.session.get(Account, account_id)
     for post in db.session.scalars(select(Post).where(Post.author_id == account_id, Post.deleted.is_(False))).all():
         service.do_delete_post(account, post)
+    reacted = db.session.execute(select(Post, Reaction.emoji).join(Reaction, Reaction.post_id == Post.id).where(
+        Reaction.account_id == account_id, Post.deleted.is_(False))).all()
+    for post, emoji in reacted:  # through the one path, so open clients see the counts drop
+        service.do_unreact(account, post, emoji)
     for model in (Reaction, Mention, Membership):
         db.session.execute(db.delete(model).where(model.account_id == account_id))
     db.session.commit()

@@ -178,6 +178,25 @@ def test_deleted_post_body_is_not_replayed(rt, clients):
 # Typing and presence ---------------------------------------------------------------
 
 
+def test_erasing_an_account_is_seen_live_its_posts_go_and_its_reactions_drop(rt, clients):
+    from tests.live import PASSWORD
+
+    server, ann_token, ben_token = rt["server"], rt["ann"]["token"], rt["ben"]["token"]
+    ben = clients(server, ben_token)
+    ben.call("join", {"space_id": rt["public"]})
+    bens = server.api("POST", f"/threads/{rt['thread']}/posts", ben_token, json={"body": "mine"}).json()
+    anns = server.api("POST", f"/threads/{rt['thread']}/posts", ann_token, json={"body": "hers"}).json()
+    for emoji in ("🌊", "👍"):
+        server.api("POST", f"/posts/{bens['id']}/reactions", ann_token, json={"emoji": emoji})
+    assert [e["kind"] for e in (ben.next() for _ in range(4))] == ["post_created", "post_created", "reaction_added", "reaction_added"]
+    assert server.api("DELETE", "/me", ann_token, json={"password": PASSWORD}).status_code == 204
+    events = [ben.next() for _ in range(4)]  # ann also wrote the thread's opening post
+    assert [(e["kind"], e["data"]["post_id"]) for e in events[1:]] == [
+        ("post_deleted", anns["id"]), ("reaction_removed", bens["id"]), ("reaction_removed", bens["id"])]
+    assert events[0]["kind"] == "post_deleted"
+    assert {e["data"]["emoji"]: e["data"]["count"] for e in events[2:]} == {"🌊": 0, "👍": 0}
+
+
 def test_mentioned_people_are_told_on_their_own_sockets_once(rt, clients):
     server, ann_token = rt["server"], rt["ann"]["token"]
     ann, ben, cat = (clients(server, rt[who]["token"]) for who in ("ann", "ben", "cat_outsider"))
