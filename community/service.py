@@ -133,8 +133,7 @@ def _store_mentions(post: Post, space: Space, *, replace: bool = False) -> list[
     handles = mentioned_handles(post.body)
     before: set[int] = set()
     if replace:
-        before = set(db.session.scalars(select(Mention.account_id).where(Mention.post_id == post.id)))
-        db.session.execute(db.delete(Mention).where(Mention.post_id == post.id))
+        before = set(db.session.scalars(db.delete(Mention).where(Mention.post_id == post.id).returning(Mention.account_id)))
     if not handles:
         return []
     added = []
@@ -146,15 +145,14 @@ def _store_mentions(post: Post, space: Space, *, replace: bool = False) -> list[
     return added
 
 
-def _notify_mentions(post: Post, mentioned: list[int]) -> None:
+def _notify_mentions(post: Post, author: Account, mentioned: list[int]) -> None:
     """After the commit: a ``mention`` event to each newly mentioned account's sockets, except
     the author and anyone who muted or blocked the author."""
-    mentioned = [a for a in mentioned if a != post.author_id]
+    mentioned = [a for a in mentioned if a != author.id]
     if not mentioned:
         return
     filtering = set(db.session.scalars(select(PersonalFilter.owner_id).where(
-        PersonalFilter.owner_id.in_(mentioned), PersonalFilter.target_id == post.author_id)))
-    author = post.author
+        PersonalFilter.owner_id.in_(mentioned), PersonalFilter.target_id == author.id)))
     notice = {"space_id": post.space_id, "thread_id": post.thread_id, "post_id": post.id, "seq": post.seq,
               "by": {"id": author.id, "handle": author.handle, "display_name": author.display_name}}
     for account_id in mentioned:
@@ -188,7 +186,7 @@ def do_create_thread(account: Account, space: Space, title: str, body: str) -> T
     event = events_log.record_event(space.id, "thread_created", data, seq=post.seq, post_id=post.id)
     db.session.commit()
     events_log.publish(event)
-    _notify_mentions(post, mentioned)
+    _notify_mentions(post, account, mentioned)
     return thread
 
 
@@ -240,7 +238,7 @@ def do_create_post(account: Account, thread: Thread, space: Space, body: str, pa
             raise
         return existing, False
     events_log.publish(event)
-    _notify_mentions(post, mentioned)
+    _notify_mentions(post, account, mentioned)
     return post, True
 
 
@@ -264,7 +262,7 @@ def do_edit_post(account: Account, post: Post, thread: Thread, space: Space, bod
     event = events_log.record_event(space.id, "post_edited", {"post": _POST_EVENT.dump(post)}, post_id=post.id)
     db.session.commit()
     events_log.publish(event)
-    _notify_mentions(post, added)
+    _notify_mentions(post, account, added)
     return post
 
 

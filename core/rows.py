@@ -10,6 +10,7 @@ datetime on PostgreSQL).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 from core.extensions import db
@@ -41,3 +42,11 @@ def utc(value) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+def json_list(value) -> list:
+    """A JSON list column as the driver returned it (text on SQLite or when cast to text,
+    already parsed on PostgreSQL)."""
+    if isinstance(value, str):
+        return json.loads(value) if value != "[]" else []
+    return list(value or [])

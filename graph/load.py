@@ -14,7 +14,6 @@ anonymised accounts are dropped, and so is every edge touching them.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -29,7 +28,7 @@ from sqlalchemy.orm import aliased
 from community.models import Membership, Mention, Post, Reaction, Space
 from core.accounts import Account
 from core.extensions import db, utcnow
-from core.rows import plain_chunks, plain_rows
+from core.rows import json_list, plain_chunks, plain_rows
 from graph.interactions import DAY, EDGE_KINDS, ActivityLog, Interactions, node_key
 from graph.node_attributes import iso, person_attributes, unknown_member_attributes
 from purpose.models import Purpose, Stakeholder, Touchpoint
@@ -234,7 +233,7 @@ def _accounts(brand_id: int, spaces, nodes: set) -> tuple[dict, dict, set]:
         if email.endswith(ERASED_EMAIL_DOMAIN):
             erased.add(node)
         labels[node] = name
-        interests[node] = json.loads(declared) if isinstance(declared, str) and declared != "[]" else list(declared or [])
+        interests[node] = json_list(declared)
     return labels, interests, erased
 
 

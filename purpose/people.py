@@ -12,7 +12,6 @@ at start-up (``register_activity_source``), the same inversion the registration 
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +21,7 @@ from sqlalchemy import select
 
 from core.accounts import Account
 from core.extensions import db
-from core.rows import plain_rows, utc
+from core.rows import json_list, plain_rows, utc
 from purpose.models import Purpose, Stakeholder, StakeholderKind, Touchpoint, TouchpointKind
 from purpose.relationship import Person
 
@@ -153,18 +152,11 @@ def load_people(brand_id: int, *, as_of: datetime, purpose_id: int | None = None
         k = Known(sid, kind, account_id, source, preference, utc(created_at), utc(converted_at), converted_from)
         known[sid] = k
         persons[sid] = _person(k, f, act)
-        interests[sid] = _json_list(stated) if account_id else []
+        interests[sid] = json_list(stated) if account_id else []
         interactions[sid] = f.events + (act.interactions if act else Counter())
     tags_stmt = select(Purpose.id, Purpose.tags).where(Purpose.brand_id == brand_id)
     purpose_tags = {pid: list(tags or []) for pid, tags in db.session.execute(tags_stmt)}
     return People(known, persons, interests, interactions, purpose_tags)
-
-
-def _json_list(value) -> list:
-    """A JSON list column as the driver returned it (text on SQLite, parsed on PostgreSQL)."""
-    if isinstance(value, str):
-        value = json.loads(value)
-    return list(value or [])
 
 
 def _person(k: Known, f: _Facts, act: Activity | None) -> Person:
