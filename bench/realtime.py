@@ -92,10 +92,17 @@ class Server:
                 time.sleep(0.1)
         raise RuntimeError(f"{target} did not start")
 
+    def _worker_pid(self) -> str:
+        return Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()[0]
+
     def worker_rss(self) -> int:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        status = Path(f"/proc/{children[0]}/status").read_text()
+        status = Path(f"/proc/{self._worker_pid()}/status").read_text()
         return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))) * 1024
+
+    def worker_cpu(self) -> float:
+        """CPU seconds (user + system) the worker process has used so far."""
+        fields = Path(f"/proc/{self._worker_pid()}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.process.kill()
@@ -154,7 +161,7 @@ async def _connect_all(session, url, tokens, on_event=None, space_id=None) -> li
     return clients
 
 
-async def broadcast_run(url: str, tokens: list[str], space_id: int, thread_id: int, size: int, posts: int) -> dict:
+async def broadcast_run(server: Server, tokens: list[str], space_id: int, thread_id: int, size: int, posts: int) -> dict:
     arrivals: dict[int, list] = {}
 
     def on_event(name, payload):
@@ -164,14 +171,15 @@ async def broadcast_run(url: str, tokens: list[str], space_id: int, thread_id: i
             entry[1] = time.perf_counter()
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        members = await _connect_all(session, url, tokens[1:size + 1], on_event, space_id)
-        (poster,) = await _connect_all(session, url, tokens[:1])
+        members = await _connect_all(session, server.url, tokens[1:size + 1], on_event, space_id)
+        (poster,) = await _connect_all(session, server.url, tokens[:1])
         for i in range(5):  # warm-up, not measured
             await poster.call("post", {"thread_id": thread_id, "body": f"warm-up {i}"})
         arrivals.clear()
         sent: dict[int, float] = {}
         run_id = uuid.uuid4().hex[:12]  # fresh idempotency keys: a reused key would (rightly) not broadcast
         body = "A post of ordinary length, about as long as a sentence or two in a community thread."
+        cpu_before, harness_before = server.worker_cpu(), time.process_time()
         first = time.perf_counter()
         for i in range(posts):
             t = time.perf_counter()
@@ -180,13 +188,15 @@ async def broadcast_run(url: str, tokens: list[str], space_id: int, thread_id: i
         deadline = time.monotonic() + 120
         while any(arrivals.get(s, [0])[0] < size for s in sent) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
+        server_cpu, harness_cpu = server.worker_cpu() - cpu_before, time.process_time() - harness_before
         latencies = sorted((arrivals[s][1] - t) * 1000 for s, t in sent.items())
         last = max(arrivals[s][1] for s in sent)
         delivered = sum(arrivals[s][0] for s in sent)
         for client in members + [poster]:
             await client.close()
     return {"deliveries_per_s": delivered / (last - first), "p50_ms": statistics.median(latencies),
-            "p99_ms": latencies[int(0.99 * (len(latencies) - 1))], "complete": delivered == size * posts}
+            "p99_ms": latencies[int(0.99 * (len(latencies) - 1))], "complete": delivered == size * posts,
+            "server_cpu_ms": server_cpu * 1000 / posts, "harness_cpu_ms": harness_cpu * 1000 / posts}
 
 
 async def idle_run(server: Server, tokens: list[str], space_id: int, count: int) -> float:
@@ -202,7 +212,7 @@ async def idle_run(server: Server, tokens: list[str], space_id: int, count: int)
 
 
 def _median_run(runs: list[dict]) -> dict:
-    return {key: statistics.median(r[key] for r in runs) for key in ("deliveries_per_s", "p50_ms", "p99_ms")} | {
+    return {key: statistics.median(r[key] for r in runs) for key in ("deliveries_per_s", "p50_ms", "p99_ms", "server_cpu_ms", "harness_cpu_ms")} | {
         "complete": all(r["complete"] for r in runs)}
 
 
@@ -218,7 +228,7 @@ def run_all(args, tokens, space_id, thread_id, ours_env) -> dict:
             runs = {"ours": [], "bare": []}
             for _ in range(args.repeat):
                 for kind, server in servers.items():
-                    runs[kind].append(asyncio.run(broadcast_run(server.url, tokens, space_id, thread_id, size, args.posts)))
+                    runs[kind].append(asyncio.run(broadcast_run(server, tokens, space_id, thread_id, size, args.posts)))
             for kind in servers:
                 results[kind][size] = _median_run(runs[kind])
             results["ratios"][size] = statistics.median(
@@ -257,6 +267,10 @@ def main() -> None:
         print(f"{size:>6} {o['deliveries_per_s']:>13,.0f} {b['deliveries_per_s']:>13,.0f} {results['ratios'][size]:>6.2f} "
               f"{o['p50_ms']:>7.1f}ms {o['p99_ms']:>7.1f}ms {b['p50_ms']:>7.1f}ms {b['p99_ms']:>7.1f}ms"
               + ("" if o["complete"] and b["complete"] else "  INCOMPLETE DELIVERY"))
+    for size in args.sizes:
+        o, b = ours[size], bare[size]
+        print(f"room {size}: server CPU per post ours {o['server_cpu_ms']:.2f} ms, bare {b['server_cpu_ms']:.2f} ms; "
+              f"harness CPU per post {o['harness_cpu_ms']:.2f} / {b['harness_cpu_ms']:.2f} ms")
     print(f"memory per idle connection ({args.idle} clients): ours {ours['idle_bytes'] / 1024:.1f} KiB, "
           f"bare {bare['idle_bytes'] / 1024:.1f} KiB, ratio {ours['idle_bytes'] / bare['idle_bytes']:.2f}")
 

@@ -9,10 +9,11 @@ Rules (docs/api.md has the matrix):
 
 from __future__ import annotations
 
-from sqlalchemy import event, or_, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import bindparam, event, or_, select
+from sqlalchemy.orm import Session
 
 from community.models import Membership, Post, Space, SpaceRole, Thread, Visibility
+from core import sql
 from core.accounts import Account
 from core.errors import forbidden, not_found
 from core.extensions import db
@@ -78,21 +79,24 @@ def visible_space(account: Account, space_id: int) -> Space:
     return space
 
 
+_THREAD_SPACE_MEMBERSHIP = (  # built once: every post runs it
+    select(*sql.columns(Thread, Space, Membership))
+    .join(Space, Space.id == Thread.space_id)
+    .outerjoin(Membership, (Membership.space_id == Space.id) & (Membership.account_id == bindparam("account_id")))
+    .where(Thread.id == bindparam("thread_id"))
+)
+
+
 def visible_thread(account: Account, thread_id: int) -> tuple[Thread, Space]:
     """The thread and its space, or 404; one query that also answers "is the account a member"."""
-    row = db.session.execute(
-        select(Thread, Space, Membership)
-        .join(Space, Space.id == Thread.space_id)
-        .outerjoin(Membership, (Membership.space_id == Space.id) & (Membership.account_id == account.id))
-        .where(Thread.id == thread_id)
-        .options(lazyload(Membership.account))  # its inner eager join would drop non-members' rows
-    ).first()
+    row = sql.run(_THREAD_SPACE_MEMBERSHIP, {"account_id": account.id, "thread_id": thread_id}).first()
     if row is None:
         raise not_found("thread")
-    db.session.info.setdefault(_CACHE, {})[(account.id, row.Space.id)] = row.Membership
-    if not can_see(account, row.Space):
+    thread, space, membership = sql.loaded(row, Thread, Space, Membership)
+    db.session.info.setdefault(_CACHE, {})[(account.id, space.id)] = membership
+    if not can_see(account, space):
         raise not_found("thread")
-    return row.Thread, row.Space
+    return thread, space
 
 
 def visible_post(account: Account, post_id: int) -> tuple[Post, Thread, Space]:

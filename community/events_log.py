@@ -14,9 +14,10 @@ from datetime import timedelta
 
 import click
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from community.models import SpaceEvent, Space
+from core import sql
 from core.cli import with_schema
 from core.extensions import db, socketio, utcnow
 
@@ -34,26 +35,25 @@ def account_room(account_id: int) -> str:
     return f"account:{account_id}"
 
 
+_NEXT_SEQ = (  # built once: every change of every space runs it
+    update(Space.__table__)
+    .where(Space.__table__.c.id == bindparam("space_id"))
+    .values(last_seq=Space.__table__.c.last_seq + 1)
+    .returning(Space.__table__.c.last_seq)
+)
+
+
 def next_space_seq(space_id: int) -> int:
     """Take the space's next sequence number; the row lock is held until the commit."""
-    stmt = (
-        update(Space)
-        .where(Space.id == space_id)
-        .values(last_seq=Space.last_seq + 1)
-        .returning(Space.last_seq)
-        .execution_options(synchronize_session=False)
-    )
-    return db.session.execute(stmt).scalar_one()
+    return sql.run(_NEXT_SEQ, {"space_id": space_id}).scalar_one()
 
 
 def record_event(space_id: int, kind: str, data: dict, *, seq: int | None = None, post_id: int | None = None) -> SpaceEvent:
     """Append an event to the log in the current transaction (numbered unless ``seq`` is given)."""
-    event = SpaceEvent(
-        space_id=space_id, seq=seq if seq is not None else next_space_seq(space_id), kind=kind,
-        post_id=post_id, data=data, created_at=utcnow(),
-    )
-    db.session.add(event)
-    return event
+    return sql.insert_loaded(SpaceEvent, {
+        "space_id": space_id, "seq": seq if seq is not None else next_space_seq(space_id), "kind": kind,
+        "post_id": post_id, "data": data, "created_at": utcnow(),
+    })
 
 
 def event_payload(event: SpaceEvent) -> dict:

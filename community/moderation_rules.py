@@ -21,11 +21,12 @@ import re
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, func, or_, select, true
+from sqlalchemy import bindparam, exists, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from community import access
 from community.models import Membership, PersonalFilter, PersonalFilterKind, Post, Sanction, SanctionKind, Space, SpaceRole, Thread
+from core import sql
 from core.accounts import Account
 from core.errors import ApiError, forbidden
 from core.extensions import db, utcnow
@@ -43,13 +44,15 @@ class TooSoon(ApiError):
         self.data = {"headers": {"Retry-After": str(self.retry_after)}}
 
 
+_IN_FORCE = select(*sql.columns(Sanction)).where(  # built once: every post runs it
+    Sanction.account_id == bindparam("account_id"), Sanction.space_id == bindparam("space_id"),
+    Sanction.lifted_at.is_(None), or_(Sanction.until.is_(None), Sanction.until > bindparam("now")),
+)
+
+
 def sanctions_in_force(account_id: int, space_id: int) -> dict[SanctionKind, Sanction]:
     """The account's mute and ban in force in the space now (per kind, the one ending last)."""
-    now = utcnow()
-    rows = db.session.scalars(select(Sanction).where(
-        Sanction.account_id == account_id, Sanction.space_id == space_id,
-        Sanction.lifted_at.is_(None), or_(Sanction.until.is_(None), Sanction.until > now),
-    ))
+    rows = [sql.loaded(row, Sanction)[0] for row in sql.run(_IN_FORCE, {"account_id": account_id, "space_id": space_id, "now": utcnow()})]
     in_force: dict[SanctionKind, Sanction] = {}
     for sanction in rows:
         known = in_force.get(sanction.kind)

@@ -11,12 +11,13 @@ import re
 
 from blinker import Namespace
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from community import access, events_log, moderation_rules
 from community.models import Membership, Mention, PersonalFilter, Post, Reaction, Space, SpaceRole, Thread
 from community.schemas import PostOut, ThreadOut
+from core import sql
 from core.accounts import Account
 from core.errors import ApiError, conflict, forbidden, not_found
 from core.extensions import db, socketio, utcnow
@@ -160,18 +161,22 @@ def _notify_mentions(post: Post, author: Account, mentioned: list[int]) -> None:
             socketio.emit(MENTION_EVENT, notice, to=events_log.account_room(account_id))
 
 
+_TOUCH_THREAD = (
+    update(Thread.__table__).where(Thread.__table__.c.id == bindparam("thread_id")).values(last_activity_at=bindparam("at"))
+)
+
+
 def _insert_post(author: Account, thread: Thread, space: Space, body: str, parent_id: int | None,
                  client_msg_id: str | None = None) -> tuple[Post, list[int]]:
     """Add the post with the space's next sequence number; returns it and the accounts it mentions."""
     now = utcnow()
-    post = Post(
-        space_id=space.id, thread_id=thread.id, seq=events_log.next_space_seq(space.id), author_id=author.id,
-        parent_id=parent_id, body=body, created_at=now, client_msg_id=client_msg_id,
-    )
-    db.session.add(post)
-    db.session.flush()
+    post = sql.insert_loaded(Post, {
+        "space_id": space.id, "thread_id": thread.id, "seq": events_log.next_space_seq(space.id), "author_id": author.id,
+        "parent_id": parent_id, "body": body, "created_at": now, "client_msg_id": client_msg_id,
+    })
     mentioned = _store_mentions(post, space)
-    thread.last_activity_at = now
+    sql.run(_TOUCH_THREAD, {"thread_id": thread.id, "at": now})
+    sql.set_loaded(thread, last_activity_at=now)
     return post, mentioned
 
 

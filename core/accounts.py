@@ -16,10 +16,11 @@ from argon2 import PasswordHasher
 from blinker import Namespace
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy import JSON, ForeignKey, String, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core import sql
 from core.errors import ApiError, conflict
 from core.extensions import db, string_enum, utcnow
 
@@ -134,16 +135,20 @@ def start_session(account: Account) -> LoginSession:
     return session
 
 
+_LIVE_SESSION = (  # built once: every request and every Socket.IO event runs it
+    select(*sql.columns(LoginSession, Account))
+    .join(Account, Account.id == LoginSession.account_id)
+    .where(LoginSession.id == bindparam("session_id"), LoginSession.revoked_at.is_(None))
+)
+
+
 def find_live_session(session_id: str) -> tuple[LoginSession, Account] | None:
     """The session and its account, when neither is revoked nor suspended."""
-    row = db.session.execute(
-        select(LoginSession, Account)
-        .join(Account, Account.id == LoginSession.account_id)
-        .where(LoginSession.id == session_id, LoginSession.revoked_at.is_(None))
-    ).first()
-    if row is None or not row.Account.is_active:
+    row = sql.run(_LIVE_SESSION, {"session_id": session_id}).first()
+    if row is None:
         return None
-    return row.LoginSession, row.Account
+    session, account = sql.loaded(row, LoginSession, Account)
+    return (session, account) if account.is_active else None
 
 
 def revoke_session(session: LoginSession, reason: str = "logged_out") -> None:
