@@ -22,7 +22,7 @@ from functools import cache
 
 from sqlalchemy import insert, inspect
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
 from core.extensions import db
 
@@ -66,8 +66,7 @@ def loaded(row, *models) -> tuple:
         obj = session.identity_map.get(mapper.identity_key_from_primary_key(identity))
         if obj is None:
             obj = mapper.class_manager.new_instance()
-            for key, value in zip(keys, values):
-                set_committed_value(obj, key, value)
+            instance_dict(obj).update(zip(keys, values))  # as the ORM's loader fills it: no change events
             make_transient_to_detached(obj)
             session.add(obj)
         objects.append(obj)

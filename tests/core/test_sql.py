@@ -1,0 +1,70 @@
+"""core.sql: objects built from Core rows must behave exactly like objects a query loaded."""
+
+from __future__ import annotations
+
+from datetime import timezone
+
+from sqlalchemy import bindparam, select
+
+from core import sql
+from core.accounts import Account, LoginSession
+from core.extensions import db, utcnow
+
+
+def _account(handle: str) -> Account:
+    account = Account(email=f"{handle}@example.org", handle=handle, display_name=handle.title(), password_hash="x")
+    db.session.add(account)
+    db.session.commit()
+    return account
+
+
+def test_insert_loaded_gives_the_stored_row_and_later_changes_are_written_once(app):
+    with app.app_context():
+        account = _account("ines")
+        started = utcnow()
+        session = sql.insert_loaded(LoginSession, {"account_id": account.id})
+        assert session.id and session.created_at >= started and session.created_at.tzinfo is timezone.utc  # defaults applied
+        assert session.revoked_at is None
+        assert session in db.session and not db.session.dirty  # persistent, nothing to write back
+
+        session.refresh_jti = "jti-1"
+        db.session.commit()  # an UPDATE of the loaded row, not a second INSERT
+        db.session.expunge_all()
+        stored = db.session.scalars(select(LoginSession).where(LoginSession.account_id == account.id)).all()
+        assert [(s.id, s.refresh_jti) for s in stored] == [(session.id, "jti-1")]
+
+
+_SESSION_WITH_ACCOUNT = (
+    select(*sql.columns(LoginSession, Account))
+    .select_from(Account)
+    .outerjoin(LoginSession, LoginSession.account_id == Account.id)
+    .where(Account.id == bindparam("account_id"))
+)
+
+
+def test_loaded_splits_a_joined_row_and_gives_none_for_an_outer_join_miss(app):
+    with app.app_context():
+        account = _account("jonas")
+        account_id = account.id
+        db.session.expunge_all()
+
+        row = sql.run(_SESSION_WITH_ACCOUNT, {"account_id": account_id}).one()
+        session, loaded = sql.loaded(row, LoginSession, Account)
+        assert session is None  # no login session yet
+        assert (loaded.id, loaded.handle, loaded.email) == (account_id, "jonas", "jonas@example.org")
+        assert loaded.created_at.tzinfo is timezone.utc
+        assert db.session.get(Account, account_id) is loaded  # in the identity map: no second copy
+
+        loaded.display_name = "Jonas J."
+        db.session.commit()
+        db.session.expunge_all()
+        assert db.session.get(Account, account_id).display_name == "Jonas J."
+
+
+def test_run_sees_pending_changes_and_loaded_returns_the_object_the_session_holds(app):
+    with app.app_context():
+        account = _account("kira")
+        account.display_name = "Kira K."  # pending: run() flushes it first, as Session.execute would
+        row = sql.run(_SESSION_WITH_ACCOUNT, {"account_id": account.id}).one()
+        assert row.display_name == "Kira K."
+        assert sql.loaded(row, LoginSession, Account)[1] is account
