@@ -3,7 +3,7 @@
 It accepts connections, joins rooms, and on ``post`` assigns a sequence number and emits a
 ``space_event`` of the same shape as ours to the room, then acks. No auth, no database,
 no validation: the cost of Socket.IO itself. Served exactly like the platform
-(gunicorn gthread), in the same async mode.
+(the same gunicorn worker), in the same async mode.
 """
 
 from __future__ import annotations

@@ -1,15 +1,17 @@
 """Real-time benchmark: our post-and-broadcast path against a bare python-socketio server.
 
-    .venv/bin/python bench/realtime.py                       # SQLite, rooms of 100 and 1,000, 2,000 idle
+    .venv/bin/python bench/realtime.py                       # gevent, SQLite, rooms of 100 and 1,000, 2,000 idle
+    .venv/bin/python bench/realtime.py --mode threading      # gunicorn gthread instead
     .venv/bin/python bench/realtime.py --database-url postgresql://postgres@127.0.0.1:5432/test
 
-Both servers run under the same command (gunicorn, gthread worker, threading async mode
-with simple-websocket) and are driven by the same client harness: raw Engine.IO v4 /
-Socket.IO v5 WebSocket clients multiplexed on one asyncio loop in this process, so
-client-side cost is identical. For each room size one extra client (not in the room)
-posts sequentially, waiting for each ack; every member records each ``space_event``.
-Reported: deliveries per second, time from send to the last recipient (p50, p99), and
-server memory per idle connection (worker RSS delta / connections).
+Both servers run under the same command (one gunicorn worker; gevent, the production mode,
+or gthread with threading and simple-websocket) and are driven by the same client harness:
+raw Engine.IO v4 / Socket.IO v5 WebSocket clients multiplexed on one asyncio loop in this
+process, so client-side cost is identical. For each room size one extra client (not in the
+room) posts sequentially, waiting for each ack; every member records each ``space_event``.
+Reported: deliveries per second, time from send to the last recipient (p50, p99), the
+server worker's CPU time per post (where the gap to the bare server is), and server memory
+per idle connection (worker RSS delta / connections).
 """
 
 from __future__ import annotations
@@ -248,7 +250,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=200)
     parser.add_argument("--idle", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3, help="alternating runs per room size (medians reported)")
-    parser.add_argument("--mode", choices=["threading", "gevent"], default="threading",
+    parser.add_argument("--mode", choices=["threading", "gevent"], default="gevent",
                         help="async mode of both servers (gunicorn gthread or gevent worker)")
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",")]
