@@ -74,7 +74,7 @@ def prepare_database(url: str, members: int) -> tuple[list[str], int, int]:
 def _config(url: str) -> dict:
     return {"DATABASE_URL": url, "SECRET_KEY": "bench-secret-" * 4, "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
             "ARGON2_PARALLELISM": 1, "LOG_LEVEL": "WARNING", "ACCESS_TOKEN_MINUTES": 600,
-            "SOCKETIO_EVENTS_PER_SECOND": 100000, "SOCKETIO_EVENT_BURST": 100000}
+            "SOCKETIO_EVENTS_PER_SECOND": 100000, "SOCKETIO_EVENT_BURST": 100000, "RATELIMIT_WRITE": "1000000/minute"}
 
 
 class Server:

@@ -29,6 +29,7 @@ from community.moderation_audit import moderators_room
 from community.presence import build_presence
 from community.schemas import PostArgs, PostOut
 from core.accounts import Account, access_revoked, find_live_session
+from core.auth import spend_write
 from core.errors import ApiError, ack_error, validation_messages
 from core.extensions import db, socketio
 from purpose.access import brand_staff_changed
@@ -191,6 +192,7 @@ def on_leave(conn, account, args):
 
 @handler("post", SocketPostArgs)
 def on_post(conn, account, args):
+    spend_write(account.id)  # the same per-account budget as REST writes
     thread, space = access.visible_thread(account, args.pop("thread_id"))
     post, created = service.do_create_post(account, thread, space, **args)
     # A new post has no reactions yet; a resend may have gathered some since.

@@ -16,7 +16,6 @@ from sanctions, slow mode and new-member limits.
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime, timedelta
 
@@ -28,20 +27,11 @@ from community import access
 from community.models import Membership, PersonalFilter, PersonalFilterKind, Post, Sanction, SanctionKind, Space, SpaceRole, Thread
 from core import sql
 from core.accounts import Account
-from core.errors import ApiError, forbidden
+from core.errors import TooSoon, forbidden
 from core.extensions import db, utcnow
 from purpose.models import BrandManager, Purpose
 
 LINK_PATTERN = re.compile(r"(?i)\b(?:https?://|www\.)\S|\b[a-z0-9-]+\.(?:com|net|org|io|ly|gg|co|xyz|info|biz)\b")
-
-
-class TooSoon(ApiError):
-    """A 429 that says when to retry: ``Retry-After`` on REST, ``retry_after`` in Socket.IO acks."""
-
-    def __init__(self, detail: str, type_: str, retry_after: float):
-        super().__init__(429, detail, type_=type_)
-        self.retry_after = max(1, math.ceil(retry_after))
-        self.data = {"headers": {"Retry-After": str(self.retry_after)}}
 
 
 _IN_FORCE = select(*sql.columns(Sanction)).where(  # built once: every post runs it
@@ -52,7 +42,8 @@ _IN_FORCE = select(*sql.columns(Sanction)).where(  # built once: every post runs
 
 def sanctions_in_force(account_id: int, space_id: int) -> dict[SanctionKind, Sanction]:
     """The account's mute and ban in force in the space now (per kind, the one ending last)."""
-    rows = [sql.loaded(row, Sanction)[0] for row in sql.run(_IN_FORCE, {"account_id": account_id, "space_id": space_id, "now": utcnow()})]
+    params = {"account_id": account_id, "space_id": space_id, "now": utcnow()}
+    rows = [sql.loaded(row, Sanction)[0] for row in sql.run(_IN_FORCE, params)]
     in_force: dict[SanctionKind, Sanction] = {}
     for sanction in rows:
         known = in_force.get(sanction.kind)

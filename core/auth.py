@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, g
+import time
+
+from flask import Flask, current_app, g
 from flask.sessions import SessionInterface
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
@@ -12,10 +14,11 @@ from flask_jwt_extended import create_access_token, create_refresh_token, get_jt
 from flask_jwt_extended import verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
+from limits import parse as parse_limit
 
 from core.accounts import Account, LoginSession, find_live_session, revoke_session
-from core.errors import ApiError, problem
-from core.extensions import db, jwt
+from core.errors import ApiError, TooSoon, problem
+from core.extensions import db, jwt, limiter
 
 #: OpenAPI security requirement for views that need an access token.
 BEARER = [{"bearerAuth": []}]
@@ -70,14 +73,28 @@ def rate_limit_identity() -> str:
     return f"account:{identity}" if identity else f"ip:{get_remote_address()}"
 
 
+#: One write budget per account (``RATELIMIT_WRITE``): every write endpoint and every
+#: Socket.IO ``post`` draw from it, so more tabs, endpoints or transports do not multiply it.
+WRITE_SCOPE = "writes"
+
+
 def limit_writes(blueprint):
-    """Apply the per-account write rate limit (``RATELIMIT_WRITE``) to a blueprint's writes; once, at import."""
-    from flask import current_app
-
-    from core.extensions import limiter
-
-    limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST", "PUT", "PATCH", "DELETE"])(blueprint)
+    """Make a blueprint's writes draw from the account's write budget; once, at import."""
+    limiter.shared_limit(lambda: current_app.config["RATELIMIT_WRITE"], scope=WRITE_SCOPE,
+                         methods=["POST", "PUT", "PATCH", "DELETE"])(blueprint)
     return blueprint
+
+
+def spend_write(account_id: int) -> None:
+    """Take one write from the account's budget outside an HTTP view (a Socket.IO post);
+    429 ``rate-limited`` with the seconds until it refills when it is spent."""
+    budget = parse_limit(current_app.config["RATELIMIT_WRITE"])
+    # The key flask-limiter gives a shared limit: [prefix,] identity, scope (tests/core check they meet).
+    keys = [key for key in (limiter._key_prefix, f"account:{account_id}", WRITE_SCOPE) if key]
+    if not limiter.limiter.hit(budget, *keys):
+        reset_at = limiter.limiter.get_window_stats(budget, *keys).reset_time
+        raise TooSoon(f"Too many writes: the limit is {current_app.config['RATELIMIT_WRITE']}. Retry later.",
+                      "rate-limited", reset_at - time.time())
 
 
 class _NoCookieSession(SessionInterface):

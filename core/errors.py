@@ -13,6 +13,7 @@ only on validation errors and maps each field to its messages.
 from __future__ import annotations
 
 import logging
+import math
 
 import marshmallow as ma
 from flask import Flask, jsonify
@@ -48,6 +49,15 @@ class ApiError(HTTPException):
         self.code = status
         self.type_ = type_ or _DEFAULT_TYPES.get(status, "error")
         self.errors = errors
+
+
+class TooSoon(ApiError):
+    """A 429 that says when to retry: ``Retry-After`` on REST, ``retry_after`` in Socket.IO acks."""
+
+    def __init__(self, detail: str, type_: str, retry_after: float):
+        super().__init__(429, detail, type_=type_)
+        self.retry_after = max(1, math.ceil(retry_after))
+        self.data = {"headers": {"Retry-After": str(self.retry_after)}}
 
 
 def not_found(what: str = "resource") -> ApiError:

@@ -312,3 +312,26 @@ def test_per_connection_event_rate_limit(app, live, clients):
     client = clients(server, user["token"])
     codes = [client.call("presence", {"space_id": 1}).get("error", {}).get("code") for _ in range(4)]
     assert codes[:3] == ["not_found"] * 3 and codes[3] == "rate_limited"
+
+
+def test_socket_posts_and_rest_writes_draw_from_one_budget_per_account(app, live, clients):
+    from sqlalchemy import select
+
+    from community.models import Post
+    from core.extensions import db
+
+    # The set-up spends 8 of the admin's writes and 1 of dee's (the thread); eve starts with 10.
+    community = live_community(app, live(RATELIMIT_WRITE="10/minute"), members=("dee", "eve"))
+    server, thread, eve = community["server"], community["thread"], community["eve"]
+    for i in range(4):
+        assert server.api("POST", f"/threads/{thread}/posts", eve["token"], json={"body": f"rest {i}"}).status_code == 201
+    tabs = [clients(server, eve["token"]) for _ in range(2)]
+    acks = [_post(tabs[i % 2], thread, f"socket {i}") for i in range(7)]
+    assert [a["ok"] for a in acks] == [True] * 6 + [False]  # two tabs do not get two budgets
+    assert acks[6]["error"]["code"] == "rate_limited" and 0 < acks[6]["error"]["retry_after"] <= 60
+    assert server.api("PATCH", f"/posts/{acks[0]['post']['id']}", eve["token"], json={"body": "edited"}).status_code == 429
+    # Another account has its own budget, on either transport.
+    assert _post(clients(server, community["dee"]["token"]), thread, "still fine")["ok"]
+    with app.app_context():
+        stored = db.session.scalars(select(Post.body).where(Post.author_id == eve["id"])).all()
+    assert sorted(stored) == sorted([f"rest {i}" for i in range(4)] + [f"socket {i}" for i in range(6)])
