@@ -43,6 +43,13 @@ _NEXT_SEQ = (  # built once: every change of every space runs it
 )
 
 
+def lock_spaces(*space_ids: int) -> None:
+    """Take several spaces' row locks, in id order, before numbering events in more than one:
+    two transactions that each number in both (opposite thread moves) then never deadlock.
+    (SQLite has one writer at a time and no row locks; there this reads the rows.)"""
+    db.session.execute(select(Space.id).where(Space.id.in_(space_ids)).order_by(Space.id).with_for_update())
+
+
 def next_space_seq(space_id: int) -> int:
     """Take the space's next sequence number; the row lock is held until the commit."""
     return sql.run(_NEXT_SEQ, {"space_id": space_id}).scalar_one()

@@ -218,6 +218,7 @@ def do_move_thread(actor: Account, thread: Thread, space: Space, target_id: int,
     ``thread_moved`` event.
     """
     target = _move_target(actor, space, target_id)
+    events_log.lock_spaces(space.id, target.id)  # both numberings below, in one lock order
     posts = list(db.session.scalars(select(Post).where(Post.thread_id == thread.id).order_by(Post.seq)))
     for post in posts:
         post.seq = events_log.next_space_seq(target.id)

@@ -10,6 +10,7 @@ import pytest
 from community.models import Membership, Post
 from core.extensions import db
 from tests.community.moderation_fixtures import mw, post_in, start_thread  # noqa: F401 (fixture)
+from tests.conftest import TEST_DATABASE_URL
 
 API = "/api/v1"
 LATER = "2999-01-01T00:00:00Z"
@@ -222,3 +223,45 @@ def test_move_to_an_unknown_or_invisible_space_gets_one_answer(mw):
         assert response.status_code == 422 and response.get_json()["errors"] == {"space_id": ["Unknown space."]}, target
     same = manager.post(f"{API}/threads/{thread_id}/move", json={"space_id": mw["public"], "reason": "x"})
     assert same.status_code == 422 and "space_id" in same.get_json()["errors"]
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="row locks need PostgreSQL (./test.sh's second pass sets TEST_DATABASE_URL)")
+def test_opposite_moves_between_two_spaces_both_succeed(app, mw):
+    """Each move numbers events in both spaces; without one lock order, two opposite moves deadlock."""
+    import threading
+    import time
+
+    import psycopg
+
+    low, high = sorted((mw["public"], mw["walkers"]))
+    name_of = {mw["public"]: "public", mw["walkers"]: "walkers"}
+    statuses = {}
+
+    def move(source, target):
+        client = app.test_client()  # one client per thread
+        response = client.post(f"{API}/threads/{mw['threads'][name_of[source]][0]}/move", json={"space_id": target, "reason": "Tidy"},
+                               headers={"Authorization": f"Bearer {mw['manager'].access_token}"})
+        statuses[(source, target)] = response.status_code
+
+    def wait_for_lock_waiters(monitor, count):
+        deadline = time.monotonic() + 30
+        while monitor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                              "AND wait_event_type = 'Lock'").fetchone()[0] < count:
+            assert time.monotonic() < deadline, "the moves never queued on the row locks"
+            time.sleep(0.01)
+
+    with psycopg.connect(TEST_DATABASE_URL) as blocker, psycopg.connect(TEST_DATABASE_URL, autocommit=True) as monitor:
+        # Another transaction holds the higher space's row, so the first move queues behind it
+        # and the second starts while the first is still inside its transaction.
+        blocker.execute("SELECT id FROM spaces WHERE id = %s FOR UPDATE", (high,))
+        moves = [threading.Thread(target=move, args=pair) for pair in ((low, high), (high, low))]
+        moves[0].start()
+        wait_for_lock_waiters(monitor, 1)
+        moves[1].start()
+        wait_for_lock_waiters(monitor, 2)
+        blocker.commit()
+        for thread in moves:
+            thread.join(timeout=60)
+    assert statuses == {(low, high): 200, (high, low): 200}
+    now_in = {n: mw["manager"].get(f"{API}/threads/{mw['threads'][n][0]}").get_json()["space_id"] for n in ("public", "walkers")}
+    assert now_in == {"public": mw["walkers"], "walkers": mw["public"]}
