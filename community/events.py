@@ -22,6 +22,7 @@ from flask_jwt_extended import decode_token
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from marshmallow import validate
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from community import access, events_log, moderation_rules, service
 from community.models import Space
@@ -30,7 +31,7 @@ from community.presence import build_presence
 from community.schemas import PostArgs, PostOut
 from core.accounts import Account, access_revoked, find_live_session
 from core.auth import spend_write
-from core.errors import ApiError, ack_error, validation_messages
+from core.errors import BUSY_RETRY_AFTER, ApiError, ack_error, database_busy, validation_messages
 from core.extensions import db, socketio
 from purpose.access import brand_staff_changed
 from purpose.models import Purpose
@@ -150,6 +151,14 @@ def handler(event: str, schema: type[ma.Schema]):
                 ack = ack_error(exc.type_.replace("-", "_"), exc.description, errors=exc.errors)
                 if getattr(exc, "retry_after", None) is not None:  # slow mode, new-member limits
                     ack["error"]["retry_after"] = exc.retry_after
+                return ack
+            except OperationalError as exc:
+                db.session.rollback()
+                if not database_busy(exc):
+                    log.exception("Socket.IO handler %s failed", event)
+                    return ack_error("internal_error", "An unexpected error occurred.")
+                ack = ack_error("database_busy", "The database is busy; retry in a moment.")
+                ack["error"]["retry_after"] = BUSY_RETRY_AFTER
                 return ack
             except Exception:  # a bug: log it, answer the client, keep the connection
                 log.exception("Socket.IO handler %s failed", event)

@@ -41,7 +41,8 @@ _INT_SETTINGS = {
     "GRAPH_REPORT_LEASE_SECONDS": 60,  # a killed worker's report is taken over after this
     "GRAPH_REPORT_MAX_ATTEMPTS": 3,  # runs of one report (takeovers included) before it fails
     "GRAPH_REPORT_MAX_ACTIVE": 3,  # queued or running reports per brand; more is a 409 until one ends
-    "CELERY_VISIBILITY_TIMEOUT": 3600,  # Redis broker: an unacknowledged task (its worker died) is redelivered after this
+    "CELERY_VISIBILITY_TIMEOUT": 3600,
+    "DATABASE_LOCK_TIMEOUT_MS": 5000,  # a statement waits this long for a lock, then the request gets 503 database-busy  # Redis broker: an unacknowledged task (its worker died) is redelivered after this
 }
 
 _STR_SETTINGS = {
@@ -117,7 +118,9 @@ def _derive(cfg: dict) -> None:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     cfg.setdefault("SQLALCHEMY_DATABASE_URI", url)
-    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    lock_wait = cfg["DATABASE_LOCK_TIMEOUT_MS"]
+    waiting = {"options": f"-c lock_timeout={lock_wait}"} if url.startswith("postgresql") else {"timeout": lock_wait / 1000}
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "connect_args": waiting})
     cfg.setdefault("JWT_SECRET_KEY", cfg["SECRET_KEY"])
     cfg.setdefault("JWT_ACCESS_TOKEN_EXPIRES", timedelta(minutes=cfg["ACCESS_TOKEN_MINUTES"]))
     cfg.setdefault("JWT_REFRESH_TOKEN_EXPIRES", timedelta(days=cfg["REFRESH_TOKEN_DAYS"]))

@@ -19,7 +19,7 @@ import marshmallow as ma
 from flask import Flask, jsonify
 from flask_smorest import Api, Blueprint
 from webargs.flaskparser import FlaskParser
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,19 @@ _DEFAULT_TYPES = {
     422: "validation-error",
     429: "rate-limited",
     500: "internal-error",
+    503: "database-busy",
 }
+
+#: SQLSTATEs for "the database was busy": serialization failure, deadlock broken, lock wait timed out.
+_BUSY_SQLSTATES = {"40001", "40P01", "55P03"}
+#: What a client waits before retrying after ``database-busy``.
+BUSY_RETRY_AFTER = 1
+
+
+def database_busy(error: OperationalError) -> bool:
+    """Whether a database error only means "busy": a lock wait ran out (``DATABASE_LOCK_TIMEOUT_MS``)
+    or a deadlock was broken. The request was fine and nothing was stored; it may be retried."""
+    return getattr(error.orig, "sqlstate", None) in _BUSY_SQLSTATES or "database is locked" in str(error.orig)
 
 
 class ApiError(HTTPException):
@@ -163,6 +175,17 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         log.warning("integrity error answered with 409: %s", error.orig)
         return problem(409, "The request conflicts with data stored meanwhile; reload and retry.")
+
+    @app.errorhandler(OperationalError)
+    def database_error(error):
+        """Busy (a lock wait ran out, a deadlock was broken): a 503 to retry; anything else is a bug."""
+        from core.extensions import db
+
+        db.session.rollback()
+        if not database_busy(error):
+            return unexpected(error)
+        log.warning("database busy, answered with 503: %s", error.orig)
+        return problem(503, "The database is busy; retry in a moment.", headers={"Retry-After": str(BUSY_RETRY_AFTER)})
 
     @app.errorhandler(Exception)
     def unexpected(error):

@@ -68,7 +68,8 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
-    """Embedded SQLite: WAL (readers never block the writer), a busy timeout, enforced foreign keys.
+    """Embedded SQLite: WAL (readers never block the writer) and enforced foreign keys (the busy
+    timeout is the driver's ``timeout``, from ``DATABASE_LOCK_TIMEOUT_MS``).
 
     ``synchronous=NORMAL`` with WAL keeps the database consistent on a crash and loses at
     most the last transactions on a power cut; production runs PostgreSQL.
@@ -76,7 +77,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
     if type(dbapi_connection).__module__ != "sqlite3":
         return
     cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000", "foreign_keys=ON"):
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):  # busy wait: DATABASE_LOCK_TIMEOUT_MS
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 migrate = Migrate(compare_type=True, render_as_batch=True)

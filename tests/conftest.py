@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import itertools
 import os
+import sqlite3
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import psycopg
 import pytest
 from sqlalchemy import text
 
@@ -228,3 +231,21 @@ def clients():
     yield connect
     for client in made:
         client.close()
+
+
+@contextmanager
+def space_held_by_another_transaction(database_url: str, space_id: int):
+    """Another connection holds what a post needs: the space's row on PostgreSQL, the
+    database's write lock on SQLite (one writer at a time there)."""
+    if database_url.startswith("sqlite"):
+        other = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+    else:
+        with psycopg.connect(database_url) as other:
+            other.execute("SELECT id FROM spaces WHERE id = %s FOR UPDATE", (space_id,))
+            yield

@@ -314,6 +314,18 @@ def test_per_connection_event_rate_limit(app, live, clients):
     assert codes[:3] == ["not_found"] * 3 and codes[3] == "rate_limited"
 
 
+def test_a_post_that_waits_too_long_for_a_lock_is_refused_with_retry_after(app, live, clients, database_url):
+    from tests.conftest import space_held_by_another_transaction
+
+    community = live_community(app, live(DATABASE_LOCK_TIMEOUT_MS=200), members=("fay",))
+    fay = clients(community["server"], community["fay"]["token"])
+    with space_held_by_another_transaction(database_url, community["public"]):
+        busy = _post(fay, community["thread"], "patience", client_msg_id="fay-1")
+    assert busy["error"] == {"code": "database_busy", "message": busy["error"]["message"], "retry_after": 1}
+    retried = _post(fay, community["thread"], "patience", client_msg_id="fay-1")
+    assert retried["ok"] and retried["created"] and retried["post"]["seq"] == 2  # the refused try took no number
+
+
 def test_socket_posts_and_rest_writes_draw_from_one_budget_per_account(app, live, clients):
     from sqlalchemy import select
 

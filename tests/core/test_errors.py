@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import space_held_by_another_transaction
+
 
 def _problem(response, status):
     assert response.status_code == status, response.get_data(as_text=True)
@@ -119,3 +121,19 @@ def test_a_write_refused_by_the_database_is_a_409_and_the_session_recovers(app, 
     body = _problem(response, 409)
     assert body["type"] == "conflict" and "IntegrityError" not in response.get_data(as_text=True)
     assert admin.post("/api/v1/brands", json={"name": "After"}).status_code == 201
+
+
+def test_a_lock_wait_that_runs_out_is_a_503_to_retry_and_stores_nothing(world, make_app, database_url):
+    member, space = world["member"], world["public"]
+    thread = member.post(f"/api/v1/spaces/{space}/threads", json={"title": "Kelp", "body": "first"}).get_json()
+    impatient = make_app(DATABASE_LOCK_TIMEOUT_MS=200).test_client()
+    auth = {"Authorization": f"Bearer {member.access_token}"}
+    with space_held_by_another_transaction(database_url, space):
+        busy = impatient.post(f"/api/v1/threads/{thread['id']}/posts", json={"body": "while busy"}, headers=auth)
+    body = _problem(busy, 503)
+    assert body["type"] == "database-busy" and int(busy.headers["Retry-After"]) >= 1  # the limiter may raise it to its window
+    retried = impatient.post(f"/api/v1/threads/{thread['id']}/posts", json={"body": "while busy"}, headers=auth)
+    assert retried.status_code == 201
+    posts = member.get(f"/api/v1/threads/{thread['id']}/posts").get_json()["items"]
+    assert [p["body"] for p in posts] == ["first", "while busy"]
+    assert [p["seq"] for p in posts] == [posts[0]["seq"], posts[0]["seq"] + 1]  # the failed try took no number
