@@ -51,7 +51,8 @@ def columns(*models) -> list:
 def loaded(row, *models) -> tuple:
     """Split a row of :func:`columns` into one persistent object per model (None where an
     outer join found nothing). An object already in the session is returned as it is there,
-    as a query would."""
+    as a query would. The ORM's ``load`` events and ``@reconstructor`` hooks do not run: no
+    model here uses them; one that does should be read with an ordinary query."""
     session = db.session()
     objects, start = [], 0
     for model in models:
