@@ -152,16 +152,13 @@ def handler(event: str, schema: type[ma.Schema]):
                 if getattr(exc, "retry_after", None) is not None:  # slow mode, new-member limits
                     ack["error"]["retry_after"] = exc.retry_after
                 return ack
-            except OperationalError as exc:
+            except Exception as exc:
                 db.session.rollback()
-                if not database_busy(exc):
-                    log.exception("Socket.IO handler %s failed", event)
-                    return ack_error("internal_error", "An unexpected error occurred.")
-                ack = ack_error("database_busy", "The database is busy; retry in a moment.")
-                ack["error"]["retry_after"] = BUSY_RETRY_AFTER
-                return ack
-            except Exception:  # a bug: log it, answer the client, keep the connection
-                log.exception("Socket.IO handler %s failed", event)
+                if isinstance(exc, OperationalError) and database_busy(exc):  # nothing stored: resend
+                    ack = ack_error("database_busy", "The database is busy; retry in a moment.")
+                    ack["error"]["retry_after"] = BUSY_RETRY_AFTER
+                    return ack
+                log.exception("Socket.IO handler %s failed", event)  # a bug: log it, answer, keep the connection
                 return ack_error("internal_error", "An unexpected error occurred.")
 
         return socketio.on(event)(wrapper)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 import time
+from functools import cache, wraps
 
 from flask import Flask, current_app, g
 from flask.sessions import SessionInterface
@@ -85,10 +84,13 @@ def limit_writes(blueprint):
     return blueprint
 
 
+_parsed_limit = cache(parse_limit)  # every socket post asks; the setting's text rarely changes
+
+
 def spend_write(account_id: int) -> None:
     """Take one write from the account's budget outside an HTTP view (a Socket.IO post);
     429 ``rate-limited`` with the seconds until it refills when it is spent."""
-    budget = parse_limit(current_app.config["RATELIMIT_WRITE"])
+    budget = _parsed_limit(current_app.config["RATELIMIT_WRITE"])
     # The key flask-limiter gives a shared limit: [prefix,] identity, scope (tests/core check they meet).
     keys = [key for key in (limiter._key_prefix, f"account:{account_id}", WRITE_SCOPE) if key]
     if not limiter.limiter.hit(budget, *keys):

@@ -41,8 +41,8 @@ _INT_SETTINGS = {
     "GRAPH_REPORT_LEASE_SECONDS": 60,  # a killed worker's report is taken over after this
     "GRAPH_REPORT_MAX_ATTEMPTS": 3,  # runs of one report (takeovers included) before it fails
     "GRAPH_REPORT_MAX_ACTIVE": 3,  # queued or running reports per brand; more is a 409 until one ends
-    "CELERY_VISIBILITY_TIMEOUT": 3600,
-    "DATABASE_LOCK_TIMEOUT_MS": 5000,  # a statement waits this long for a lock, then the request gets 503 database-busy  # Redis broker: an unacknowledged task (its worker died) is redelivered after this
+    "CELERY_VISIBILITY_TIMEOUT": 3600,  # Redis broker: an unacknowledged task (its worker died) is redelivered after this
+    "DATABASE_LOCK_TIMEOUT_MS": 5000,  # a statement waits this long for a lock, then the request gets 503 database-busy
 }
 
 _STR_SETTINGS = {
