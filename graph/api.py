@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from community.access import can_see
 from community.models import Space
 from core.auth import authenticated, current_account, limit_writes
+from core.cooperative import off_the_loop
 from core.errors import ApiBlueprint, ApiError, conflict, not_found
 from core.extensions import db, utcnow
 from core.pagination import SortKey, keyset_page
@@ -145,18 +146,6 @@ def _stored_blob(report: GraphReport) -> bytes:
     if stored is None:
         raise ApiError(404, "This report has no stored graph.", type_="no-graph")
     return stored.data
-
-
-def off_the_loop(fn, *args):
-    """Run CPU-heavy pure work (no app context, no database) on a native thread when the
-    server runs gevent, so one big export does not stall every other request; else directly."""
-    from gevent import monkey
-
-    if monkey.is_module_patched("threading"):
-        import gevent
-
-        return gevent.get_hub().threadpool.apply(fn, args)
-    return fn(*args)
 
 
 def _build_export(fmt: str, result: dict, blob: bytes | None, seed: int):

@@ -20,6 +20,8 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import gammaln, hyp2f1
 
+from core.cooperative import pause  # imports neither Flask nor the database
+
 
 @dataclass(frozen=True)
 class BGNBDParams:
@@ -65,12 +67,18 @@ RESTARTS = 3
 
 
 def _minimise(negative, size: int):
-    """Minimise ``negative`` over log-parameters from 0 (all parameters 1), restarting if needed."""
-    result = minimize(negative, np.zeros(size), method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
+    """Minimise ``negative`` over log-parameters from 0 (all parameters 1), restarting if needed.
+    Each evaluation covers every buyer; between two, the web process's event loop may run."""
+
+    def paced_negative(log_params):
+        pause()
+        return negative(log_params)
+
+    result = minimize(paced_negative, np.zeros(size), method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
     for _ in range(RESTARTS):
         if result.success:
             break
-        result = minimize(negative, result.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
+        result = minimize(paced_negative, result.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
     return result
 
 

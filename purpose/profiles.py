@@ -15,6 +15,7 @@ from datetime import datetime
 
 import numpy as np
 
+from core.cooperative import paced
 from purpose import clv
 from purpose.people import Known, People, load_people
 from purpose.relationship import (PYRAMID_LEVELS, alignment_of_lowered, pareto_share, pyramid_position, relationship_style,
@@ -53,12 +54,12 @@ class ClvModel:
 
 
 def _clv_model(people: People, as_of: datetime) -> ClvModel:
-    buyers = [p for p in people.persons.values() if p.purchases]
+    buyers = [p for p in paced(people.persons.values()) if p.purchases]
     if len(buyers) < MIN_BUYERS_FOR_CLV:
         return ClvModel("too-few-buyers", len(buyers), {})
-    rows = [clv.summarise([t for t, _ in p.purchases], as_of) for p in buyers]
+    rows = [clv.summarise([t for t, _ in p.purchases], as_of) for p in paced(buyers)]
     x, t_x, T = (np.array(c, dtype=float) for c in zip(*rows))
-    m_x = np.array([sum(a for _, a in p.purchases) / len(p.purchases) for p in buyers])
+    m_x = np.array([sum(a for _, a in p.purchases) / len(p.purchases) for p in paced(buyers)])
     if int((x > 0).sum()) < MIN_REPEAT_BUYERS_FOR_SPEND:
         return ClvModel("too-few-repeat-buyers", len(buyers), {})
     purchases = clv.fit_bgnbd(x, t_x, T)
@@ -70,7 +71,7 @@ def _clv_model(people: People, as_of: datetime) -> ClvModel:
     alive = clv.probability_alive(purchases, x, t_x, T)
     expected = clv.expected_purchases(purchases, CLV_PERIODS * CLV_PERIOD_WEEKS, x, t_x, T)
     values = {p.id: {"expected_purchases": round(float(e), 4), "probability_alive": round(float(a), 4),
-                     "value": round(float(v), 2)} for p, e, a, v in zip(buyers, expected, alive, value)}
+                     "value": round(float(v), 2)} for p, e, a, v in paced(zip(buyers, expected, alive, value))}
     return ClvModel("fitted", len(buyers), values)
 
 
@@ -78,7 +79,7 @@ def _profiles(people: People, as_of: datetime, model: ClvModel) -> dict[int, Pro
     scores = rfm(list(people.persons.values()), as_of)
     wanted = {pid: {t.lower() for t in tags} for pid, tags in people.purpose_tags.items()}
     out = {}
-    for sid, person in people.persons.items():
+    for sid, person in paced(people.persons.items()):
         r = scores[sid]
         position = pyramid_position(person, as_of)
         stated, interactions = {t.lower() for t in people.interests[sid]}, people.interactions[sid]
@@ -103,6 +104,8 @@ class Scope:
 
 
 def build_profiles(scope: Scope) -> tuple[dict[int, Profile], ClvModel]:
+    """Seconds of work for a large brand: its loops let the web process's event loop run
+    meanwhile (``paced``, core/cooperative.py), so its sockets do not stall."""
     people = load_people(scope.brand_id, as_of=scope.as_of, purpose_id=scope.purpose_id)
     model = _clv_model(people, scope.as_of)
     return _profiles(people, scope.as_of, model), model
@@ -112,7 +115,7 @@ def summarise_segments(profiles: dict[int, Profile], model: ClvModel) -> dict:
     """Counts per segment, pyramid level, style and kind; revenue, Pareto share, customer equity, conversions."""
     values = list(profiles.values())
     revenue = Counter()
-    for p in values:
+    for p in paced(values):
         revenue[p.segment] += p.rfm["monetary"]
     equity = sum(p.clv["value"] for p in values if p.clv) if model.status == "fitted" else None
     converted = Counter(p.stakeholder.converted_from for p in values if p.stakeholder.converted_at is not None)

@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core.cooperative import paced  # imports neither Flask nor the database
+
 #: The relationship pyramid, from the shallowest level to the deepest.
 #: Level numbers are 1-based positions in this tuple; 0 means "no relationship yet".
 PYRAMID_LEVELS = (
@@ -93,14 +95,14 @@ def _segment(person: Person, recency: float | None, f_score: int, m_score: int) 
 
 def rfm(people: list[Person], as_of: datetime) -> dict[int, RFM]:
     """Recency, frequency, monetary value, their quintile scores among buyers, and the segment."""
-    buyers = [p for p in people if p.purchases]
-    recency = {p.id: (as_of - max(t for t, _ in p.purchases)).total_seconds() / 86400 for p in buyers}
+    buyers = [p for p in paced(people) if p.purchases]
+    recency = {p.id: (as_of - max(t for t, _ in p.purchases)).total_seconds() / 86400 for p in paced(buyers)}
     frequency = {p.id: len(p.purchases) for p in buyers}
-    monetary = {p.id: float(sum(a for _, a in p.purchases)) for p in buyers}
+    monetary = {p.id: float(sum(a for _, a in p.purchases)) for p in paced(buyers)}
     r = quintile_scores({k: -v for k, v in recency.items()})  # more recent, higher score
     f, m = quintile_scores(frequency), quintile_scores(monetary)
     result = {}
-    for p in people:
+    for p in paced(people):
         scores = (r.get(p.id, 0), f.get(p.id, 0), m.get(p.id, 0))
         result[p.id] = RFM(recency.get(p.id), frequency.get(p.id, 0), monetary.get(p.id, 0.0), *scores,
                            segment=_segment(p, recency.get(p.id), scores[1], scores[2]))

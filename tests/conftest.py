@@ -249,3 +249,28 @@ def space_held_by_another_transaction(database_url: str, space_id: int):
         with psycopg.connect(database_url) as other:
             other.execute("SELECT id FROM spaces WHERE id = %s FOR UPDATE", (space_id,))
             yield
+
+
+@pytest.fixture
+def loop_turns(monkeypatch):
+    """The test runs as one greenlet of a gevent process (``time.sleep`` is gevent's, as under
+    gunicorn's gevent worker) beside another that stands for the process's sockets; returns
+    the list of times that other greenlet got to run. Every ``pause`` is due at once."""
+    import time
+
+    import gevent
+
+    from core import cooperative
+
+    monkeypatch.setattr(time, "sleep", gevent.sleep)
+    monkeypatch.setattr(cooperative, "SLICE_SECONDS", 0.0)
+    turns: list[float] = []
+
+    def sockets():  # one turn each time the loop runs
+        while True:
+            turns.append(time.perf_counter())
+            gevent.sleep(1e-6)
+
+    other = gevent.spawn(sockets)
+    yield turns
+    other.kill()

@@ -295,3 +295,33 @@ def test_a_member_exports_and_erases_themselves(world, client):
     assert record["stakeholder"]["email"] is None and record["touchpoints"] == [] and "account" not in record
     members = world["manager"].get(f"/api/v1/spaces/{world['public']}/members").get_json()["items"]
     assert member.id not in {m["account"]["id"] for m in members}
+
+
+
+def test_scoring_a_large_brand_lets_the_process_serve_its_sockets_meanwhile(app, admin, loop_turns):
+    """Under gevent, a request that scores a brand's people (seconds for a large brand) must not
+    stall every socket of its process: each stage lets the event loop run between one person
+    and the next (core/cooperative.py)."""
+    from graph.seed import seed_synthetic
+    from purpose.people import load_people
+    from purpose.profiles import _clv_model, _profiles, summarise_segments
+    from purpose.relationship import rfm
+
+    def turns(work):
+        before = len(loop_turns)
+        return work(), len(loop_turns) - before
+
+    with app.app_context():
+        brand = seed_synthetic(300, seed=3).brand_id
+        as_of = datetime.now(timezone.utc)
+        people, reading = turns(lambda: load_people(brand, as_of=as_of))
+        model, fitting = turns(lambda: _clv_model(people, as_of))
+        _scores, scoring = turns(lambda: rfm(list(people.persons.values()), as_of))
+        profiles, building = turns(lambda: _profiles(people, as_of, model))
+        _summary, summarising = turns(lambda: summarise_segments(profiles, model))
+    n = len(people.persons)
+    assert n > 300 and model.status == "fitted"
+    assert min(reading, scoring, building, summarising) >= n and fitting >= model.buyers
+    before = len(loop_turns)
+    assert admin.get(f"/api/v1/brands/{brand}/stakeholders?limit=5").status_code == 200
+    assert len(loop_turns) - before >= 4 * n
