@@ -30,7 +30,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.realtime import Server, _config, _connect_all, prepare_database  # noqa: E402
+from bench.realtime import Server, _config, _connect_all, arrival_recorder, prepare_database  # noqa: E402
 
 
 def prepare(url: str, room: int, people: int) -> tuple[list[str], int, int, int, str]:
@@ -56,15 +56,8 @@ def prepare(url: str, room: int, people: int) -> tuple[list[str], int, int, int,
 
 
 async def measure(server: Server, tokens, space_id, thread_id, brand_id, admin_token, seconds: float) -> dict:
-    arrivals: dict[int, list] = {}
+    arrivals, on_event = arrival_recorder()
     room = len(tokens) - 1
-
-    def on_event(name, payload):
-        if name == "space_event":
-            entry = arrivals.setdefault(payload["seq"], [0, 0.0])
-            entry[0] += 1
-            entry[1] = time.perf_counter()
-
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         await _connect_all(session, server.url, tokens[1:], on_event, space_id)
         (poster,) = await _connect_all(session, server.url, tokens[:1])

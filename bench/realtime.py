@@ -163,7 +163,9 @@ async def _connect_all(session, url, tokens, on_event=None, space_id=None) -> li
     return clients
 
 
-async def broadcast_run(server: Server, tokens: list[str], space_id: int, thread_id: int, size: int, posts: int) -> dict:
+def arrival_recorder():
+    """``(arrivals, on_event)``: ``on_event`` records in ``arrivals[seq]`` how many members have
+    received that ``space_event`` and when the last one did."""
     arrivals: dict[int, list] = {}
 
     def on_event(name, payload):
@@ -172,6 +174,11 @@ async def broadcast_run(server: Server, tokens: list[str], space_id: int, thread
             entry[0] += 1
             entry[1] = time.perf_counter()
 
+    return arrivals, on_event
+
+
+async def broadcast_run(server: Server, tokens: list[str], space_id: int, thread_id: int, size: int, posts: int) -> dict:
+    arrivals, on_event = arrival_recorder()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         members = await _connect_all(session, server.url, tokens[1:size + 1], on_event, space_id)
         (poster,) = await _connect_all(session, server.url, tokens[:1])
