@@ -7,15 +7,14 @@ people: about 1.5 s for 10,000 people, 15 s for 100,000) would stall every socke
 that process for as long; real-time posts would reach nobody meanwhile
 (docs/performance.md, "Real-time delivery while an analyst works"). Two tools:
 
-- :func:`pause` for long work that touches the database or the app: its loops call it
-  often (it costs a clock read); once ``SLICE_SECONDS`` have passed since the loop last
-  ran, it lets the loop run once (pending socket reads and writes, other greenlets), then
-  carries on.
-- :func:`off_the_loop` for pure work (no app context, no database): it runs on a native
-  thread, and the loop keeps running beside it.
-
-Under gunicorn's gthread worker or ``python app.py`` (threads), and in Celery workers,
-the operating system already shares the CPU; there ``pause`` is a negligible yield.
+- :func:`pause` (and :func:`paced` for loops) for long work: call it often (it costs a
+  clock read); once ``SLICE_SECONDS`` have passed since the loop last ran, it lets the loop
+  handle what is pending (socket reads and writes, the greenlets they woke), then carries
+  on. Under threads (``python app.py``, gunicorn's gthread worker) and in Celery workers the
+  operating system already shares the CPU, and it does nothing more.
+- :func:`off_the_loop` for pure work in one long call (no app context, no database): it
+  runs on a native thread. The loop keeps running beside it, but each of its GIL waits can
+  take the interpreter's switch interval, so prefer :func:`pause` where the work is a loop.
 """
 
 from __future__ import annotations
@@ -23,19 +22,33 @@ from __future__ import annotations
 import time
 
 #: Longest stretch of work between two turns of the event loop.
-SLICE_SECONDS = 0.005
-#: ``time.sleep`` is gevent's under the gevent worker (gunicorn monkey-patches it). A delay
-#: above zero lets the loop poll sockets once before this greenlet runs again; zero may not.
-_TURN = 1e-6
+SLICE_SECONDS = 0.001
 
 _loop_ran_at = time.perf_counter()
+_turn = None  # what lets the event loop run once: chosen on first use by _choose_turn
+
+
+def _choose_turn():
+    """Under gevent (gunicorn's gevent worker patches ``time``): ``gevent.idle``, which returns
+    once the loop has handled everything pending (socket reads and writes, other greenlets)
+    and costs no timer wait. Elsewhere (threads, Celery workers) the operating system shares
+    the CPU, and there is nothing to do."""
+    from gevent import monkey
+
+    if monkey.is_module_patched("time"):
+        import gevent
+
+        return gevent.idle
+    return lambda: None
 
 
 def pause() -> None:
     """Let the event loop run if this stretch of work has gone on for ``SLICE_SECONDS``."""
-    global _loop_ran_at
+    global _loop_ran_at, _turn
     if time.perf_counter() - _loop_ran_at >= SLICE_SECONDS:
-        time.sleep(_TURN)
+        if _turn is None:
+            _turn = _choose_turn()
+        _turn()
         _loop_ran_at = time.perf_counter()
 
 

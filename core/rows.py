@@ -13,25 +13,18 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from core.cooperative import off_the_loop, paced, pause
+from core.cooperative import paced, pause
 from core.extensions import db
 
 BATCH = 5000
 
 
 def plain_chunks(stmt, batch: int = BATCH):
-    """The statement's rows as lists of up to ``batch`` plain tuples.
-
-    The event loop keeps running meanwhile (core/cooperative.py): between chunks, and on
-    SQLite, which runs the query inside this process (a sort over a brand's touchpoints takes
-    a while), during the query too, on a native thread; PostgreSQL's driver waits for the
-    server cooperatively anyway.
-    """
-    connection = db.session.connection()
-    in_process = connection.dialect.name == "sqlite"
-    result = off_the_loop(connection.execute, stmt) if in_process else connection.execute(stmt)
+    """The statement's rows as lists of up to ``batch`` plain tuples; between two chunks the
+    event loop may run (core/cooperative.py)."""
+    result = db.session.connection().execute(stmt)
     try:
-        while rows := (off_the_loop(result.cursor.fetchmany, batch) if in_process else result.cursor.fetchmany(batch)):
+        while rows := result.cursor.fetchmany(batch):
             yield rows
             pause()
     finally:

@@ -253,23 +253,23 @@ def space_held_by_another_transaction(database_url: str, space_id: int):
 
 @pytest.fixture
 def loop_turns(monkeypatch):
-    """The test runs as one greenlet of a gevent process (``time.sleep`` is gevent's, as under
-    gunicorn's gevent worker) beside another that stands for the process's sockets; returns
-    the list of times that other greenlet got to run. Every ``pause`` is due at once."""
+    """The test runs as one greenlet of a gevent process, as under gunicorn's gevent worker,
+    beside another that stands for the process's sockets; returns the list of times that
+    other greenlet got to run. Every ``pause`` is due at once."""
     import time
 
     import gevent
 
     from core import cooperative
 
-    monkeypatch.setattr(time, "sleep", gevent.sleep)
+    monkeypatch.setattr(cooperative, "_turn", gevent.idle)  # what pause picks under gevent
     monkeypatch.setattr(cooperative, "SLICE_SECONDS", 0.0)
     turns: list[float] = []
 
-    def sockets():  # one turn each time the loop runs
+    def sockets():  # one turn each time the loop gets to run it
         while True:
             turns.append(time.perf_counter())
-            gevent.sleep(1e-6)
+            gevent.idle()
 
     other = gevent.spawn(sockets)
     yield turns
