@@ -62,7 +62,9 @@ def summarise(purchase_times: list[datetime], as_of: datetime, *, unit_days: flo
 
 
 #: Nelder-Mead restarts from its own result when it stops on its iteration cap: a fresh
-#: simplex escapes the collapsed one that slows it down (a standard remedy).
+#: simplex escapes the collapsed one that slows it down (a standard remedy). A restart that
+#: ends no better than it began (the likelihood keeps rising along a ridge to infinity, so
+#: there is no maximum to reach) is not repeated: the next would end at the same point.
 RESTARTS = 3
 
 
@@ -74,11 +76,18 @@ def _minimise(negative, size: int):
         pause()
         return negative(log_params)
 
-    result = minimize(paced_negative, np.zeros(size), method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
+    def run(start):
+        return minimize(paced_negative, start, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
+
+    result = run(np.zeros(size))
     for _ in range(RESTARTS):
         if result.success:
             break
-        result = minimize(paced_negative, result.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
+        again = run(result.x)
+        stalled = not again.fun < result.fun - 1e-9 * max(1.0, abs(result.fun))
+        result = again if again.fun <= result.fun else result
+        if stalled:
+            break
     return result
 
 
