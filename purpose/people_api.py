@@ -96,21 +96,15 @@ def list_profiles(args, brand_id):
     """Relationship profiles of the brand's people, filtered by segment, pyramid level, style or kind."""
     _brand(brand_id)
     profiles, _model = build_profiles(_scope(brand_id, args["purpose_id"]))
-    items = _matching(profiles, args)
+    wanted = {"segment": args["segment"], "style": args["style"]}
+    items = [p for p in paced(profiles.values())
+             if all(v is None or getattr(p, k) == v for k, v in wanted.items())
+             and (args["level"] is None or p.pyramid["level"] == args["level"])
+             and (args["kind"] is None or p.stakeholder.kind == args["kind"].value)]
     scope = "profiles:{}:{purpose_id}:{segment}:{level}:{style}:{kind}".format(brand_id, **args)
     page = list_page(items, key=lambda p: p.stakeholder.id, scope=scope, args=args)
     page["items"] = [p.as_dict() for p in page["items"]]
     return page
-
-
-def _matching(profiles: dict, args: dict) -> list:
-    """The profiles the filters select, by stakeholder id."""
-    wanted = {"segment": args["segment"], "style": args["style"]}
-    return sorted((p for p in paced(profiles.values())
-                   if all(v is None or getattr(p, k) == v for k, v in wanted.items())
-                   and (args["level"] is None or p.pyramid["level"] == args["level"])
-                   and (args["kind"] is None or p.stakeholder.kind == args["kind"].value)),
-                  key=lambda p: p.stakeholder.id)
 
 
 @blp.route("/brands/<id:brand_id>/segments", methods=["GET"])

@@ -297,7 +297,6 @@ def test_a_member_exports_and_erases_themselves(world, client):
     assert member.id not in {m["account"]["id"] for m in members}
 
 
-
 def test_scoring_a_large_brand_lets_the_process_serve_its_sockets_meanwhile(app, admin, loop_turns):
     """Under gevent, a request that scores a brand's people (seconds for a large brand) must not
     stall every socket of its process: each stage lets the event loop run between one person
