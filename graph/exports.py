@@ -3,6 +3,12 @@
 Pure: functions of a report dict and/or a graph. GraphML and GEXF hold scalar attributes
 only, so lists and dicts are written as JSON strings and missing values are left out.
 The PNG is drawn with matplotlib's Agg backend (no display needed).
+
+matplotlib is loaded with this module, in the process's main thread, not at the first
+picture: its first load on a machine builds a font cache by running ``fc-list``, and the
+picture is drawn off the gevent loop in a native thread (``core.cooperative.off_the_loop``),
+where gevent's patched ``subprocess`` cannot start a child. Loaded there, the first PNG
+export of a fresh deployment failed (and the next ones found the module half loaded).
 """
 
 from __future__ import annotations
@@ -12,7 +18,12 @@ import gzip
 import io
 import json
 
+import matplotlib
 import networkx as nx
+
+matplotlib.use("Agg")
+from matplotlib.figure import Figure  # noqa: E402 (after choosing the backend)
+from matplotlib.lines import Line2D  # noqa: E402
 
 #: Above this many nodes the picture shows a subset (see :func:`drawn_subset`).
 PNG_MAX_NODES = 1000
@@ -95,12 +106,6 @@ def drawn_subset(G, report: dict, *, max_nodes: int = PNG_MAX_NODES) -> tuple[li
 
 def graph_png(G, report: dict, *, max_nodes: int = PNG_MAX_NODES, seed: int = 0) -> bytes:
     """The graph coloured by segment, opportunities highlighted in red, with a caption."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-
     nodes, caption = drawn_subset(G, report, max_nodes=max_nodes)
     S = G.subgraph(nodes)
     pos = nx.spring_layout(S, seed=seed, iterations=30) if len(S) else {}

@@ -194,14 +194,15 @@ def world(admin, make_actor):
 
 @pytest.fixture
 def live(make_app, database_url):
-    """Start live server processes on the test schema: ``live()`` or ``live(REDIS_URL=...)``."""
+    """Start live server processes on the test schema: ``live()`` or ``live(REDIS_URL=...)``;
+    ``env`` adds environment variables to the server process's."""
     from tests.live import LiveServer
 
     make_app()  # its teardown empties the tables after the test
     servers = []
 
-    def start(**overrides) -> LiveServer:
-        server = LiveServer({**base_config(database_url), **overrides})
+    def start(env: dict | None = None, **overrides) -> LiveServer:
+        server = LiveServer({**base_config(database_url), **overrides}, env)
         servers.append(server)
         return server
 

@@ -30,12 +30,12 @@ def free_port() -> int:
 class LiveServer:
     """A platform server in its own process; ``stop`` kills it like a crash would."""
 
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # Its own origin is the allowed Socket.IO origin; served as in production (gevent worker).
         config = {**config, "PORT": self.port, "SOCKETIO_ASYNC_MODE": "gevent"}
-        env = {**os.environ, "LIVE_SERVER_CONFIG": json.dumps(config), "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, **(env or {}), "LIVE_SERVER_CONFIG": json.dumps(config), "PYTHONPATH": str(ROOT)}
         command = [
             sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "--worker-connections", "1000",
             "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "tests.live_server:build()",

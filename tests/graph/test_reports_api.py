@@ -247,10 +247,13 @@ def test_erasing_a_person_scrubs_every_stored_report_of_the_brand(app, talk, fin
         assert ranks == list(range(1, len(ranks) + 1))
 
 
-def test_report_progress_reaches_the_analysts_socket(app, live, clients):
+def test_report_progress_reaches_the_analysts_socket(app, live, clients, tmp_path):
     from tests.live import live_community
 
-    community = live_community(app, live(), members=("ana_live", "bob_live"), outsiders=("eve_live",))
+    # A server on a fresh machine: matplotlib has no font cache yet, so it must build one
+    # (with a subprocess) before the first picture, which is drawn off the gevent loop.
+    server = live(env={"MPLCONFIGDIR": str(tmp_path)})
+    community = live_community(app, server, members=("ana_live", "bob_live"), outsiders=("eve_live",))
     server, admin = community["server"], community["admin"]
     thread_id = community["thread"]
     first = server.api("GET", f"/threads/{thread_id}/posts", admin["token"]).json()["items"][0]["id"]
