@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -113,15 +114,17 @@ def on_disconnect(*_reason):
         _presence_changed(space_id, conn.account_id)
 
 
-def _take_token(conn: Connection) -> bool:
+def _take_token(conn: Connection) -> float:
+    """Take one event from the connection's bucket: 0 when taken, else the seconds until one can be
+    (rounded up to the next hundredth)."""
     cfg = current_app.config
-    now = time.monotonic()
-    conn.tokens = min(cfg["SOCKETIO_EVENT_BURST"], conn.tokens + (now - conn.refilled_at) * cfg["SOCKETIO_EVENTS_PER_SECOND"])
+    now, rate = time.monotonic(), cfg["SOCKETIO_EVENTS_PER_SECOND"]
+    conn.tokens = min(cfg["SOCKETIO_EVENT_BURST"], conn.tokens + (now - conn.refilled_at) * rate)
     conn.refilled_at = now
     if conn.tokens < 1:
-        return False
+        return math.ceil((1 - conn.tokens) / rate * 100) / 100
     conn.tokens -= 1
-    return True
+    return 0.0
 
 
 def handler(event: str, schema: type[ma.Schema]):
@@ -135,8 +138,9 @@ def handler(event: str, schema: type[ma.Schema]):
             conn = _connections.get(request.sid)
             if conn is None:
                 return ack_error("unauthorized", "Not connected.")
-            if not _take_token(conn):
-                return ack_error("rate_limited", "Too many events on this connection; slow down.")
+            wait = _take_token(conn)
+            if wait:
+                return ack_error("rate_limited", "Too many events on this connection; slow down.", retry_after=wait)
             if len(json.dumps(data, default=str)) > current_app.config["SOCKETIO_MAX_PAYLOAD"]:
                 return ack_error("payload_too_large", "The event payload is too large.")
             live = find_live_session(conn.session_id)
@@ -147,17 +151,13 @@ def handler(event: str, schema: type[ma.Schema]):
                 return func(conn, live[1], loader.load(data if isinstance(data, dict) else {"_": data}))
             except ma.ValidationError as exc:
                 return ack_error("validation_error", "The payload is invalid.", errors=validation_messages(exc))
-            except ApiError as exc:
-                ack = ack_error(exc.type_.replace("-", "_"), exc.description, errors=exc.errors)
-                if getattr(exc, "retry_after", None) is not None:  # slow mode, new-member limits
-                    ack["error"]["retry_after"] = exc.retry_after
-                return ack
+            except ApiError as exc:  # slow mode, new-member limits and write budgets carry retry_after
+                return ack_error(exc.type_.replace("-", "_"), exc.description, errors=exc.errors,
+                                 retry_after=getattr(exc, "retry_after", None))
             except Exception as exc:
                 db.session.rollback()
                 if isinstance(exc, OperationalError) and database_busy(exc):  # nothing stored: resend
-                    ack = ack_error("database_busy", "The database is busy; retry in a moment.")
-                    ack["error"]["retry_after"] = BUSY_RETRY_AFTER
-                    return ack
+                    return ack_error("database_busy", "The database is busy; retry in a moment.", retry_after=BUSY_RETRY_AFTER)
                 log.exception("Socket.IO handler %s failed", event)  # a bug: log it, answer, keep the connection
                 return ack_error("internal_error", "An unexpected error occurred.")
 

@@ -201,9 +201,12 @@ def validation_messages(error: ma.ValidationError) -> dict:
     return messages if isinstance(messages, dict) else {"_schema": messages}
 
 
-def ack_error(code: str, message: str, *, errors: dict | None = None) -> dict:
-    """The Socket.IO acknowledgement error shape: ``{"ok": false, "error": {...}}``."""
+def ack_error(code: str, message: str, *, errors: dict | None = None, retry_after: float | None = None) -> dict:
+    """The Socket.IO acknowledgement error shape: ``{"ok": false, "error": {...}}``, with
+    ``retry_after`` (seconds) when resending later will work."""
     body = {"code": code, "message": message}
     if errors:
         body["errors"] = errors
+    if retry_after is not None:
+        body["retry_after"] = retry_after
     return {"ok": False, "error": body}
