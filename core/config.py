@@ -7,6 +7,7 @@ except to keep the embedded-mode secret in ``instance/secret_key``.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from datetime import timedelta
@@ -104,12 +105,23 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     return cfg
 
 
+#: Logged when production runs without Redis (README, "Running in production").
+NO_REDIS_IN_PRODUCTION = (
+    "PLATFORM_ENV=production without REDIS_URL: run one web process only (no message queue "
+    "between processes; rate limits are counted per process), and graph reports run inside it, "
+    "where its sockets wait while a report's graph algorithms run (seconds for a brand of 10,000 "
+    "people, tens of seconds at 100,000). Set REDIS_URL and run a Celery worker."
+)
+
+
 def _check_production(cfg: dict) -> None:
     secret = cfg.get("SECRET_KEY") or ""
     if not secret or secret == DEFAULT_SECRET or len(secret) < 32:
         raise ConfigError("PLATFORM_ENV=production needs SECRET_KEY set to a random value of 32+ characters")
     if not cfg.get("DATABASE_URL"):
         raise ConfigError("PLATFORM_ENV=production needs DATABASE_URL (PostgreSQL)")
+    if not cfg.get("REDIS_URL"):  # allowed (one small process), but its operator should know the cost
+        logging.getLogger(__name__).warning(NO_REDIS_IN_PRODUCTION)
 
 
 def _derive(cfg: dict) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.config import DEFAULT_SECRET, ConfigError, load_config
+from core.config import DEFAULT_SECRET, NO_REDIS_IN_PRODUCTION, ConfigError, load_config
 
 
 def test_embedded_defaults_use_sqlite_in_instance_and_no_redis(tmp_path, monkeypatch):
@@ -47,3 +47,17 @@ def test_production_starts_with_a_real_secret(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 48)
     assert load_config(str(tmp_path))["SECRET_KEY"] == "x" * 48
     assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize("redis_url", [None, "redis://cache:6379/0"])
+def test_production_without_redis_warns_its_operator(tmp_path, monkeypatch, caplog, redis_url):
+    monkeypatch.setenv("PLATFORM_ENV", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/app")
+    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    if redis_url:
+        monkeypatch.setenv("REDIS_URL", redis_url)
+    else:
+        monkeypatch.delenv("REDIS_URL", raising=False)
+    load_config(str(tmp_path))
+    warned = [r for r in caplog.records if r.levelname == "WARNING" and r.getMessage() == NO_REDIS_IN_PRODUCTION]
+    assert len(warned) == (0 if redis_url else 1)
