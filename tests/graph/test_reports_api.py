@@ -252,8 +252,8 @@ def test_report_progress_reaches_the_analysts_socket(app, live, clients, tmp_pat
 
     # A server on a fresh machine: matplotlib has no font cache yet, so it must build one
     # (with a subprocess) before the first picture, which is drawn off the gevent loop.
-    server = live(env={"MPLCONFIGDIR": str(tmp_path)})
-    community = live_community(app, server, members=("ana_live", "bob_live"), outsiders=("eve_live",))
+    community = live_community(app, live(env={"MPLCONFIGDIR": str(tmp_path)}), members=("ana_live", "bob_live"),
+                               outsiders=("eve_live",))
     server, admin = community["server"], community["admin"]
     thread_id = community["thread"]
     first = server.api("GET", f"/threads/{thread_id}/posts", admin["token"]).json()["items"][0]["id"]
