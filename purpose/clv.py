@@ -66,6 +66,9 @@ def summarise(purchase_times: list[datetime], as_of: datetime, *, unit_days: flo
 #: ends no better than it began (the likelihood keeps rising along a ridge to infinity, so
 #: there is no maximum to reach) is not repeated: the next would end at the same point.
 RESTARTS = 3
+#: A Gamma-Gamma shape p above this (spend varying by under 0.1 % between one customer's own
+#: purchases: coefficient of variation 1/sqrt(p)) means the fit ran up the likelihood's ridge.
+MAX_SPEND_SHAPE = 1e6
 
 
 def _minimise(negative, size: int):
@@ -193,7 +196,12 @@ def fit_gamma_gamma(x, m_x) -> GammaGammaParams:
 
     result = _minimise(negative, 3)
     p, q, v = (float(val) for val in np.exp(result.x))
-    return GammaGammaParams(p, q, v, -float(result.fun), bool(result.success))
+    # When customers' spend hardly varies between their own purchases, the likelihood keeps
+    # rising as p grows and v shrinks (p·v fixed): there is no maximum. Nelder-Mead then stops on
+    # its iteration cap or, where the ridge has flattened below its tolerances (which depends on
+    # the machine's floating point), reports success at p of 1e10 or more: not a fit either way.
+    on_ridge = p > MAX_SPEND_SHAPE
+    return GammaGammaParams(p, q, v, -float(result.fun), bool(result.success) and not on_ridge)
 
 
 def expected_spend(params: GammaGammaParams, x, m_x) -> np.ndarray:

@@ -90,6 +90,17 @@ def test_gamma_gamma_recovers_spend_parameters():
     assert 5.0 < low < population_mean * 1.1 and population_mean * 0.9 < high < 100.0
 
 
+def test_spend_that_never_varies_within_a_customer_has_no_fit():
+    """Three price points and nothing between them (the synthetic brands' segments): the
+    likelihood rises without end as p grows, and the fit must say so on every machine, not
+    only where Nelder-Mead happens to stop on its iteration cap."""
+    rng = np.random.default_rng(7)
+    x = rng.integers(1, 8, 300).astype(float)
+    m_x = rng.choice([20.0, 50.0, 120.0], 300)
+    fitted = clv.fit_gamma_gamma(x, m_x)
+    assert fitted.p > clv.MAX_SPEND_SHAPE and not fitted.converged
+
+
 def test_clv_discounts_and_sums_per_brand(fitted):
     values = clv.clv(fitted, TRUE_GG, [5, 0], [38, 0], [39, 39], [40.0, 0.0], periods=12)
     assert values[0] > values[1] > 0
@@ -126,8 +137,8 @@ def test_a_spend_model_without_a_maximum_is_given_up_without_repeating_the_same_
     likelihood = clv._GammaGammaData.log_likelihood
     monkeypatch.setattr(clv._GammaGammaData, "log_likelihood", lambda self, p: evaluations.append(1) or likelihood(self, p))
     with app.app_context():
-        brand = seed_synthetic(1000, seed=1).brand_id
-        as_of = utcnow()
+        as_of = utcnow()  # the data's own clock: seeding takes a moment, and a later as_of moves the fit
+        brand = seed_synthetic(1000, seed=1, as_of=as_of).brand_id
         model = _clv_model(load_people(brand, as_of=as_of), as_of)
     assert model.status == "did-not-converge"
     assert len(evaluations) < 20_000  # the first fit and one restart (each about 9,400); before, four runs
