@@ -14,24 +14,132 @@ each take several times as long as SQLite takes to run the statement. So:
   what a query would have loaded (in the session's identity map, attributes committed, lazy
   relationships working), so the rest of the code (serialisers, checks, later changes)
   treats them like any other, without the ORM's per-query loading machinery.
+
+:func:`run` hands the statement to the DBAPI cursor of the session's connection itself.
+SQLAlchemy compiles it once per dialect (and, for an INSERT, per set of columns given):
+the SQL text, the order of its parameters, each parameter's and each result column's type
+conversion, and the Python-side column defaults an INSERT must fill in. Each run then only
+converts the values, executes, and converts the rows, skipping the execution context that
+``Connection.execute`` builds for every statement (about half of the post path's CPU time
+on SQLite: docs/performance.md). Errors go through SQLAlchemy's own handler, so callers see
+the usual ``IntegrityError`` or ``OperationalError`` and a dropped connection is invalidated.
+What this skips: engine events around cursor execution and SQL echo logging (no statement
+here is logged), and the compiled cache's bookkeeping. Only prebuilt statements belong here:
+plans are kept per statement object for the life of the process.
 """
 
 from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import insert, inspect
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_dict, set_committed_value
+from sqlalchemy import exc, insert, inspect
+from sqlalchemy.orm.attributes import instance_dict, instance_state, set_committed_value
 
 from core.extensions import db
 
 
-def run(stmt, params: dict | None = None):
-    """Execute a (prebuilt) Core statement in the current transaction; returns the result."""
+class Row(tuple):
+    """A result row: a tuple whose columns can also be read by name (the first column of that name)."""
+
+    __slots__ = ()
+    _positions: dict[str, int] = {}
+
+    def __getattr__(self, name: str):
+        try:
+            return self[self._positions[name]]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class Rows(list):
+    """The rows a statement returned, with the few ``Result`` methods the callers use."""
+
+    def first(self):
+        return self[0] if self else None
+
+    def one(self):
+        if len(self) != 1:
+            raise (exc.NoResultFound if not self else exc.MultipleResultsFound)(f"Expected one row, got {len(self)}.")
+        return self[0]
+
+    def scalar_one(self):
+        return self.one()[0]
+
+
+class _Plan:
+    """One statement compiled for one dialect: what each run needs, worked out once."""
+
+    __slots__ = ("sql", "positional", "names", "binds", "defaults", "results", "row")
+
+    def __init__(self, stmt, dialect, column_keys: frozenset | None):
+        compiled = stmt.compile(dialect=dialect, column_keys=sorted(column_keys) if column_keys is not None else None)
+        self.sql = compiled.string
+        self.positional = compiled.positional
+        by_name = {name: param for param, name in compiled.bind_names.items()}
+        order = compiled.positiontup if compiled.positional else list(by_name)
+        # Python-side defaults of the columns an INSERT was not given (utcnow, False, a uuid, ...)
+        self.defaults = {column.key: column.default for column in compiled.insert_prefetch}
+        processors = compiled._bind_processors
+        # (key in the caller's params, or None for a value fixed in the statement; that value; converter)
+        self.binds = []
+        for name in order:
+            param = by_name[name]
+            given = name in self.defaults or (column_keys is not None and param.key in column_keys) or (
+                param.value is None and param.callable is None)
+            self.binds.append((param.key if given else None, None if given else param.effective_value, processors.get(name)))
+        self.names = [compiled.escaped_bind_names.get(name, name) for name in order]
+        columns = compiled._result_columns
+        self.results = [type_._cached_result_processor(dialect, None) for _key, _name, _objs, type_ in columns]
+        positions: dict[str, int] = {}
+        for index, (key, _name, _objs, _type) in enumerate(columns):
+            positions.setdefault(key, index)
+        self.row = type("Row", (Row,), {"__slots__": (), "_positions": positions})
+
+    def parameters(self, params: dict):
+        if self.defaults:
+            missing = {key: default.arg(None) if default.is_callable else default.arg
+                       for key, default in self.defaults.items() if key not in params}
+            params = {**params, **missing}
+        values = []
+        for key, fixed, convert in self.binds:
+            value = params[key] if key is not None else fixed
+            values.append(convert(value) if convert is not None and value is not None else value)
+        return values if self.positional else dict(zip(self.names, values))
+
+
+_plans: dict[tuple, _Plan] = {}
+
+
+def _plan(stmt, dialect, column_keys: frozenset | None) -> _Plan:
+    key = (stmt, dialect.name, dialect.driver, column_keys)
+    plan = _plans.get(key)
+    if plan is None:
+        plan = _plans[key] = _Plan(stmt, dialect, column_keys)
+    return plan
+
+
+def run(stmt, params: dict | None = None) -> Rows:
+    """Execute a prebuilt Core statement in the session's transaction on the DBAPI cursor; returns its rows.
+
+    Pending ORM changes are flushed first, exactly as ``Session.execute`` would (statements stay
+    in program order). An INSERT may leave out columns that have a default.
+    """
+    params = params or {}
     session = db.session()
     session.flush()  # a no-op when nothing is pending, as it almost always is here
-    return session.connection().execute(stmt, params)
+    connection = session.connection()
+    dialect = connection.dialect
+    plan = _plan(stmt, dialect, frozenset(params) if stmt.is_insert else None)
+    parameters = plan.parameters(params)
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(plan.sql, parameters)
+        raw = cursor.fetchall() if cursor.description is not None else []
+        cursor.close()
+    except BaseException as error:  # SQLAlchemy's own path: wraps, invalidates a dropped connection, raises
+        connection._handle_dbapi_exception(error, plan.sql, parameters, cursor, None)
+    convert, row = plan.results, plan.row
+    return Rows(row(value if c is None else c(value) for c, value in zip(convert, values)) for values in raw)
 
 
 @cache
@@ -64,12 +172,14 @@ def loaded(row, *models) -> tuple:
             objects.append(None)
             continue
         mapper = inspect(model)
-        obj = session.identity_map.get(mapper.identity_key_from_primary_key(identity))
-        if obj is None:
+        key = mapper.identity_key_from_primary_key(identity)
+        obj = session.identity_map.get(key)
+        if obj is None:  # attach it as the ORM's loader does (orm/loading.py): no events, no cascades
             obj = mapper.class_manager.new_instance()
-            instance_dict(obj).update(zip(keys, values))  # as the ORM's loader fills it: no change events
-            make_transient_to_detached(obj)
-            session.add(obj)
+            instance_dict(obj).update(zip(keys, values))
+            state = instance_state(obj)
+            state.key, state.identity_token, state.session_id = key, None, session.hash_key
+            session.identity_map._add_unpresent(state, key)
         objects.append(obj)
     return tuple(objects)
 

@@ -1,13 +1,17 @@
-"""core.sql: objects built from Core rows must behave exactly like objects a query loaded."""
+"""core.sql: statements run on the DBAPI cursor must give what ``Session.execute`` would (types converted,
+defaults filled, SQLAlchemy's errors), and objects built from their rows must behave exactly like
+objects a query loaded."""
 
 from __future__ import annotations
 
 from datetime import timezone
 
-from sqlalchemy import bindparam, select
+import pytest
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError, NoResultFound
 
 from core import sql
-from core.accounts import Account, LoginSession
+from core.accounts import Account, AccountStatus, LoginSession
 from core.extensions import db, utcnow
 
 
@@ -68,3 +72,44 @@ def test_run_sees_pending_changes_and_loaded_returns_the_object_the_session_hold
         row = sql.run(_SESSION_WITH_ACCOUNT, {"account_id": account.id}).one()
         assert row.display_name == "Kira K."
         assert sql.loaded(row, LoginSession, Account)[1] is account
+
+
+_RENAME = (
+    update(Account.__table__)
+    .where(Account.__table__.c.id == bindparam("account_id"), Account.__table__.c.status == AccountStatus.active)
+    .values(display_name=bindparam("name"))
+    .returning(Account.__table__.c.id, Account.__table__.c.display_name, Account.__table__.c.created_at)
+)
+
+
+def test_run_converts_values_both_ways_and_keeps_values_fixed_in_the_statement(app):
+    with app.app_context():
+        account = sql.insert_loaded(Account, {"email": "lea@example.org", "handle": "lea", "display_name": "Lea",
+                                              "password_hash": "x", "interests": ["cooking", "ocean"]})
+        assert account.interests == ["cooking", "ocean"] and account.status is AccountStatus.active  # JSON back, enum default
+        db.session.commit()
+        account_id = account.id
+
+        row = sql.run(_RENAME, {"account_id": account_id, "name": "Lea L."}).one()
+        assert row == (account.id, "Lea L.", account.created_at) and row.display_name == "Lea L."
+        assert row.created_at.tzinfo is timezone.utc  # a timestamp, not SQLite's text
+        db.session.commit()
+
+        account.status = AccountStatus.suspended  # the statement's own condition (status = active) now fails
+        db.session.commit()
+        assert sql.run(_RENAME, {"account_id": account_id, "name": "Nobody"}).first() is None
+        with pytest.raises(NoResultFound):
+            sql.run(_RENAME, {"account_id": account_id, "name": "Nobody"}).one()
+        db.session.rollback()
+        db.session.expunge_all()
+        assert db.session.get(Account, account_id).display_name == "Lea L."
+
+
+def test_a_constraint_violation_is_sqlalchemys_integrity_error_and_stores_nothing(app):
+    with app.app_context():
+        first = _account("mila")
+        with pytest.raises(IntegrityError):  # the same handle again: what service code catches for idempotent sends
+            sql.insert_loaded(Account, {"email": "other@example.org", "handle": "mila", "display_name": "M", "password_hash": "x"})
+        db.session.rollback()
+        assert sql.run(_SESSION_WITH_ACCOUNT, {"account_id": first.id}).one().handle == "mila"  # the session goes on
+        assert db.session.scalar(select(func.count()).select_from(Account)) == 1
