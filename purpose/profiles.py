@@ -53,17 +53,26 @@ class ClvModel:
     values: dict[int, dict]
 
 
+def _mean_repeat_spend(purchases: tuple) -> float:
+    """Mean amount of the purchases after the first (they are in time order); 0 with none."""
+    repeat = purchases[1:]
+    return sum(amount for _, amount in repeat) / len(repeat) if repeat else 0.0
+
+
 def _clv_model(people: People, as_of: datetime) -> ClvModel:
     buyers = [p for p in paced(people.persons.values()) if p.purchases]
     if len(buyers) < MIN_BUYERS_FOR_CLV:
         return ClvModel("too-few-buyers", len(buyers), {})
     rows = [clv.summarise([t for t, _ in p.purchases], as_of) for p in paced(buyers)]
     x, t_x, T = (np.array(c, dtype=float) for c in zip(*rows))
-    m_x = np.array([sum(a for _, a in p.purchases) / len(p.purchases) for p in paced(buyers)])
-    if int((x > 0).sum()) < MIN_REPEAT_BUYERS_FOR_SPEND:
+    # Gamma-Gamma's m_x is the mean of the x repeat purchases, as x counts them: averaging the first
+    # purchase in too makes each average steadier than x purchases can be, and the fit runs off to p -> infinity.
+    m_x = np.array([_mean_repeat_spend(p.purchases) for p in paced(buyers)])
+    spenders = (x > 0) & (m_x > 0)  # repeat purchases of amount 0 (a free sample) say nothing about spend
+    if int(spenders.sum()) < MIN_REPEAT_BUYERS_FOR_SPEND:
         return ClvModel("too-few-repeat-buyers", len(buyers), {})
     purchases = clv.fit_bgnbd(x, t_x, T)
-    spend = clv.fit_gamma_gamma(x[x > 0], m_x[x > 0])
+    spend = clv.fit_gamma_gamma(x[spenders], m_x[spenders])
     if not (purchases.converged and spend.converged and spend.q > 1):
         return ClvModel("did-not-converge", len(buyers), {})
     value = clv.clv(purchases, spend, x, t_x, T, m_x, periods=CLV_PERIODS, period_length=CLV_PERIOD_WEEKS,
