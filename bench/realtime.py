@@ -3,6 +3,7 @@
     .venv/bin/python bench/realtime.py                       # gevent, SQLite, rooms of 100 and 1,000, 2,000 idle
     .venv/bin/python bench/realtime.py --mode threading      # gunicorn gthread instead
     .venv/bin/python bench/realtime.py --database-url postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/realtime.py --against f281407      # also our server as of that commit, interleaved
 
 Both servers run under the same command (one gunicorn worker; gevent, the production mode,
 or gthread with threading and simple-websocket) and are driven by the same client harness:
@@ -12,12 +13,18 @@ room) posts sequentially, waiting for each ack; every member records each ``spac
 Reported: deliveries per second, time from send to the last recipient (p50, p99), the
 server worker's CPU time per post (where the gap to the bare server is), and server memory
 per idle connection (worker RSS delta / connections).
+
+Runs on a shared machine vary by a third from one minute to the next, so comparing two
+versions of our code from separate runs says little: ``--against REV`` also serves our
+platform as of git revision REV (from a temporary worktree, on the same database, so REV must
+have the same schema) and alternates all three servers within the run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -78,12 +85,12 @@ def _config(url: str) -> dict:
 
 
 class Server:
-    def __init__(self, target: str, port: int, env: dict, connections: int, mode: str):
+    def __init__(self, target: str, port: int, env: dict, connections: int, mode: str, root: Path = ROOT):
         worker = ["-k", "gthread", "--threads", str(connections)] if mode == "threading" else [
             "-k", "gevent", "--worker-connections", str(connections)]
         cmd = [sys.executable, "-m", "gunicorn", *worker, "-w", "1",
                "-b", f"127.0.0.1:{port}", "--log-level", "error", "--backlog", "4096", target]
-        self.process = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": str(ROOT)})
+        self.process = subprocess.Popen(cmd, cwd=root, env={**os.environ, **env, "PYTHONPATH": str(root)})
         self.url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -225,28 +232,51 @@ def _median_run(runs: list[dict]) -> dict:
         "complete": all(r["complete"] for r in runs)}
 
 
-def run_all(args, tokens, space_id, thread_id, ours_env) -> dict:
-    """Both servers up at once; for each room size alternate ours and bare ``--repeat`` times."""
-    servers = {
-        "ours": Server("tests.live_server:build()", 5101, {**ours_env, "BENCH_ASYNC_MODE": args.mode}, args.idle + 200, args.mode),
-        "bare": Server("bench.bare_socketio:app", 5102, {"BENCH_ASYNC_MODE": args.mode}, args.idle + 200, args.mode),
-    }
+@contextlib.contextmanager
+def worktree(revision: str | None):
+    """A temporary checkout of ``revision`` (None: nothing)."""
+    if revision is None:
+        yield None
+        return
+    path = Path(tempfile.mkdtemp(prefix="bench-against-"))
+    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(path), revision], cwd=ROOT, check=True)
     try:
-        results = {"ours": {}, "bare": {}, "ratios": {}}
-        for size in args.sizes:
-            runs = {"ours": [], "bare": []}
-            for _ in range(args.repeat):
-                for kind, server in servers.items():
-                    runs[kind].append(asyncio.run(broadcast_run(server, tokens, space_id, thread_id, size, args.posts)))
-            for kind in servers:
-                results[kind][size] = _median_run(runs[kind])
-            results["ratios"][size] = statistics.median(
-                o["deliveries_per_s"] / b["deliveries_per_s"] for o, b in zip(runs["ours"], runs["bare"]))
-        for kind, server in servers.items():
-            results[kind]["idle_bytes"] = asyncio.run(idle_run(server, tokens, space_id, args.idle))
+        yield path
     finally:
-        for server in servers.values():
-            server.stop()
+        subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=False)
+
+
+def run_all(args, tokens, space_id, thread_id, ours_config) -> dict:
+    """All servers up at once; for each room size alternate them ``--repeat`` times. Ratios are
+    each run's rate over the bare server's run next to it, then the median."""
+    connections = args.idle + 200
+
+    def ours(port: int, root: Path = ROOT) -> Server:
+        env = {"LIVE_SERVER_CONFIG": json.dumps({**ours_config, "PORT": port}), "BENCH_ASYNC_MODE": args.mode}
+        return Server("tests.live_server:build()", port, env, connections, args.mode, root)
+
+    with worktree(args.against) as before_root:
+        servers = {"ours": ours(5101), "bare": Server("bench.bare_socketio:app", 5102, {"BENCH_ASYNC_MODE": args.mode},
+                                                       connections, args.mode)}
+        if before_root is not None:
+            servers["before"] = ours(5103, before_root)
+        try:
+            results = {kind: {} for kind in servers} | {"ratios": {kind: {} for kind in servers if kind != "bare"}}
+            for size in args.sizes:
+                runs = {kind: [] for kind in servers}
+                for _ in range(args.repeat):
+                    for kind, server in servers.items():
+                        runs[kind].append(asyncio.run(broadcast_run(server, tokens, space_id, thread_id, size, args.posts)))
+                for kind in servers:
+                    results[kind][size] = _median_run(runs[kind])
+                for kind in results["ratios"]:
+                    results["ratios"][kind][size] = statistics.median(
+                        o["deliveries_per_s"] / b["deliveries_per_s"] for o, b in zip(runs[kind], runs["bare"]))
+            for kind, server in servers.items():
+                results[kind]["idle_bytes"] = asyncio.run(idle_run(server, tokens, space_id, args.idle))
+        finally:
+            for server in servers.values():
+                server.stop()
     return results
 
 
@@ -259,29 +289,33 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="alternating runs per room size (medians reported)")
     parser.add_argument("--mode", choices=["threading", "gevent"], default="gevent",
                         help="async mode of both servers (gunicorn gthread or gevent worker)")
+    parser.add_argument("--against", metavar="REV", default=None,
+                        help="also run our server as of this git revision (same schema), interleaved, reported as 'before'")
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",")]
     url = args.database_url or "sqlite:///" + os.path.join(tempfile.mkdtemp(), "bench.db")
     members = max(max(args.sizes) + 1, args.idle + 10)
     tokens, space_id, thread_id = prepare_database(url, members)
-    ours_env = {"LIVE_SERVER_CONFIG": json.dumps({**_config(url), "PORT": 5101, "SOCKETIO_ASYNC_MODE": args.mode})}
-    results = run_all(args, tokens, space_id, thread_id, ours_env)
-    ours, bare = results["ours"], results["bare"]
+    results = run_all(args, tokens, space_id, thread_id, {**_config(url), "SOCKETIO_ASYNC_MODE": args.mode})
+    bare = results["bare"]
     db_kind = url.split(":", 1)[0]
     print(f"\nreal-time benchmark: {args.posts} posts per room size, median of {args.repeat} alternating runs, "
-          f"database {db_kind}, async mode {args.mode}")
-    print(f"{'room':>6} {'ours deliv/s':>13} {'bare deliv/s':>13} {'ratio':>6} {'ours p50':>9} {'ours p99':>9} {'bare p50':>9} {'bare p99':>9}")
+          f"database {db_kind}, async mode {args.mode}" + (f", 'before' is {args.against}" if args.against else ""))
+    print(f"{'room':>6} {'server':>7} {'deliv/s':>9} {'bare deliv/s':>13} {'ratio':>6} {'p50':>8} {'p99':>8} {'bare p50':>9} {'bare p99':>9}")
     for size in args.sizes:
-        o, b = ours[size], bare[size]
-        print(f"{size:>6} {o['deliveries_per_s']:>13,.0f} {b['deliveries_per_s']:>13,.0f} {results['ratios'][size]:>6.2f} "
-              f"{o['p50_ms']:>7.1f}ms {o['p99_ms']:>7.1f}ms {b['p50_ms']:>7.1f}ms {b['p99_ms']:>7.1f}ms"
-              + ("" if o["complete"] and b["complete"] else "  INCOMPLETE DELIVERY"))
+        b = bare[size]
+        for kind, ratios in results["ratios"].items():
+            o = results[kind][size]
+            print(f"{size:>6} {kind:>7} {o['deliveries_per_s']:>9,.0f} {b['deliveries_per_s']:>13,.0f} {ratios[size]:>6.2f} "
+                  f"{o['p50_ms']:>6.1f}ms {o['p99_ms']:>6.1f}ms {b['p50_ms']:>7.1f}ms {b['p99_ms']:>7.1f}ms"
+                  + ("" if o["complete"] and b["complete"] else "  INCOMPLETE DELIVERY"))
     for size in args.sizes:
-        o, b = ours[size], bare[size]
-        print(f"room {size}: server CPU per post ours {o['server_cpu_ms']:.2f} ms, bare {b['server_cpu_ms']:.2f} ms; "
-              f"harness CPU per post {o['harness_cpu_ms']:.2f} / {b['harness_cpu_ms']:.2f} ms")
-    print(f"memory per idle connection ({args.idle} clients): ours {ours['idle_bytes'] / 1024:.1f} KiB, "
-          f"bare {bare['idle_bytes'] / 1024:.1f} KiB, ratio {ours['idle_bytes'] / bare['idle_bytes']:.2f}")
+        cpu = ", ".join(f"{kind} {results[kind][size]['server_cpu_ms']:.2f} ms" for kind in results if kind != "ratios")
+        harness = ", ".join(f"{kind} {results[kind][size]['harness_cpu_ms']:.2f} ms" for kind in results if kind != "ratios")
+        print(f"room {size}: server CPU per post {cpu}; harness CPU per post {harness}")
+    for kind in results["ratios"]:
+        print(f"memory per idle connection ({args.idle} clients): {kind} {results[kind]['idle_bytes'] / 1024:.1f} KiB, "
+              f"bare {bare['idle_bytes'] / 1024:.1f} KiB, ratio {results[kind]['idle_bytes'] / bare['idle_bytes']:.2f}")
 
 
 if __name__ == "__main__":

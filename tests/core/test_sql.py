@@ -22,6 +22,12 @@ def _account(handle: str) -> Account:
     return account
 
 
+def _stored(account_id: int) -> Account:
+    """The account as the database has it, not as this session remembers it."""
+    db.session.expunge_all()
+    return db.session.get(Account, account_id)
+
+
 def test_insert_loaded_gives_the_stored_row_and_later_changes_are_written_once(app):
     with app.app_context():
         account = _account("ines")
@@ -61,8 +67,7 @@ def test_loaded_splits_a_joined_row_and_gives_none_for_an_outer_join_miss(app):
 
         loaded.display_name = "Jonas J."
         db.session.commit()
-        db.session.expunge_all()
-        assert db.session.get(Account, account_id).display_name == "Jonas J."
+        assert _stored(account_id).display_name == "Jonas J."
 
 
 def test_run_sees_pending_changes_and_loaded_returns_the_object_the_session_holds(app):
@@ -101,8 +106,7 @@ def test_run_converts_values_both_ways_and_keeps_values_fixed_in_the_statement(a
         with pytest.raises(NoResultFound):
             sql.run(_RENAME, {"account_id": account_id, "name": "Nobody"}).one()
         db.session.rollback()
-        db.session.expunge_all()
-        assert db.session.get(Account, account_id).display_name == "Lea L."
+        assert _stored(account_id).display_name == "Lea L."
 
 
 def test_a_constraint_violation_is_sqlalchemys_integrity_error_and_stores_nothing(app):
