@@ -20,12 +20,14 @@ SQLAlchemy compiles it once per dialect (and, for an INSERT, per set of columns 
 the SQL text, the order of its parameters, each parameter's and each result column's type
 conversion, and the Python-side column defaults an INSERT must fill in. Each run then only
 converts the values, executes, and converts the rows, skipping the execution context that
-``Connection.execute`` builds for every statement (about half of the post path's CPU time
+``Connection.execute`` builds for every statement (a quarter of a Socket.IO post's CPU time
 on SQLite: docs/performance.md). Errors go through SQLAlchemy's own handler, so callers see
 the usual ``IntegrityError`` or ``OperationalError`` and a dropped connection is invalidated.
 What this skips: engine events around cursor execution and SQL echo logging (no statement
-here is logged), and the compiled cache's bookkeeping. Only prebuilt statements belong here:
-plans are kept per statement object for the life of the process.
+here is logged), the compiled cache's bookkeeping, and the execution context that callable
+column defaults could read (they are called with ``None``; ours take no argument). Only
+prebuilt statements belong here: plans are kept per statement object for the life of the
+process.
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ class _Plan:
         values = []
         for key, fixed, convert in self.binds:
             value = params[key] if key is not None else fixed
-            values.append(convert(value) if convert is not None and value is not None else value)
+            values.append(convert(value) if convert is not None else value)  # None too, as SQLAlchemy does
         return values if self.positional else dict(zip(self.names, values))
 
 
