@@ -246,9 +246,10 @@ def worktree(revision: str | None):
         subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=False)
 
 
-def run_all(args, tokens, space_id, thread_id, ours_config) -> dict:
-    """All servers up at once; for each room size alternate them ``--repeat`` times. Ratios are
-    each run's rate over the bare server's run next to it, then the median."""
+def run_all(args, tokens, space_id, thread_id, ours_config) -> tuple[dict, dict]:
+    """All servers up at once; for each room size alternate them ``--repeat`` times. Returns
+    ``(per server, ratios)``: ratios are each run's rate over the bare server's run next to it,
+    then the median, for every server but the bare one."""
     connections = args.idle + 200
 
     def ours(port: int, root: Path = ROOT) -> Server:
@@ -256,12 +257,14 @@ def run_all(args, tokens, space_id, thread_id, ours_config) -> dict:
         return Server("tests.live_server:build()", port, env, connections, args.mode, root)
 
     with worktree(args.against) as before_root:
-        servers = {"ours": ours(5101), "bare": Server("bench.bare_socketio:app", 5102, {"BENCH_ASYNC_MODE": args.mode},
-                                                       connections, args.mode)}
-        if before_root is not None:
-            servers["before"] = ours(5103, before_root)
-        try:
-            results = {kind: {} for kind in servers} | {"ratios": {kind: {} for kind in servers if kind != "bare"}}
+        servers = {}
+        try:  # a server that fails to start still stops the ones already running
+            servers["ours"] = ours(5101)
+            servers["bare"] = Server("bench.bare_socketio:app", 5102, {"BENCH_ASYNC_MODE": args.mode}, connections, args.mode)
+            if before_root is not None:
+                servers["before"] = ours(5103, before_root)
+            results = {kind: {} for kind in servers}
+            ratios = {kind: {} for kind in servers if kind != "bare"}
             for size in args.sizes:
                 runs = {kind: [] for kind in servers}
                 for _ in range(args.repeat):
@@ -269,15 +272,15 @@ def run_all(args, tokens, space_id, thread_id, ours_config) -> dict:
                         runs[kind].append(asyncio.run(broadcast_run(server, tokens, space_id, thread_id, size, args.posts)))
                 for kind in servers:
                     results[kind][size] = _median_run(runs[kind])
-                for kind in results["ratios"]:
-                    results["ratios"][kind][size] = statistics.median(
+                for kind in ratios:
+                    ratios[kind][size] = statistics.median(
                         o["deliveries_per_s"] / b["deliveries_per_s"] for o, b in zip(runs[kind], runs["bare"]))
             for kind, server in servers.items():
                 results[kind]["idle_bytes"] = asyncio.run(idle_run(server, tokens, space_id, args.idle))
         finally:
             for server in servers.values():
                 server.stop()
-    return results
+    return results, ratios
 
 
 def main() -> None:
@@ -296,7 +299,7 @@ def main() -> None:
     url = args.database_url or "sqlite:///" + os.path.join(tempfile.mkdtemp(), "bench.db")
     members = max(max(args.sizes) + 1, args.idle + 10)
     tokens, space_id, thread_id = prepare_database(url, members)
-    results = run_all(args, tokens, space_id, thread_id, {**_config(url), "SOCKETIO_ASYNC_MODE": args.mode})
+    results, ratios = run_all(args, tokens, space_id, thread_id, {**_config(url), "SOCKETIO_ASYNC_MODE": args.mode})
     bare = results["bare"]
     db_kind = url.split(":", 1)[0]
     print(f"\nreal-time benchmark: {args.posts} posts per room size, median of {args.repeat} alternating runs, "
@@ -304,16 +307,16 @@ def main() -> None:
     print(f"{'room':>6} {'server':>7} {'deliv/s':>9} {'bare deliv/s':>13} {'ratio':>6} {'p50':>8} {'p99':>8} {'bare p50':>9} {'bare p99':>9}")
     for size in args.sizes:
         b = bare[size]
-        for kind, ratios in results["ratios"].items():
+        for kind, ratio in ratios.items():
             o = results[kind][size]
-            print(f"{size:>6} {kind:>7} {o['deliveries_per_s']:>9,.0f} {b['deliveries_per_s']:>13,.0f} {ratios[size]:>6.2f} "
+            print(f"{size:>6} {kind:>7} {o['deliveries_per_s']:>9,.0f} {b['deliveries_per_s']:>13,.0f} {ratio[size]:>6.2f} "
                   f"{o['p50_ms']:>6.1f}ms {o['p99_ms']:>6.1f}ms {b['p50_ms']:>7.1f}ms {b['p99_ms']:>7.1f}ms"
                   + ("" if o["complete"] and b["complete"] else "  INCOMPLETE DELIVERY"))
     for size in args.sizes:
-        cpu = ", ".join(f"{kind} {results[kind][size]['server_cpu_ms']:.2f} ms" for kind in results if kind != "ratios")
-        harness = ", ".join(f"{kind} {results[kind][size]['harness_cpu_ms']:.2f} ms" for kind in results if kind != "ratios")
+        cpu = ", ".join(f"{kind} {results[kind][size]['server_cpu_ms']:.2f} ms" for kind in results)
+        harness = ", ".join(f"{kind} {results[kind][size]['harness_cpu_ms']:.2f} ms" for kind in results)
         print(f"room {size}: server CPU per post {cpu}; harness CPU per post {harness}")
-    for kind in results["ratios"]:
+    for kind in ratios:
         print(f"memory per idle connection ({args.idle} clients): {kind} {results[kind]['idle_bytes'] / 1024:.1f} KiB, "
               f"bare {bare['idle_bytes'] / 1024:.1f} KiB, ratio {results[kind]['idle_bytes'] / bare['idle_bytes']:.2f}")
 

@@ -90,14 +90,17 @@ def test_gamma_gamma_recovers_spend_parameters():
     assert 5.0 < low < population_mean * 1.1 and population_mean * 0.9 < high < 100.0
 
 
+def _three_price_points(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """300 repeat buyers whose every purchase costs 20, 50 or 120: spend never varies within a
+    customer, so the Gamma-Gamma likelihood rises without end as p grows."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(1, 8, 300).astype(float), rng.choice([20.0, 50.0, 120.0], 300)
+
+
 def test_spend_that_never_varies_within_a_customer_has_no_fit():
-    """Three price points and nothing between them (the synthetic brands' segments): the
-    likelihood rises without end as p grows, and the fit must say so on every machine, not
-    only where Nelder-Mead happens to stop on its iteration cap."""
-    rng = np.random.default_rng(7)
-    x = rng.integers(1, 8, 300).astype(float)
-    m_x = rng.choice([20.0, 50.0, 120.0], 300)
-    fitted = clv.fit_gamma_gamma(x, m_x)
+    """The fit must say so on every machine, not only where Nelder-Mead happens to stop on its
+    iteration cap (with this data it reports success at p of about 1e17)."""
+    fitted = clv.fit_gamma_gamma(*_three_price_points(7))
     assert fitted.p > clv.MAX_SPEND_SHAPE and not fitted.converged
 
 
@@ -131,13 +134,12 @@ def test_a_spend_model_without_a_maximum_is_given_up_without_repeating_the_same_
     runs = []
     minimize = clv.minimize
     monkeypatch.setattr(clv, "minimize", lambda *a, **k: runs.append(1) or minimize(*a, **k))
-    rng = np.random.default_rng(8)
-    fitted = clv.fit_gamma_gamma(rng.integers(1, 8, 300).astype(float), rng.choice([20.0, 50.0, 120.0], 300))
+    fitted = clv.fit_gamma_gamma(*_three_price_points(8))
     assert not fitted.converged
     assert len(runs) == 2  # the first fit and one restart that got nowhere, not four runs
 
 
-def test_the_synthetic_brands_spend_model_is_fitted(app):
+def test_the_synthetic_brands_spend_model_is_fitted(app, monkeypatch):
     """m_x is the mean of the repeat purchases that x counts. Averaging the first purchase in
     as well made every customer's average steadier than the model allows, and on this brand
     the fit ran up the ridge (p = 2e10, v = 2e-9) instead of finding its maximum."""
@@ -148,8 +150,8 @@ def test_the_synthetic_brands_spend_model_is_fitted(app):
 
     fits = []
     fit = clv.fit_gamma_gamma
-    with app.app_context(), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(clv, "fit_gamma_gamma", lambda x, m_x: fits.append(fit(x, m_x)) or fits[-1])
+    monkeypatch.setattr(clv, "fit_gamma_gamma", lambda x, m_x: fits.append(fit(x, m_x)) or fits[-1])
+    with app.app_context():
         as_of = utcnow()
         brand = seed_synthetic(1000, seed=1, as_of=as_of).brand_id
         model = _clv_model(load_people(brand, as_of=as_of), as_of)
