@@ -18,6 +18,7 @@ from core.auth import init_auth
 from core.celery_app import celery_init_app
 from core.config import load_config
 from core.errors import ProblemApi, register_error_handlers
+from core.websocket import without_websocket_extensions
 from community.activity import init_activity
 from community.events import init_realtime
 from community.fanout import build_client_manager
@@ -55,6 +56,8 @@ def create_app(config: dict | None = None) -> Flask:
         # Hard cut-off well above SOCKETIO_MAX_PAYLOAD, which handlers refuse with a clear ack error.
         max_http_buffer_size=16 * app.config["SOCKETIO_MAX_PAYLOAD"],
     )
+    if not app.config["SOCKETIO_WEBSOCKET_COMPRESSION"]:  # core/websocket.py says why
+        app.wsgi_app = without_websocket_extensions(app.wsgi_app)
     init_realtime(app)
     init_stakeholders(app)
     init_activity()

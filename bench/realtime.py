@@ -4,6 +4,7 @@
     .venv/bin/python bench/realtime.py --mode threading      # gunicorn gthread instead
     .venv/bin/python bench/realtime.py --database-url postgresql://postgres@127.0.0.1:5432/test
     .venv/bin/python bench/realtime.py --against f281407      # also our server as of that commit, interleaved
+    .venv/bin/python bench/realtime.py --deflate              # clients offer permessage-deflate, as browsers do
 
 Both servers run under the same command (one gunicorn worker; gevent, the production mode,
 or gthread with threading and simple-websocket) and are driven by the same client harness:
@@ -18,6 +19,12 @@ Runs on a shared machine vary by a third from one minute to the next, so compari
 versions of our code from separate runs says little: ``--against REV`` also serves our
 platform as of git revision REV (from a temporary worktree, on the same database, so REV must
 have the same schema) and alternates all three servers within the run.
+
+By default the harness offers no WebSocket extension, so both servers send plain frames and
+the ratio compares the two paths alone. Browsers offer permessage-deflate, which the bare
+server (python-socketio's defaults) accepts and ours declines unless configured to
+(core/websocket.py): ``--deflate`` makes every client offer it, to measure what that choice
+is worth with the clients a deployment actually has.
 """
 
 from __future__ import annotations
@@ -121,14 +128,15 @@ class Server:
 class RawClient:
     """A minimal Socket.IO v5 client over one WebSocket (connect with auth, events, acks, pings)."""
 
-    def __init__(self, session: aiohttp.ClientSession, url: str, token: str, on_event=None):
-        self.session, self.url, self.token, self.on_event = session, url, token, on_event
+    def __init__(self, session: aiohttp.ClientSession, url: str, token: str, on_event=None, deflate: bool = False):
+        self.session, self.url, self.token, self.on_event, self.deflate = session, url, token, on_event, deflate
         self.acks: dict[int, asyncio.Future] = {}
         self.next_ack = 0
 
     async def connect(self) -> None:
         ws_url = self.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
-        self.ws = await self.session.ws_connect(ws_url, max_msg_size=0)
+        # deflate: offer permessage-deflate as browsers do ("permessage-deflate; client_max_window_bits")
+        self.ws = await self.session.ws_connect(ws_url, max_msg_size=0, compress=15 if self.deflate else 0)
         await self.ws.receive()  # Engine.IO open packet
         await self.ws.send_str("40" + json.dumps({"token": self.token}))
         reply = (await self.ws.receive()).data
@@ -160,8 +168,8 @@ class RawClient:
         self.reader.cancel()
 
 
-async def _connect_all(session, url, tokens, on_event=None, space_id=None) -> list[RawClient]:
-    clients = [RawClient(session, url, t, on_event) for t in tokens]
+async def _connect_all(session, url, tokens, on_event=None, space_id=None, deflate=False) -> list[RawClient]:
+    clients = [RawClient(session, url, t, on_event, deflate) for t in tokens]
     for start in range(0, len(clients), 100):
         batch = clients[start:start + 100]
         await asyncio.gather(*(c.connect() for c in batch))
@@ -184,11 +192,12 @@ def arrival_recorder():
     return arrivals, on_event
 
 
-async def broadcast_run(server: Server, tokens: list[str], space_id: int, thread_id: int, size: int, posts: int) -> dict:
+async def broadcast_run(server: Server, tokens: list[str], space_id: int, thread_id: int, size: int, posts: int,
+                        deflate: bool = False) -> dict:
     arrivals, on_event = arrival_recorder()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        members = await _connect_all(session, server.url, tokens[1:size + 1], on_event, space_id)
-        (poster,) = await _connect_all(session, server.url, tokens[:1])
+        members = await _connect_all(session, server.url, tokens[1:size + 1], on_event, space_id, deflate)
+        (poster,) = await _connect_all(session, server.url, tokens[:1], deflate=deflate)
         for i in range(5):  # warm-up, not measured
             await poster.call("post", {"thread_id": thread_id, "body": f"warm-up {i}"})
         arrivals.clear()
@@ -215,11 +224,11 @@ async def broadcast_run(server: Server, tokens: list[str], space_id: int, thread
             "server_cpu_ms": server_cpu * 1000 / posts, "harness_cpu_ms": harness_cpu * 1000 / posts}
 
 
-async def idle_run(server: Server, tokens: list[str], space_id: int, count: int) -> float:
+async def idle_run(server: Server, tokens: list[str], space_id: int, count: int, deflate: bool = False) -> float:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        warm = await _connect_all(session, server.url, tokens[:10], space_id=space_id)
+        warm = await _connect_all(session, server.url, tokens[:10], space_id=space_id, deflate=deflate)
         before = server.worker_rss()
-        clients = await _connect_all(session, server.url, tokens[10:count + 10], space_id=space_id)
+        clients = await _connect_all(session, server.url, tokens[10:count + 10], space_id=space_id, deflate=deflate)
         await asyncio.sleep(1)  # let the server settle its buffers before reading RSS
         after = server.worker_rss()
         for client in warm + clients:
@@ -269,14 +278,14 @@ def run_all(args, tokens, space_id, thread_id, ours_config) -> tuple[dict, dict]
                 runs = {kind: [] for kind in servers}
                 for _ in range(args.repeat):
                     for kind, server in servers.items():
-                        runs[kind].append(asyncio.run(broadcast_run(server, tokens, space_id, thread_id, size, args.posts)))
+                        runs[kind].append(asyncio.run(broadcast_run(server, tokens, space_id, thread_id, size, args.posts, args.deflate)))
                 for kind in servers:
                     results[kind][size] = _median_run(runs[kind])
                 for kind in ratios:
                     ratios[kind][size] = statistics.median(
                         o["deliveries_per_s"] / b["deliveries_per_s"] for o, b in zip(runs[kind], runs["bare"]))
             for kind, server in servers.items():
-                results[kind]["idle_bytes"] = asyncio.run(idle_run(server, tokens, space_id, args.idle))
+                results[kind]["idle_bytes"] = asyncio.run(idle_run(server, tokens, space_id, args.idle, args.deflate))
         finally:
             for server in servers.values():
                 server.stop()
@@ -294,6 +303,8 @@ def main() -> None:
                         help="async mode of both servers (gunicorn gthread or gevent worker)")
     parser.add_argument("--against", metavar="REV", default=None,
                         help="also run our server as of this git revision (same schema), interleaved, reported as 'before'")
+    parser.add_argument("--deflate", action="store_true",
+                        help="clients offer permessage-deflate, as every browser does (the default harness offers nothing)")
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",")]
     url = args.database_url or "sqlite:///" + os.path.join(tempfile.mkdtemp(), "bench.db")

@@ -61,6 +61,13 @@ _STR_SETTINGS = {
 }
 
 
+_BOOL_SETTINGS = {
+    "SOCKETIO_WEBSOCKET_COMPRESSION": False,  # permessage-deflate for WebSocket clients that offer it (core/websocket.py)
+}
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
 class ConfigError(RuntimeError):
     """Raised when the configuration is unsafe or inconsistent; the platform refuses to start."""
 
@@ -89,6 +96,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     overrides = dict(overrides or {})
     cfg: dict = {name: int(env.get(name, default)) for name, default in _INT_SETTINGS.items()}
     cfg.update({name: env.get(name, default) for name, default in _STR_SETTINGS.items()})
+    cfg.update({name: _flag(name, env[name]) if name in env else default for name, default in _BOOL_SETTINGS.items()})
     cfg["REDIS_URL"] = env.get("REDIS_URL") or None
     cfg["DATABASE_URL"] = env.get("DATABASE_URL") or None
     cfg["SECRET_KEY"] = env.get("SECRET_KEY") or None
@@ -103,6 +111,15 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         cfg["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "platform.db")
     _derive(cfg)
     return cfg
+
+
+def _flag(name: str, value: str) -> bool:
+    """An on/off environment variable: 1/true/yes/on or 0/false/no/off (any case), else refused."""
+    if value.strip().lower() in _TRUE:
+        return True
+    if value.strip().lower() in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be one of {', '.join(_TRUE)} or {', '.join(v for v in _FALSE if v)}, not {value!r}")
 
 
 #: Logged when production runs without Redis (README, "Running in production").

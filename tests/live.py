@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import queue
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import requests
@@ -171,3 +173,33 @@ def resume_during_burst(poster: LiveClient, make_reader, thread_id: int, space_i
         received.append(reader.next()["seq"])
     assert reader.drain() == []
     return acks, received
+
+
+def websocket_upgrade(server: LiveServer, offer: str) -> tuple[dict, int, bytes]:
+    """Upgrade to a WebSocket on the Socket.IO endpoint as a browser does, offering the
+    extensions ``offer``; return the handshake's response headers (lower-case names), the first
+    frame's RSV1 bit (set: the frame is compressed) and that frame's payload, inflated when
+    compressed (the Engine.IO open packet)."""
+    request = (
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\nSec-WebSocket-Version: 13\r\n"
+        f"Sec-WebSocket-Extensions: {offer}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=WAIT) as sock:
+        sock.sendall(request.encode())
+        stream = sock.makefile("rb")
+        status = stream.readline()
+        assert status.startswith(b"HTTP/1.1 101"), status
+        headers = {}
+        while (line := stream.readline().strip()):
+            name, _, value = line.decode().partition(":")
+            headers[name.strip().lower()] = value.strip()
+        first, length = stream.read(2)
+        if length == 126:
+            length = int.from_bytes(stream.read(2), "big")
+        payload = stream.read(length)
+    rsv1 = (first >> 6) & 1
+    if rsv1:
+        payload = zlib.decompressobj(-zlib.MAX_WBITS).decompress(payload + b"\x00\x00\xff\xff")
+    return headers, rsv1, payload

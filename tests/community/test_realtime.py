@@ -316,6 +316,23 @@ def test_per_connection_event_rate_limit(app, live, clients):
     assert 0 < errors[3]["retry_after"] <= 1 and all("retry_after" not in e for e in errors[:3])
 
 
+BROWSER_OFFER = "permessage-deflate; client_max_window_bits"  # what Chrome, Firefox and Safari send
+
+
+def test_websocket_compression_is_declined_unless_configured(app, live):
+    """Browsers offer permessage-deflate; by default the server declines (a compressor per
+    connection costs memory and CPU per recipient: core/websocket.py), and sends plain frames."""
+    from tests.live import websocket_upgrade
+
+    headers, compressed, opening = websocket_upgrade(live(), BROWSER_OFFER)
+    assert "sec-websocket-extensions" not in headers
+    assert not compressed and opening.startswith(b'0{"sid":')
+
+    headers, compressed, opening = websocket_upgrade(live(SOCKETIO_WEBSOCKET_COMPRESSION=True), BROWSER_OFFER)
+    assert headers["sec-websocket-extensions"].startswith("permessage-deflate")
+    assert compressed and opening.startswith(b'0{"sid":')
+
+
 def test_a_post_that_waits_too_long_for_a_lock_is_refused_with_retry_after(app, live, clients, database_url):
     from tests.conftest import space_held_by_another_transaction
 

@@ -29,6 +29,20 @@ def test_environment_overrides(tmp_path, monkeypatch):
     assert cfg["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds() == 300
 
 
+@pytest.mark.parametrize(("value", "expected"), [("1", True), ("On", True), ("true", True), ("0", False), ("no", False), ("", False)])
+def test_on_off_settings_from_the_environment(tmp_path, monkeypatch, value, expected):
+    monkeypatch.delenv("SOCKETIO_WEBSOCKET_COMPRESSION", raising=False)
+    assert load_config(str(tmp_path))["SOCKETIO_WEBSOCKET_COMPRESSION"] is False  # off unless asked for
+    monkeypatch.setenv("SOCKETIO_WEBSOCKET_COMPRESSION", value)
+    assert load_config(str(tmp_path))["SOCKETIO_WEBSOCKET_COMPRESSION"] is expected
+
+
+def test_an_on_off_setting_that_is_neither_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOCKETIO_WEBSOCKET_COMPRESSION", "maybe")
+    with pytest.raises(ConfigError, match="SOCKETIO_WEBSOCKET_COMPRESSION must be one of"):
+        load_config(str(tmp_path))
+
+
 @pytest.mark.parametrize("secret", [None, DEFAULT_SECRET, "short"])
 def test_production_refuses_default_or_weak_secret(tmp_path, monkeypatch, secret):
     monkeypatch.setenv("PLATFORM_ENV", "production")
