@@ -94,7 +94,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """
     env = os.environ
     overrides = dict(overrides or {})
-    cfg: dict = {name: int(env.get(name, default)) for name, default in _INT_SETTINGS.items()}
+    cfg: dict = {name: _number(name, env[name]) if name in env else default for name, default in _INT_SETTINGS.items()}
     cfg.update({name: env.get(name, default) for name, default in _STR_SETTINGS.items()})
     cfg.update({name: _flag(name, env[name]) if name in env else default for name, default in _BOOL_SETTINGS.items()})
     cfg["REDIS_URL"] = env.get("REDIS_URL") or None
@@ -111,6 +111,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         cfg["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "platform.db")
     _derive(cfg)
     return cfg
+
+
+def _number(name: str, value: str) -> int:
+    """A whole-number environment variable, else refused with the setting's name."""
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
 
 
 def _flag(name: str, value: str) -> bool:

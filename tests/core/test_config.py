@@ -37,9 +37,13 @@ def test_on_off_settings_from_the_environment(tmp_path, monkeypatch, value, expe
     assert load_config(str(tmp_path))["SOCKETIO_WEBSOCKET_COMPRESSION"] is expected
 
 
-def test_an_on_off_setting_that_is_neither_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setenv("SOCKETIO_WEBSOCKET_COMPRESSION", "maybe")
-    with pytest.raises(ConfigError, match="SOCKETIO_WEBSOCKET_COMPRESSION must be one of"):
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("SOCKETIO_WEBSOCKET_COMPRESSION", "maybe", "SOCKETIO_WEBSOCKET_COMPRESSION must be one of"),
+    ("PAGE_LIMIT_MAX", "lots", "PAGE_LIMIT_MAX must be a whole number, not 'lots'"),
+])
+def test_a_setting_of_the_wrong_kind_refuses_to_start_naming_it(tmp_path, monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
         load_config(str(tmp_path))
 
 
