@@ -136,7 +136,9 @@ def run(stmt, params: dict | None = None) -> Rows:
     cursor = connection.connection.dbapi_connection.cursor()
     try:
         cursor.execute(plan.sql, parameters)
-        raw = cursor.fetchall() if cursor.description is not None else []
+        # The plan knows whether rows come back (a SELECT, a RETURNING): asking the cursor for its
+        # description builds a column object per column on every call with psycopg.
+        raw = cursor.fetchall() if plan.results else []
         cursor.close()
     except BaseException as error:  # SQLAlchemy's own path: wraps, invalidates a dropped connection, raises
         connection._handle_dbapi_exception(error, plan.sql, parameters, cursor, None)
