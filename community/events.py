@@ -11,10 +11,8 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import math
 import threading
 import time
-from dataclasses import dataclass, field
 from functools import wraps
 
 import marshmallow as ma
@@ -26,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from community import access, events_log, moderation_rules, service
+from community.connections import Connection, ConnectionTable
 from community.models import Space
 from community.moderation_audit import moderators_room
 from community.presence import build_presence
@@ -59,17 +58,7 @@ class TypingArgs(StrictSchema):
     thread_id = ma.fields.Integer(**_ID)
 
 
-@dataclass
-class Connection:
-    account_id: int
-    session_id: str
-    tokens: float
-    refilled_at: float
-    spaces: set[int] = field(default_factory=set)
-    typing_at: dict[int, float] = field(default_factory=dict)
-
-
-_connections: dict[str, Connection] = {}
+_connections = ConnectionTable()
 
 
 def _presence():
@@ -94,8 +83,10 @@ def on_connect(auth):
     if live is None:
         _refuse("token_revoked", "The token is not a live access token.")
     session, account = live
-    burst = current_app.config["SOCKETIO_EVENT_BURST"]
-    _connections[request.sid] = Connection(account.id, session.id, float(burst), time.monotonic())
+    cfg = current_app.config
+    limit = cfg["SOCKETIO_MAX_CONNECTIONS_PER_ACCOUNT"]
+    if _connections.open(request.sid, account.id, session.id, burst=cfg["SOCKETIO_EVENT_BURST"], limit=limit) is None:
+        _refuse("too_many_connections", f"This account already has {limit} connections open here; close one first.")
     _presence().add_socket(request.sid, account.id, session.id)
     join_room(events_log.account_room(account.id))
     _ensure_heartbeat(current_app._get_current_object())
@@ -103,7 +94,7 @@ def on_connect(auth):
 
 @socketio.on("disconnect")
 def on_disconnect(*_reason):
-    conn = _connections.pop(request.sid, None)
+    conn = _connections.close(request.sid)
     if conn is None:
         return
     presence = _presence()
@@ -112,19 +103,6 @@ def on_disconnect(*_reason):
         presence.exit(space_id, request.sid)
         socketio.server.manager.forget(request.sid, space_id)
         _presence_changed(space_id, conn.account_id)
-
-
-def _take_token(conn: Connection) -> float:
-    """Take one event from the connection's bucket: 0 when taken, else the seconds until one can be
-    (rounded up to the next hundredth)."""
-    cfg = current_app.config
-    now, rate = time.monotonic(), cfg["SOCKETIO_EVENTS_PER_SECOND"]
-    conn.tokens = min(cfg["SOCKETIO_EVENT_BURST"], conn.tokens + (now - conn.refilled_at) * rate)
-    conn.refilled_at = now
-    if conn.tokens < 1:
-        return math.ceil((1 - conn.tokens) / rate * 100) / 100
-    conn.tokens -= 1
-    return 0.0
 
 
 def handler(event: str, schema: type[ma.Schema]):
@@ -138,10 +116,11 @@ def handler(event: str, schema: type[ma.Schema]):
             conn = _connections.get(request.sid)
             if conn is None:
                 return ack_error("unauthorized", "Not connected.")
-            wait = _take_token(conn)
+            cfg = current_app.config
+            wait = conn.take_token(cfg["SOCKETIO_EVENTS_PER_SECOND"], cfg["SOCKETIO_EVENT_BURST"])
             if wait:
                 return ack_error("rate_limited", "Too many events on this connection; slow down.", retry_after=wait)
-            if len(json.dumps(data, default=str)) > current_app.config["SOCKETIO_MAX_PAYLOAD"]:
+            if len(json.dumps(data, default=str)) > cfg["SOCKETIO_MAX_PAYLOAD"]:
                 return ack_error("payload_too_large", "The event payload is too large.")
             live = find_live_session(conn.session_id)
             if live is None:
@@ -349,7 +328,7 @@ def _heartbeat(app: Flask) -> None:
         with app.app_context():
             _flush_presence(app)
         if count % refresh_every == 0:
-            entries = [(space, sid, c.account_id) for sid, c in list(_connections.items()) for space in c.spaces]
+            entries = [(space, sid, c.account_id) for sid, c in _connections.items() for space in c.spaces]
             if entries:
                 app.extensions["presence"].refresh(entries)
 

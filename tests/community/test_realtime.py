@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
+import socketio
 
-from tests.live import live_community, resume_during_burst
+from tests.live import WAIT, LiveClient, live_community, resume_during_burst
 
 
 @pytest.fixture
@@ -40,12 +42,30 @@ def test_connect_refused_after_logout_and_suspension(rt, clients):
     assert clients(server, rt["ben"]["token"], expect_refusal=True).connect_error["data"]["code"] == "token_revoked"
 
 
+def test_connections_per_account_are_capped_on_each_process(app, live, clients):
+    server = live(SOCKETIO_MAX_CONNECTIONS_PER_ACCOUNT=2)
+    gus, hal = server.register("gus"), server.register("hal")
+    first, _second = clients(server, gus["token"]), clients(server, gus["token"])
+    third = clients(server, gus["token"], expect_refusal=True)
+    assert third.connect_error["data"]["code"] == "too_many_connections"
+    assert clients(server, hal["token"]).sio.connected  # another account is not affected
+    first.close()
+    # The place is free once the server has handled the disconnect; until then it refuses.
+    deadline = time.monotonic() + WAIT
+    while True:
+        again = LiveClient(server, gus["token"])
+        try:
+            again.connect()
+            break
+        except socketio.exceptions.ConnectionError:
+            assert again.connect_error["data"]["code"] == "too_many_connections"
+            assert time.monotonic() < deadline, "the closed connection's place was never freed"
+    assert again.sio.connected
+    again.close()
+
+
 def test_token_is_never_accepted_from_the_query_string(rt, clients):
-    from tests.live import LiveClient
-
     client = LiveClient(rt["server"], None)
-    import socketio
-
     with pytest.raises(socketio.exceptions.ConnectionError):
         client.sio.connect(rt["server"].url + f"?token={rt['ann']['token']}", transports=["websocket"], wait_timeout=5)
     assert client.connect_error["data"]["code"] == "unauthorized"
