@@ -43,14 +43,15 @@ def browser():
 
 
 @pytest.fixture
-def community(app, live):
+def community(request, app, live):
     """A live server and a brand: life purpose "Run" with the public space "Runners" (a thread
     in it), societal purpose "Oceans" with "Beach clean-ups". ``ana`` and ``ben`` are members of
-    Runners, ``moe`` its moderator; ``carl`` belongs nowhere; ``ada`` is an analyst."""
+    Runners, ``moe`` its moderator; ``carl`` belongs nowhere; ``ada`` is an analyst. Settings for
+    the server: parametrize ``community`` indirectly with a dict of them."""
     from core.accounts import Account, GlobalRole
     from core.extensions import db
 
-    server = live()
+    server = live(**getattr(request, "param", {}))
     people = {handle: server.register(handle) for handle in ("boss", "ana", "ben", "moe", "carl", "ada")}
     with app.app_context():
         db.session.get(Account, people["boss"]["id"]).role = GlobalRole.admin
@@ -118,7 +119,7 @@ def open_as(browser, community):
         if message.type == "error" and "Content Security Policy" in message.text:
             problems.append(f"CSP violation: {message.text}")
 
-    def open_page(handle: str, *, viewport=None, log_in: bool = True):
+    def open_page(handle: str, *, viewport=None, log_in: bool = True, expect_live: bool = True):
         context = browser.new_context(viewport=viewport or {"width": 1100, "height": 900}, base_url=server.url)
         context.set_default_timeout(WAIT_MS)
         context.route("**/*", guard)
@@ -133,7 +134,8 @@ def open_as(browser, community):
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
         expect(page.get_by_role("heading", name="Spaces", level=2)).to_be_visible()
-        expect(page.locator("#connection")).to_have_text("Live")
+        if expect_live:
+            expect(page.locator("#connection")).to_have_text("Live")
         return page
 
     yield open_page

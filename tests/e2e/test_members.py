@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import PHONE, open_thread, post_texts
@@ -71,6 +72,16 @@ def test_member_offline_catches_up_once_and_in_order(open_as, community, shot):
     _send(ben, "back online")  # and the connection works both ways again
     expect(ana.locator(".posts .post .body")).to_have_text([*expected, "back online"])
     shot(ben, "caught-up")
+
+
+@pytest.mark.parametrize("community", [{"SOCKETIO_MAX_CONNECTIONS_PER_ACCOUNT": 1}], indirect=True)
+def test_a_tab_over_the_connection_limit_says_why_and_stays_signed_in(open_as, community, shot):
+    first = open_as("ana")
+    second = open_as("ana", expect_live=False)
+    expect(second.locator("#connection")).to_have_text(re.compile("Too many tabs or devices are connected"))
+    expect(second.get_by_role("heading", name="Spaces", level=2)).to_be_visible()  # not sent back to the login form
+    shot(second, "second-tab")
+    expect(first.locator("#connection")).to_have_text("Live")
 
 
 def test_browse_by_purpose_join_and_start_a_thread(open_as, community, shot):

@@ -100,13 +100,14 @@ function setSignedIn(yes) {
   document.getElementById("whoami").textContent = yes && account ? `${account.display_name} (@${account.handle})` : "";
 }
 
-function showStatus({ state, replayed, again }) {
+function showStatus({ state, replayed, again, reason }) {
   const box = document.getElementById("connection");
   box.dataset.state = state;
   box.textContent = {
     online: again ? "Reconnected; catching up…" : "Live",
     offline: "Offline: reconnecting…",
     "caught-up": replayed ? `Live again; ${replayed} missed update(s) caught up` : "Live again",
+    refused: reason,
   }[state];
 }
 

@@ -82,6 +82,8 @@ export class Realtime {
         await refreshTokens();
         this.socket?.connect();
       } catch { /* the session ended; the page shows the login form */ }
+    } else if (code === "too_many_connections") {  // the session is still good: say why, keep it
+      this.fire("status", { state: "refused", reason: "Too many tabs or devices are connected: close one, then reload this page." });
     } else if (code) {
       session.clear("Your session has ended; please log in again.");
     }
