@@ -3,7 +3,8 @@
 It accepts connections, joins rooms, and on ``post`` assigns a sequence number and emits a
 ``space_event`` of the same shape as ours to the room, then acks. No auth, no database,
 no validation: the cost of Socket.IO itself. Served exactly like the platform
-(the same gunicorn worker), in the same async mode.
+(the same gunicorn worker), in the same async mode, and through a Redis message queue when
+the platform is given one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from datetime import datetime, timezone
 
 import socketio
 
-sio = socketio.Server(async_mode=os.environ.get("BENCH_ASYNC_MODE", "threading"), cors_allowed_origins=[])
+# BENCH_REDIS_URL: share a Redis message queue, as production processes do (bench/realtime.py --redis-url)
+_queue = socketio.RedisManager(os.environ["BENCH_REDIS_URL"], channel="bench-bare") if os.environ.get("BENCH_REDIS_URL") else None
+sio = socketio.Server(async_mode=os.environ.get("BENCH_ASYNC_MODE", "threading"), cors_allowed_origins=[], client_manager=_queue)
 _seq = itertools.count(1)
 _lock = threading.Lock()
 

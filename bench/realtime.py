@@ -5,6 +5,7 @@
     .venv/bin/python bench/realtime.py --database-url postgresql://postgres@127.0.0.1:5432/test
     .venv/bin/python bench/realtime.py --against f281407      # also our server as of that commit, interleaved
     .venv/bin/python bench/realtime.py --deflate              # clients offer permessage-deflate, as browsers do
+    .venv/bin/python bench/realtime.py --redis-url redis://127.0.0.1:6379/15   # both through a Redis message queue
 
 Both servers run under the same command (one gunicorn worker; gevent, the production mode,
 or gthread with threading and simple-websocket) and are driven by the same client harness:
@@ -259,17 +260,21 @@ def run_all(args, tokens, space_id, thread_id, ours_config) -> tuple[dict, dict]
     """All servers up at once; for each room size alternate them ``--repeat`` times. Returns
     ``(per server, ratios)``: ratios are each run's rate over the bare server's run next to it,
     then the median, for every server but the bare one."""
-    connections = args.idle + 200
+    connections = max(args.idle, *args.sizes) + 200  # gunicorn refuses (queues) connections past this
 
     def ours(port: int, root: Path = ROOT) -> Server:
-        env = {"LIVE_SERVER_CONFIG": json.dumps({**ours_config, "PORT": port}), "BENCH_ASYNC_MODE": args.mode}
+        # With --redis-url each server publishes on its own channel, so none hears another's posts.
+        queue = {"REDIS_URL": args.redis_url, "SOCKETIO_CHANNEL": f"bench-{port}"} if args.redis_url else {}
+        env = {"LIVE_SERVER_CONFIG": json.dumps({**ours_config, **queue, "PORT": port}), "BENCH_ASYNC_MODE": args.mode}
         return Server("tests.live_server:build()", port, env, connections, args.mode, root)
+
+    bare_env = {"BENCH_ASYNC_MODE": args.mode} | ({"BENCH_REDIS_URL": args.redis_url} if args.redis_url else {})
 
     with worktree(args.against) as before_root:
         servers = {}
         try:  # a server that fails to start still stops the ones already running
             servers["ours"] = ours(5101)
-            servers["bare"] = Server("bench.bare_socketio:app", 5102, {"BENCH_ASYNC_MODE": args.mode}, connections, args.mode)
+            servers["bare"] = Server("bench.bare_socketio:app", 5102, bare_env, connections, args.mode)
             if before_root is not None:
                 servers["before"] = ours(5103, before_root)
             results = {kind: {} for kind in servers}
@@ -303,6 +308,8 @@ def main() -> None:
                         help="async mode of both servers (gunicorn gthread or gevent worker)")
     parser.add_argument("--against", metavar="REV", default=None,
                         help="also run our server as of this git revision (same schema), interleaved, reported as 'before'")
+    parser.add_argument("--redis-url", default=None,
+                        help="every server broadcasts through this Redis message queue, as production processes do")
     parser.add_argument("--deflate", action="store_true",
                         help="clients offer permessage-deflate, as every browser does (the default harness offers nothing)")
     args = parser.parse_args()
@@ -314,7 +321,8 @@ def main() -> None:
     bare = results["bare"]
     db_kind = url.split(":", 1)[0]
     print(f"\nreal-time benchmark: {args.posts} posts per room size, median of {args.repeat} alternating runs, "
-          f"database {db_kind}, async mode {args.mode}" + (f", 'before' is {args.against}" if args.against else ""))
+          f"database {db_kind}, async mode {args.mode}" + (", Redis message queue" if args.redis_url else "")
+          + (", clients offer permessage-deflate" if args.deflate else "") + (f", 'before' is {args.against}" if args.against else ""))
     print(f"{'room':>6} {'server':>7} {'deliv/s':>9} {'bare deliv/s':>13} {'ratio':>6} {'p50':>8} {'p99':>8} {'bare p50':>9} {'bare p99':>9}")
     for size in args.sizes:
         b = bare[size]
