@@ -87,8 +87,12 @@ def on_connect(auth):
     limit = cfg["SOCKETIO_MAX_CONNECTIONS_PER_ACCOUNT"]
     if _connections.open(request.sid, account.id, session.id, burst=cfg["SOCKETIO_EVENT_BURST"], limit=limit) is None:
         _refuse("too_many_connections", f"This account already has {limit} connections open here; close one first.")
-    _presence().add_socket(request.sid, account.id, session.id)
-    join_room(events_log.account_room(account.id))
+    try:
+        _presence().add_socket(request.sid, account.id, session.id)
+        join_room(events_log.account_room(account.id))
+    except BaseException:  # refused after all: give its place back now (a later disconnect finds nothing)
+        _connections.close(request.sid)
+        raise
     _ensure_heartbeat(current_app._get_current_object())
 
 
