@@ -150,6 +150,9 @@ def handler(event: str, schema: type[ma.Schema]):
 
 
 def _enter(conn: Connection, account, space_id: int) -> None:
+    limit = current_app.config["SOCKETIO_MAX_SPACES_PER_CONNECTION"]
+    if space_id not in conn.spaces and len(conn.spaces) >= limit:
+        raise ApiError(409, f"This connection is in {limit} spaces already; leave one first.", type_="too-many-spaces")
     space = access.visible_space(account, space_id)
     moderation_rules.require_not_banned(account, space)
     if access.is_space_staff(account, space):  # flags, queue changes and actions of the space

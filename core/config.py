@@ -32,6 +32,7 @@ _INT_SETTINGS = {
     "SOCKETIO_EVENTS_PER_SECOND": 20,
     "SOCKETIO_EVENT_BURST": 40,
     "SOCKETIO_MAX_CONNECTIONS_PER_ACCOUNT": 20,  # sockets one account may hold open on one server process
+    "SOCKETIO_MAX_SPACES_PER_CONNECTION": 100,  # spaces one socket may have joined at once
     "TYPING_INTERVAL_SECONDS": 2,
     "PRESENCE_TTL_SECONDS": 30,
     "PRESENCE_FLUSH_SECONDS": 1,

@@ -89,6 +89,18 @@ def test_join_rules(rt, clients):
     assert member.call("join", {"space_id": rt["private"]})["ok"]
 
 
+def test_a_connection_joins_at_most_the_configured_number_of_spaces(app, live, clients):
+    community = live_community(app, live(SOCKETIO_MAX_SPACES_PER_CONNECTION=1), members=("ivy",))
+    public, private = community["public"], community["private"]
+    ivy = clients(community["server"], community["ivy"]["token"])
+    assert ivy.call("join", {"space_id": public})["ok"]
+    assert ivy.call("join", {"space_id": public})["ok"]  # joining again takes no second place
+    for event, args in (("join", {"space_id": private}), ("resume", {"space_id": private, "after_seq": 0})):
+        assert ivy.call(event, args)["error"]["code"] == "too_many_spaces"
+    assert ivy.call("leave", {"space_id": public})["ok"]
+    assert ivy.call("join", {"space_id": private})["ok"]
+
+
 # Posting ---------------------------------------------------------------------------
 
 
