@@ -335,7 +335,8 @@ def _heartbeat(app: Flask) -> None:
         with app.app_context():
             _flush_presence(app)
         if count % refresh_every == 0:
-            entries = [(space, sid, c.account_id) for sid, c in _connections.items() for space in c.spaces]
+            # tuple(): a copy, taken at once, since in threading mode a join may add a space meanwhile
+            entries = [(space, sid, c.account_id) for sid, c in _connections.items() for space in tuple(c.spaces)]
             if entries:
                 app.extensions["presence"].refresh(entries)
 
