@@ -55,6 +55,8 @@ def create_app(config: dict | None = None) -> Flask:
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         # Hard cut-off well above SOCKETIO_MAX_PAYLOAD, which handlers refuse with a clear ack error.
         max_http_buffer_size=16 * app.config["SOCKETIO_MAX_PAYLOAD"],
+        ping_interval=app.config["SOCKETIO_PING_INTERVAL"],
+        ping_timeout=app.config["SOCKETIO_PING_TIMEOUT"],
     )
     if not app.config["SOCKETIO_WEBSOCKET_COMPRESSION"]:  # core/websocket.py says why
         app.wsgi_app = without_websocket_extensions(app.wsgi_app)

@@ -33,6 +33,8 @@ _INT_SETTINGS = {
     "SOCKETIO_EVENT_BURST": 40,
     "SOCKETIO_MAX_CONNECTIONS_PER_ACCOUNT": 20,  # sockets one account may hold open on one server process
     "SOCKETIO_MAX_SPACES_PER_CONNECTION": 100,  # spaces one socket may have joined at once
+    "SOCKETIO_PING_INTERVAL": 25,  # seconds between Engine.IO heartbeats; keep it under the load balancer's idle timeout
+    "SOCKETIO_PING_TIMEOUT": 20,  # seconds a client has to answer one before its connection is closed
     "TYPING_INTERVAL_SECONDS": 2,
     "PRESENCE_TTL_SECONDS": 30,
     "PRESENCE_FLUSH_SECONDS": 1,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -279,6 +280,34 @@ def test_presence_lists_who_is_online_and_updates_on_disconnect(rt, clients):
         pass
     assert update["space_id"] == rt["public"] and update["left"] == [rt["ben"]["id"]]
     assert ann.call("presence", {"space_id": rt["public"]})["online"] == [rt["ann"]["id"]]
+
+
+def test_a_client_that_goes_silent_is_dropped_by_the_heartbeat(app, live, clients):
+    """A phone that stalls (reads and answers nothing) is disconnected after the ping interval
+    plus the ping timeout, and the others see it leave."""
+    import websocket
+
+    community = live_community(app, live(SOCKETIO_PING_INTERVAL=1, SOCKETIO_PING_TIMEOUT=1), members=("kim", "lou"))
+    server, public = community["server"], community["public"]
+    lou = clients(server, community["lou"]["token"])
+    lou.call("join", {"space_id": public})
+    silent = websocket.create_connection(server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
+                                         timeout=WAIT)
+    try:
+        assert silent.recv().startswith("0{")  # Engine.IO open
+        silent.send("40" + json.dumps({"token": community["kim"]["token"]}))
+        assert silent.recv().startswith("40")
+        silent.send("420" + json.dumps(["join", {"space_id": public}]))
+        while not (message := silent.recv()).startswith("430"):  # events may come before the ack
+            pass
+        assert json.loads(message[3:])[0]["ok"]
+        # From here the client neither reads nor answers: after about 2 s the server drops it.
+        while not (update := lou.next("presence"))["left"]:
+            pass
+        assert update["left"] == [community["kim"]["id"]]
+        assert lou.call("presence", {"space_id": public})["online"] == [community["lou"]["id"]]
+    finally:
+        silent.close()
 
 
 # Losing access ---------------------------------------------------------------------
