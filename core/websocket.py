@@ -5,8 +5,8 @@ alike) accepts the permessage-deflate extension whenever a client offers it, and
 browser offers it. The server then keeps a zlib compressor per connection (with context
 takeover and 15-bit windows) and compresses every message once per recipient, so a
 broadcast costs one compression per member. Measured with clients that offer it as
-browsers do (docs/performance.md, ``bench/realtime.py --deflate``): about twice the server
-CPU per post into a room of 100 and about four times the memory per connection.
+browsers do (docs/performance.md, ``bench/realtime.py --deflate``): nearly twice the server
+CPU per post into a room of 1,000 and about twice the memory per connection.
 Socket.IO's reference server (Node) ships with permessage-deflate off for the same reason.
 
 ``SOCKETIO_WEBSOCKET_COMPRESSION`` (off by default) chooses. Off, this middleware removes
