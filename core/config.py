@@ -127,9 +127,10 @@ def _number(name: str, value: str) -> int:
 
 def _flag(name: str, value: str) -> bool:
     """An on/off environment variable: 1/true/yes/on or 0/false/no/off (any case), else refused."""
-    if value.strip().lower() in _TRUE:
+    word = value.strip().lower()
+    if word in _TRUE:
         return True
-    if value.strip().lower() in _FALSE:
+    if word in _FALSE:
         return False
     raise ConfigError(f"{name} must be one of {', '.join(_TRUE)} or {', '.join(v for v in _FALSE if v)}, not {value!r}")
 

@@ -8,8 +8,9 @@ import time
 
 import pytest
 import socketio
+import websocket
 
-from tests.live import WAIT, LiveClient, live_community, resume_during_burst
+from tests.live import WAIT, LiveClient, live_community, resume_during_burst, websocket_upgrade
 
 
 @pytest.fixture
@@ -285,8 +286,6 @@ def test_presence_lists_who_is_online_and_updates_on_disconnect(rt, clients):
 def test_a_client_that_goes_silent_is_dropped_by_the_heartbeat(app, live, clients):
     """A phone that stalls (reads and answers nothing) is disconnected after the ping interval
     plus the ping timeout, and the others see it leave."""
-    import websocket
-
     community = live_community(app, live(SOCKETIO_PING_INTERVAL=1, SOCKETIO_PING_TIMEOUT=1), members=("kim", "lou"))
     server, public = community["server"], community["public"]
     lou = clients(server, community["lou"]["token"])
@@ -383,8 +382,6 @@ BROWSER_OFFER = "permessage-deflate; client_max_window_bits"  # what Chrome, Fir
 def test_websocket_compression_is_declined_unless_configured(app, live):
     """Browsers offer permessage-deflate; by default the server declines (a compressor per
     connection costs memory and CPU per recipient: core/websocket.py), and sends plain frames."""
-    from tests.live import websocket_upgrade
-
     headers, compressed, opening = websocket_upgrade(live(), BROWSER_OFFER)
     assert "sec-websocket-extensions" not in headers
     assert not compressed and opening.startswith(b'0{"sid":')
