@@ -1,10 +1,9 @@
 """This process's open Socket.IO connections: who each one is, its event budget, its spaces.
 
 Every server process keeps its own table (a socket lives on one process); what other
-processes need to know (an account's sockets, presence) is in ``community.presence``.
-The table also caps how many sockets one account may hold open on this process
-(``SOCKETIO_MAX_CONNECTIONS_PER_ACCOUNT``), so one account cannot fill a process's memory
-with connections; a process that dies takes its counts with it.
+processes need to know (an account's sockets and how many there are, presence) is in
+``community.presence``, which also caps the sockets one account may hold open
+(``SOCKETIO_MAX_CONNECTIONS_PER_ACCOUNT``, over every process).
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 
 
@@ -38,31 +36,21 @@ class Connection:
 
 
 class ConnectionTable:
-    """Open connections by socket id, with a count per account."""
+    """Open connections by socket id."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._by_sid: dict[str, Connection] = {}
-        self._per_account: Counter[int] = Counter()
 
-    def open(self, sid: str, account_id: int, session_id: str, *, burst: int, limit: int) -> Connection | None:
-        """Record a new connection with a full event budget; None when the account already holds
-        ``limit`` connections on this process."""
+    def open(self, sid: str, account_id: int, session_id: str, *, burst: int) -> Connection:
+        """Record a new connection with a full event budget."""
         with self._lock:
-            if self._per_account[account_id] >= limit:
-                return None
-            self._per_account[account_id] += 1
             conn = self._by_sid[sid] = Connection(account_id, session_id, float(burst), time.monotonic())
             return conn
 
     def close(self, sid: str) -> Connection | None:
         with self._lock:
-            conn = self._by_sid.pop(sid, None)
-            if conn is not None:
-                self._per_account[conn.account_id] -= 1
-                if not self._per_account[conn.account_id]:
-                    del self._per_account[conn.account_id]
-            return conn
+            return self._by_sid.pop(sid, None)
 
     def get(self, sid: str) -> Connection | None:
         return self._by_sid.get(sid)

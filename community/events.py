@@ -83,16 +83,16 @@ def on_connect(auth):
     if live is None:
         _refuse("token_revoked", "The token is not a live access token.")
     session, account = live
-    cfg = current_app.config
+    cfg, presence = current_app.config, _presence()
     limit = cfg["SOCKETIO_MAX_CONNECTIONS_PER_ACCOUNT"]
-    if _connections.open(request.sid, account.id, session.id, burst=cfg["SOCKETIO_EVENT_BURST"], limit=limit) is None:
-        _refuse("too_many_connections", f"This account already has {limit} connections open here; close one first.")
+    if not presence.add_socket(request.sid, account.id, session.id, limit=limit):  # counted over every process
+        _refuse("too_many_connections", f"This account already has {limit} connections open; close one first.")
     try:
-        _presence().add_socket(request.sid, account.id, session.id)
         join_room(events_log.account_room(account.id))
     except BaseException:  # refused after all: give its place back now (a later disconnect finds nothing)
-        _connections.close(request.sid)
+        presence.remove_socket(request.sid, account.id, session.id)
         raise
+    _connections.open(request.sid, account.id, session.id, burst=cfg["SOCKETIO_EVENT_BURST"])
     _ensure_heartbeat(current_app._get_current_object())
 
 
@@ -335,10 +335,12 @@ def _heartbeat(app: Flask) -> None:
         with app.app_context():
             _flush_presence(app)
         if count % refresh_every == 0:
+            connections = _connections.items()
+            sockets = [(sid, c.account_id, c.session_id) for sid, c in connections]
             # tuple(): a copy, taken at once, since in threading mode a join may add a space meanwhile
-            entries = [(space, sid, c.account_id) for sid, c in _connections.items() for space in tuple(c.spaces)]
-            if entries:
-                app.extensions["presence"].refresh(entries)
+            entries = [(space, sid, c.account_id) for sid, c in connections for space in tuple(c.spaces)]
+            if sockets:
+                app.extensions["presence"].refresh(sockets, entries)
 
 
 def _ensure_heartbeat(app: Flask) -> None:

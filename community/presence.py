@@ -4,13 +4,19 @@ With Redis (``REDIS_URL``) the state lives in Redis so that any process can find
 sockets of an account (to cut them off when access is lost) and every process sees the
 same presence. Without Redis (embedded mode, one process) it lives in memory.
 
-Presence entries carry an expiry that their own process refreshes (``refresh``) every
-third of ``PRESENCE_TTL_SECONDS``; when a process dies its entries stop being refreshed
-and drop out within the TTL, so presence is cleaned up without the dead process.
+Every entry (a socket of an account and of a login session, a socket in a space) carries
+an expiry that its own process refreshes (``refresh``) every third of
+``PRESENCE_TTL_SECONDS``; when a process dies its entries stop being refreshed and drop out
+within the TTL, so presence, the sockets an account holds and the per-account connection
+cap are all cleaned up without the dead process.
+
+``add_socket`` also enforces ``SOCKETIO_MAX_CONNECTIONS_PER_ACCOUNT`` over every process
+at once: counting the account's live sockets and adding the new one is one atomic step.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import defaultdict
@@ -25,15 +31,22 @@ class MemoryPresence:
         self._by_key: dict[str, set[str]] = defaultdict(set)
         self._spaces: dict[int, dict[str, tuple[int, float]]] = defaultdict(dict)
 
-    def add_socket(self, sid: str, account_id: int, session_id: str) -> None:
+    def add_socket(self, sid: str, account_id: int, session_id: str, *, limit: int) -> bool:
+        """Record a socket; False (and nothing recorded) when the account already holds ``limit``."""
         with self._lock:
-            self._by_key[f"acct:{account_id}"].add(sid)
+            sockets = self._by_key[f"acct:{account_id}"]
+            if len(sockets) >= limit and sid not in sockets:
+                return False
+            sockets.add(sid)
             self._by_key[f"sess:{session_id}"].add(sid)
+            return True
 
     def remove_socket(self, sid: str, account_id: int, session_id: str) -> None:
         with self._lock:
-            self._by_key[f"acct:{account_id}"].discard(sid)
-            self._by_key[f"sess:{session_id}"].discard(sid)
+            for key in (f"acct:{account_id}", f"sess:{session_id}"):
+                self._by_key[key].discard(sid)
+                if not self._by_key[key]:
+                    del self._by_key[key]
 
     def sockets_of_account(self, account_id: int) -> set[str]:
         with self._lock:
@@ -51,7 +64,8 @@ class MemoryPresence:
         with self._lock:
             self._spaces[space_id].pop(sid, None)
 
-    def refresh(self, entries: list[tuple[int, str, int]]) -> None:
+    def refresh(self, sockets: list[tuple[str, int, str]], entries: list[tuple[int, str, int]]) -> None:
+        """Nothing to do for ``sockets`` here: they live and die with this one process."""
         expiry = time.time() + self.ttl
         with self._lock:
             for space_id, sid, _account_id in entries:
@@ -68,7 +82,23 @@ class MemoryPresence:
 
 
 class RedisPresence:
-    """Redis store: sets of socket ids per account and session, a sorted set per space."""
+    """Redis store: sorted sets scored by expiry, of socket ids per account and per session,
+    and of ``account:sid`` per space."""
+
+    # Drop the account's expired sockets; refuse past the limit (unless this socket is
+    # already counted); add the socket to the account's and the session's sets; keep both
+    # keys while a member may still be live. One script, so two connects cannot both pass.
+    _ADD_SOCKET = """
+    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+    if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) and not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+        return 0
+    end
+    for _, key in ipairs(KEYS) do
+        redis.call('ZADD', key, ARGV[3], ARGV[1])
+        redis.call('EXPIRE', key, ARGV[5])
+    end
+    return 1
+    """
 
     def __init__(self, url: str, prefix: str, ttl: float):
         import redis
@@ -76,28 +106,37 @@ class RedisPresence:
         self.redis = redis.Redis.from_url(url)
         self.prefix = prefix
         self.ttl = ttl
+        self._add_socket = self.redis.register_script(self._ADD_SOCKET)
 
     def _key(self, *parts) -> str:
         return ":".join([self.prefix, *map(str, parts)])
 
-    def add_socket(self, sid: str, account_id: int, session_id: str) -> None:
-        pipe = self.redis.pipeline()
-        for key in (self._key("acct", account_id), self._key("sess", session_id)):
-            pipe.sadd(key, sid)
-            pipe.expire(key, 7 * 86400)
-        pipe.execute()
+    def _socket_keys(self, account_id: int, session_id: str) -> list[str]:
+        # "sockets:" keys are sorted sets; the sets of sockets of earlier versions were at
+        # "acct:"/"sess:", so a rolling upgrade never meets a key of the other type.
+        return [self._key("sockets", "acct", account_id), self._key("sockets", "sess", session_id)]
+
+    def _live(self, key: str) -> set[str]:
+        return {m.decode() for m in self.redis.zrangebyscore(key, time.time(), "+inf")}
+
+    def add_socket(self, sid: str, account_id: int, session_id: str, *, limit: int) -> bool:
+        """Record a socket; False (and nothing recorded) when the account already holds ``limit``
+        live sockets over all processes."""
+        now = time.time()
+        keep = max(1, math.ceil(self.ttl))
+        return bool(self._add_socket(keys=self._socket_keys(account_id, session_id), args=[sid, now, now + self.ttl, limit, keep]))
 
     def remove_socket(self, sid: str, account_id: int, session_id: str) -> None:
         pipe = self.redis.pipeline()
-        pipe.srem(self._key("acct", account_id), sid)
-        pipe.srem(self._key("sess", session_id), sid)
+        for key in self._socket_keys(account_id, session_id):
+            pipe.zrem(key, sid)
         pipe.execute()
 
     def sockets_of_account(self, account_id: int) -> set[str]:
-        return {m.decode() for m in self.redis.smembers(self._key("acct", account_id))}
+        return self._live(self._key("sockets", "acct", account_id))
 
     def sockets_of_session(self, session_id: str) -> set[str]:
-        return {m.decode() for m in self.redis.smembers(self._key("sess", session_id))}
+        return self._live(self._key("sockets", "sess", session_id))
 
     def enter(self, space_id: int, sid: str, account_id: int) -> None:
         self.redis.zadd(self._key("space", space_id), {f"{account_id}:{sid}": time.time() + self.ttl})
@@ -108,9 +147,19 @@ class RedisPresence:
         if members:
             self.redis.zrem(key, *members)
 
-    def refresh(self, entries: list[tuple[int, str, int]]) -> None:
-        expiry = time.time() + self.ttl
+    def refresh(self, sockets: list[tuple[str, int, str]], entries: list[tuple[int, str, int]]) -> None:
+        """Extend this process's ``sockets`` (sid, account, session) and space ``entries``
+        (space, sid, account) by another TTL."""
+        expiry, keep = time.time() + self.ttl, max(1, math.ceil(self.ttl))
         pipe = self.redis.pipeline()
+        for sid, account_id, session_id in sockets:
+            for key in self._socket_keys(account_id, session_id):
+                # No XX here: a process cut off from Redis for longer than the TTL must be
+                # able to find its sockets again (to cut them off when access is lost).
+                # The price: a socket that disconnects while this refresh is on its way
+                # may be listed (and counted) again until its entry expires.
+                pipe.zadd(key, {sid: expiry})
+                pipe.expire(key, keep)
         for space_id, sid, account_id in entries:
             # XX: only refresh entries still there; one removed elsewhere (access lost) stays removed.
             pipe.zadd(self._key("space", space_id), {f"{account_id}:{sid}": expiry}, xx=True)

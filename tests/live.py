@@ -120,6 +120,20 @@ class LiveClient:
             self.sio.disconnect()
 
 
+def connect_once_a_place_is_free(server: LiveServer, token: str, *, deadline: float) -> LiveClient:
+    """Connect, trying again while the server refuses with ``too_many_connections`` (a place
+    is freed when the server has handled a disconnect, or a dead process's entry expires);
+    fails the test at ``deadline`` (a ``time.monotonic()`` value)."""
+    while True:
+        client = LiveClient(server, token)
+        try:
+            return client.connect()
+        except socketio.exceptions.ConnectionError:
+            assert client.connect_error["data"]["code"] == "too_many_connections"
+            assert time.monotonic() < deadline, "the connection's place was never freed"
+            time.sleep(0.1)  # polling a condition with a deadline, not standing in for an event
+
+
 def live_community(app, server: LiveServer, *, members: tuple[str, ...], outsiders: tuple[str, ...] = ()) -> dict:
     """A brand with a public and a private space on a live server, and a thread in the public one.
 

@@ -1,23 +1,73 @@
-"""This process's connection table: the per-account cap, and giving a place back when a
-connection fails after taking it (in-process: the failure is injected into presence)."""
+"""The per-account connection cap, kept in presence so that it holds over every server
+process (with Redis), and giving a place back when a connection fails after taking it
+(in-process: the failure is injected into presence)."""
 
 from __future__ import annotations
 
+import threading
+import uuid
+
 import pytest
 
-from community.connections import ConnectionTable
+from community.presence import MemoryPresence, RedisPresence
 from core.extensions import socketio
-from tests.conftest import register
+from tests.conftest import TEST_REDIS_URL, register
 
 
-def test_the_table_counts_each_accounts_connections_up_to_the_limit():
-    table = ConnectionTable()
-    assert table.open("a1", 1, "s", burst=5, limit=2) and table.open("a2", 1, "s", burst=5, limit=2)
-    assert table.open("a3", 1, "s", burst=5, limit=2) is None  # a third for account 1
-    assert table.open("b1", 2, "t", burst=5, limit=2)  # another account has its own count
-    assert table.close("a1").account_id == 1 and table.close("a1") is None  # closing twice is harmless
-    assert table.open("a3", 1, "s", burst=5, limit=2)
-    assert sorted(sid for sid, _conn in table.items()) == ["a2", "a3", "b1"]
+def _memory():
+    store = MemoryPresence(ttl=30)
+    return store, store  # one process: both "processes" are the same store
+
+
+def _redis():
+    if not TEST_REDIS_URL:
+        pytest.skip("needs Redis: set TEST_REDIS_URL (./test.sh's second pass does)")
+    prefix = f"test-{uuid.uuid4().hex}"
+    return RedisPresence(TEST_REDIS_URL, prefix, ttl=30), RedisPresence(TEST_REDIS_URL, prefix, ttl=30)
+
+
+@pytest.mark.parametrize("stores", [_memory, _redis], ids=["memory", "redis"])
+def test_each_accounts_sockets_are_counted_up_to_the_limit_over_every_process(stores):
+    one, two = stores()  # with Redis: two processes' views of one store
+    assert one.add_socket("a1", 1, "s", limit=2) and two.add_socket("a2", 1, "s", limit=2)
+    assert not two.add_socket("a3", 1, "s", limit=2)  # a third for account 1, wherever it connects
+    assert one.sockets_of_account(1) == {"a1", "a2"} and two.sockets_of_session("s") == {"a1", "a2"}
+    assert one.add_socket("b1", 2, "t", limit=2)  # another account has its own count
+    one.remove_socket("a1", 1, "s")
+    one.remove_socket("a1", 1, "s")  # removing twice is harmless
+    assert two.add_socket("a3", 1, "s", limit=2)
+    assert one.sockets_of_account(1) == {"a2", "a3"} and one.sockets_of_account(2) == {"b1"}
+
+
+@pytest.mark.parametrize("stores", [_memory, _redis], ids=["memory", "redis"])
+def test_connections_made_at_once_never_pass_the_limit(stores):
+    one, two = stores()
+    barrier, taken = threading.Barrier(16), []
+
+    def connect(i):
+        barrier.wait()
+        if (one if i % 2 else two).add_socket(f"s{i}", 7, f"sess{i}", limit=5):
+            taken.append(i)
+
+    threads = [threading.Thread(target=connect, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(taken) == 5 and one.sockets_of_account(7) == {f"s{i}" for i in taken}
+
+
+def test_a_dead_processs_sockets_stop_counting_when_their_entries_expire():
+    if not TEST_REDIS_URL:
+        pytest.skip("needs Redis: set TEST_REDIS_URL (./test.sh's second pass does)")
+    prefix = f"test-{uuid.uuid4().hex}"
+    dead, alive = RedisPresence(TEST_REDIS_URL, prefix, ttl=-1), RedisPresence(TEST_REDIS_URL, prefix, ttl=30)
+    # ttl=-1: the dead process's entries are stored already expired, as they are once it
+    # has missed its refreshes for a TTL (the clock is the only difference).
+    assert dead.add_socket("gone", 1, "s", limit=1)
+    assert alive.sockets_of_account(1) == set() and alive.sockets_of_session("s") == set()
+    assert alive.add_socket("new", 1, "s", limit=1)
+    assert alive.sockets_of_account(1) == {"new"}
 
 
 class _PresenceDown:
@@ -26,10 +76,10 @@ class _PresenceDown:
     def __init__(self, real):
         self.real, self.down = real, True
 
-    def add_socket(self, *args):
+    def add_socket(self, *args, **kwargs):
         if self.down:
             raise ConnectionError("presence store unreachable")
-        return self.real.add_socket(*args)
+        return self.real.add_socket(*args, **kwargs)
 
     def __getattr__(self, name):
         return getattr(self.real, name)

@@ -13,7 +13,7 @@ import pytest
 from core.accounts import Account
 from core.extensions import db
 from tests.conftest import TEST_REDIS_URL
-from tests.live import ROOT, WAIT, live_community, resume_during_burst
+from tests.live import ROOT, WAIT, connect_once_a_place_is_free, live_community, resume_during_burst
 
 needs_redis = pytest.mark.skipif(not TEST_REDIS_URL, reason="needs Redis: set TEST_REDIS_URL (./test.sh's second pass does)")
 
@@ -88,21 +88,26 @@ def test_a_worker_process_can_emit_to_clients_of_a_server(app, live, clients, ma
 
 
 @needs_redis
-def test_presence_is_cleaned_up_when_a_process_dies(app, live, clients):
+def test_presence_and_connection_counts_are_cleaned_up_when_a_process_dies(app, live, clients):
     channel = f"test-{uuid.uuid4().hex}"
-    one = live(REDIS_URL=TEST_REDIS_URL, SOCKETIO_CHANNEL=channel, PRESENCE_TTL_SECONDS=2)
-    two = live(REDIS_URL=TEST_REDIS_URL, SOCKETIO_CHANNEL=channel, PRESENCE_TTL_SECONDS=2)
+    settings = dict(REDIS_URL=TEST_REDIS_URL, SOCKETIO_CHANNEL=channel, PRESENCE_TTL_SECONDS=2, SOCKETIO_MAX_CONNECTIONS_PER_ACCOUNT=1)
+    one, two = live(**settings), live(**settings)
     space, _thread, (ann, ben) = _setup(app, one)
     doomed = clients(one, ann["token"])
     doomed.call("join", {"space_id": space})
     watcher = clients(two, ben["token"])
     watcher.call("join", {"space_id": space})
     assert watcher.call("presence", {"space_id": space})["online"] == sorted([ann["id"], ben["id"]])
+    # The cap counts ann's connections on every process: one on process one, so none on two.
+    assert clients(two, ann["token"], expect_refusal=True).connect_error["data"]["code"] == "too_many_connections"
     one.stop()  # SIGKILL: no disconnect handler runs on process one
     deadline = time.monotonic() + 10
     while watcher.call("presence", {"space_id": space})["online"] != [ben["id"]]:
         assert time.monotonic() < deadline, "the dead process's presence never expired"
         time.sleep(0.2)  # polling a condition with a deadline, not standing in for an event
+    # and the dead process's connection stops counting against ann's cap
+    again = connect_once_a_place_is_free(two, ann["token"], deadline=deadline)
+    again.close()
 
 
 @needs_redis
