@@ -104,7 +104,7 @@ def on_disconnect(*_reason):
     presence = _presence()
     presence.remove_socket(request.sid, conn.account_id, conn.session_id)
     for space_id in conn.spaces:
-        presence.exit(space_id, request.sid)
+        presence.exit(space_id, request.sid, conn.account_id)
         socketio.server.manager.forget(request.sid, space_id)
         _presence_changed(space_id, conn.account_id)
 
@@ -177,7 +177,7 @@ def on_leave(conn, account, args):
     leave_room(moderators_room(space_id))
     socketio.server.manager.forget(request.sid, space_id)
     conn.spaces.discard(space_id)
-    _presence().exit(space_id, request.sid)
+    _presence().exit(space_id, request.sid, conn.account_id)
     _presence_changed(space_id, conn.account_id)
     return {"ok": True, "space_id": space_id}
 
@@ -283,7 +283,7 @@ def cut_off_space(account_id: int, *, space_id: int, reason: str) -> None:
         socketio.emit("access_lost", {"space_id": space_id, "reason": reason}, to=sid)
         socketio.server.leave_room(sid, room, namespace="/")
         socketio.server.leave_room(sid, moderators_room(space_id), namespace="/")
-        presence.exit(space_id, sid)
+        presence.exit(space_id, sid, account_id)
     _presence_changed(space_id, account_id)
     _ensure_heartbeat(current_app._get_current_object())
 

@@ -60,7 +60,7 @@ class MemoryPresence:
         with self._lock:
             self._spaces[space_id][sid] = (account_id, time.time() + self.ttl)
 
-    def exit(self, space_id: int, sid: str) -> None:
+    def exit(self, space_id: int, sid: str, account_id: int) -> None:
         with self._lock:
             self._spaces[space_id].pop(sid, None)
 
@@ -141,11 +141,8 @@ class RedisPresence:
     def enter(self, space_id: int, sid: str, account_id: int) -> None:
         self.redis.zadd(self._key("space", space_id), {f"{account_id}:{sid}": time.time() + self.ttl})
 
-    def exit(self, space_id: int, sid: str) -> None:
-        key = self._key("space", space_id)
-        members = [m for m in self.redis.zrange(key, 0, -1) if m.decode().endswith(f":{sid}")]
-        if members:
-            self.redis.zrem(key, *members)
+    def exit(self, space_id: int, sid: str, account_id: int) -> None:
+        self.redis.zrem(self._key("space", space_id), f"{account_id}:{sid}")  # one entry, not a scan of the space
 
     def refresh(self, sockets: list[tuple[str, int, str]], entries: list[tuple[int, str, int]]) -> None:
         """Extend this process's ``sockets`` (sid, account, session) and space ``entries``

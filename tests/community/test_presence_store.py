@@ -1,6 +1,7 @@
-"""The per-account connection cap, kept in presence so that it holds over every server
-process (with Redis), and giving a place back when a connection fails after taking it
-(in-process: the failure is injected into presence)."""
+"""Presence stores, in memory and in Redis (shared by every server process): the per-account
+connection cap, which holds over every process with Redis; who is online in a space; and
+giving a place back when a connection fails after taking it (in-process: the failure is
+injected into presence)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,20 @@ def test_connections_made_at_once_never_pass_the_limit(stores):
     for t in threads:
         t.join()
     assert len(taken) == 5 and one.sockets_of_account(7) == {f"s{i}" for i in taken}
+
+
+@pytest.mark.parametrize("stores", [_memory, _redis], ids=["memory", "redis"])
+def test_an_account_is_online_in_a_space_until_its_last_socket_there_exits(stores):
+    one, two = stores()
+    one.enter(5, "a1", 1)
+    two.enter(5, "a2", 1)  # the same account from another tab, on another process
+    one.enter(5, "b1", 2)
+    one.enter(6, "a1", 1)
+    assert two.online(5) == [1, 2]
+    two.exit(5, "a1", 1)  # access lost, handled on whichever process got the request
+    assert one.online(5) == [1, 2] and one.online(6) == [1]
+    one.exit(5, "a2", 1)
+    assert two.online(5) == [2] and two.online(6) == [1]
 
 
 def test_a_dead_processs_sockets_stop_counting_when_their_entries_expire():
