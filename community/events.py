@@ -266,8 +266,15 @@ def _flush_presence(app: Flask) -> None:
     with _pending_lock:
         pending = dict(_pending_presence)
         _pending_presence.clear()
-    for space_id, candidates in pending.items():
-        online = set(presence.online(space_id))
+    items = list(pending.items())
+    for i, (space_id, candidates) in enumerate(items):
+        try:
+            online = set(presence.online(space_id))
+        except Exception:  # the store is unreachable: keep what is not told yet for the next beat
+            with _pending_lock:
+                for later, accounts in items[i:]:
+                    _pending_presence.setdefault(later, set()).update(accounts)
+            raise
         joined, left = sorted(candidates & online), sorted(candidates - online)
         socketio.emit("presence", {"space_id": space_id, "joined": joined, "left": left}, to=events_log.space_room(space_id))
 
@@ -332,15 +339,29 @@ def _heartbeat(app: Flask) -> None:
     refresh_every = max(1, round(app.config["PRESENCE_TTL_SECONDS"] / 3 / tick))
     for count in itertools.count(1):
         socketio.sleep(tick)
+        _beat(app, refresh=count % refresh_every == 0)
+
+
+def _beat(app: Flask, *, refresh: bool) -> None:
+    """One heartbeat. A failure (Redis unreachable for a moment, say) is logged and the next
+    beat tries again: a heartbeat that stopped would let every entry of this process expire,
+    its members would drop out of presence and its sockets out of reach of revocation."""
+    try:
         with app.app_context():
             _flush_presence(app)
-        if count % refresh_every == 0:
-            connections = _connections.items()
-            sockets = [(sid, c.account_id, c.session_id) for sid, c in connections]
-            # tuple(): a copy, taken at once, since in threading mode a join may add a space meanwhile
-            entries = [(space, sid, c.account_id) for sid, c in connections for space in tuple(c.spaces)]
-            if sockets:
-                app.extensions["presence"].refresh(sockets, entries)
+    except Exception:
+        log.exception("Presence changes could not be told; the next heartbeat tries again")
+    if not refresh:
+        return
+    connections = _connections.items()
+    sockets = [(sid, c.account_id, c.session_id) for sid, c in connections]
+    # tuple(): a copy, taken at once, since in threading mode a join may add a space meanwhile
+    entries = [(space, sid, c.account_id) for sid, c in connections for space in tuple(c.spaces)]
+    try:
+        if sockets:
+            app.extensions["presence"].refresh(sockets, entries)
+    except Exception:
+        log.exception("Presence entries could not be refreshed; the next heartbeat tries again")
 
 
 def _ensure_heartbeat(app: Flask) -> None:

@@ -148,15 +148,18 @@ class RedisPresence:
         """Extend this process's ``sockets`` (sid, account, session) and space ``entries``
         (space, sid, account) by another TTL."""
         expiry, keep = time.time() + self.ttl, max(1, math.ceil(self.ttl))
-        pipe = self.redis.pipeline()
+        by_key: dict[str, dict[str, float]] = defaultdict(dict)
         for sid, account_id, session_id in sockets:
             for key in self._socket_keys(account_id, session_id):
-                # No XX here: a process cut off from Redis for longer than the TTL must be
-                # able to find its sockets again (to cut them off when access is lost).
-                # The price: a socket that disconnects while this refresh is on its way
-                # may be listed (and counted) again until its entry expires.
-                pipe.zadd(key, {sid: expiry})
-                pipe.expire(key, keep)
+                by_key[key][sid] = expiry
+        pipe = self.redis.pipeline()
+        for key, members in by_key.items():
+            # No XX here: a process cut off from Redis for longer than the TTL must be able
+            # to find its sockets again (to cut them off when access is lost). The price: a
+            # socket that disconnects while this refresh is on its way may be listed (and
+            # counted) again until its entry expires.
+            pipe.zadd(key, members)
+            pipe.expire(key, keep)
         for space_id, sid, account_id in entries:
             # XX: only refresh entries still there; one removed elsewhere (access lost) stays removed.
             pipe.zadd(self._key("space", space_id), {f"{account_id}:{sid}": expiry}, xx=True)

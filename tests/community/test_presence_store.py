@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from community import events
 from community.presence import MemoryPresence, RedisPresence
 from core.extensions import socketio
 from tests.conftest import TEST_REDIS_URL, register
@@ -86,24 +87,29 @@ def test_a_dead_processs_sockets_stop_counting_when_their_entries_expire():
 
 
 class _PresenceDown:
-    """Presence whose store is unreachable (Redis down, say) while ``down`` is set."""
+    """Presence whose store is unreachable (Redis down, say) for the methods in ``failing``
+    while ``down`` is set; ``refreshed`` records the sockets of each refresh that got through."""
 
-    def __init__(self, real):
-        self.real, self.down = real, True
-
-    def add_socket(self, *args, **kwargs):
-        if self.down:
-            raise ConnectionError("presence store unreachable")
-        return self.real.add_socket(*args, **kwargs)
+    def __init__(self, real, *failing):
+        self.real, self.failing, self.down, self.refreshed = real, failing, True, []
 
     def __getattr__(self, name):
-        return getattr(self.real, name)
+        method = getattr(self.real, name)
+
+        def call(*args, **kwargs):
+            if self.down and name in self.failing:
+                raise ConnectionError("presence store unreachable")
+            if name == "refresh":
+                self.refreshed.append({sid for sid, _account, _session in args[0]})
+            return method(*args, **kwargs)
+
+        return call
 
 
-def test_a_connection_that_fails_after_taking_its_place_gives_it_back(make_app):
+def test_a_connection_refused_because_presence_is_unreachable_holds_no_place(make_app):
     app = make_app(SOCKETIO_MAX_CONNECTIONS_PER_ACCOUNT=1)
     token = register(app.test_client(), "nia").access_token
-    presence = app.extensions["presence"] = _PresenceDown(app.extensions["presence"])
+    presence = app.extensions["presence"] = _PresenceDown(app.extensions["presence"], "add_socket")
     with pytest.raises(ConnectionError):
         socketio.test_client(app, auth={"token": token})
     presence.down = False
@@ -112,3 +118,19 @@ def test_a_connection_that_fails_after_taking_its_place_gives_it_back(make_app):
     second = socketio.test_client(app, auth={"token": token})
     assert not second.is_connected()  # the limit of one is still enforced
     first.disconnect()
+
+
+def test_presence_survives_its_store_being_unreachable_for_a_moment(app, world, caplog):
+    presence = app.extensions["presence"] = _PresenceDown(app.extensions["presence"], "online", "refresh")
+    member = socketio.test_client(app, auth={"token": world["member"].access_token})
+    assert member.emit("join", {"space_id": world["public"]}, callback=True)["ok"]
+    member.get_received()
+    events._beat(app, refresh=True)  # the store is down: logged, and nothing told is lost
+    assert "the next heartbeat tries again" in caplog.text
+    presence.down = False
+    events._beat(app, refresh=True)  # the next beat (this one, or the process's own) gets through
+    told = [m["args"][0] for m in member.get_received() if m["name"] == "presence"]
+    assert {"space_id": world["public"], "joined": [world["member"].id], "left": []} in told
+    sid = socketio.server.manager.sid_from_eio_sid(member.eio_sid, "/")
+    assert sid in presence.refreshed[-1]  # this process's entries are kept alive again
+    member.disconnect()
