@@ -173,10 +173,8 @@ def on_join(conn, account, args):
 @handler("leave", SpaceArgs)
 def on_leave(conn, account, args):
     space_id = args["space_id"]
-    leave_room(events_log.space_room(space_id))
+    leave_room(events_log.space_room(space_id))  # the manager tells _space_left
     leave_room(moderators_room(space_id))
-    socketio.server.manager.forget(request.sid, space_id)
-    conn.spaces.discard(space_id)
     _presence().exit(space_id, request.sid, conn.account_id)
     _presence_changed(space_id, conn.account_id)
     return {"ok": True, "space_id": space_id}
@@ -369,8 +367,18 @@ def _ensure_heartbeat(app: Flask) -> None:
         app.extensions["presence_heartbeat"] = socketio.start_background_task(_heartbeat, app)
 
 
+def _space_left(sid: str, space_id: int) -> None:
+    """A socket of this process left a space's room (its own ``leave`` or access lost, decided
+    on any process): it is no longer in the space, for the per-connection limit, a later
+    ``resume`` (which must enter the room again) and the presence heartbeat."""
+    conn = _connections.get(sid)
+    if conn is not None:
+        conn.spaces.discard(space_id)
+
+
 def init_realtime(app: Flask) -> None:
     app.extensions["presence"] = build_presence(app.config)
+    socketio.server.manager.space_left = _space_left
 
 
 access_revoked.connect(_on_access_revoked)

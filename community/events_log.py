@@ -29,6 +29,12 @@ def space_room(space_id: int) -> str:
     return f"space:{space_id}"
 
 
+def space_of_room(room: str) -> int | None:
+    """The space whose room this is (``space_room``'s inverse); None for any other room."""
+    prefix, _, number = room.partition(":")
+    return int(number) if prefix == "space" and number.isdigit() else None
+
+
 def account_room(account_id: int) -> str:
     """Every socket of one account joins this room on connect: events meant for that person
     (a report's progress, a moderation notice) go here, on whichever process holds the socket."""

@@ -15,7 +15,7 @@ import threading
 
 import socketio
 
-from community.events_log import EVENT_NAME, space_room
+from community.events_log import EVENT_NAME, space_of_room, space_room
 
 
 class _HoldBack(socketio.Manager):
@@ -27,6 +27,20 @@ class _HoldBack(socketio.Manager):
         self._held: dict[tuple[str, int], list[dict]] = {}
         self._floors: dict[int, dict[str, int]] = {}
         self._hold_lock = threading.Lock()
+        self.space_left = None  # community.events sets it: called as space_left(sid, space_id)
+
+    def leave_room(self, sid, namespace, room):
+        """Every way a socket of this process leaves a room comes here: its own ``leave``, or
+        access lost on any process (with Redis, delivered through the message queue). A
+        space's room left, the socket's hold and floor for that space go, and ``space_left``
+        is told, so the socket's own record of its spaces stays true."""
+        result = super().leave_room(sid, namespace, room)
+        space_id = space_of_room(room)
+        if space_id is not None:
+            self.forget(sid, space_id)
+            if self.space_left is not None:
+                self.space_left(sid, space_id)
+        return result
 
     def hold(self, sid: str, space_id: int) -> None:
         """Start holding (a resume spanning several pages keeps holding until its last page)."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 
 import pytest
 import socketio
 import websocket
 
+from tests.conftest import TEST_REDIS_URL
 from tests.live import WAIT, LiveClient, connect_once_a_place_is_free, live_community, resume_during_burst, websocket_upgrade
 
 
@@ -329,6 +331,32 @@ def test_removed_member_stops_receiving_the_private_space(rt, clients):
     assert removed.status_code == 204
     assert ann.next("access_lost") == {"space_id": rt["private"], "reason": "removed"}
     assert ann.call("join", {"space_id": rt["private"]})["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("processes", [1, 2], ids=["one process", "two processes sharing Redis"])
+def test_a_member_let_back_in_resumes_on_the_same_socket_and_hears_the_space_again(app, live, clients, processes):
+    settings = {"SOCKETIO_MAX_SPACES_PER_CONNECTION": 1}
+    if processes == 2:
+        if not TEST_REDIS_URL:
+            pytest.skip("needs Redis: set TEST_REDIS_URL (./test.sh's second pass does)")
+        settings.update(REDIS_URL=TEST_REDIS_URL, SOCKETIO_CHANNEL=f"test-{uuid.uuid4().hex}")
+    sockets_server = live(**settings)
+    rest = live(**settings) if processes == 2 else sockets_server  # removal decided on the other process
+    community = live_community(app, rest, members=("ann", "ben"))
+    private, admin, ann_id = community["private"], community["admin"]["token"], community["ann"]["id"]
+    ann, ben = clients(sockets_server, community["ann"]["token"]), clients(sockets_server, community["ben"]["token"])
+    seen = ann.call("join", {"space_id": private})["last_seq"]
+    assert rest.api("DELETE", f"/spaces/{private}/members/{ann_id}", admin).status_code == 204
+    assert ann.next("access_lost") == {"space_id": private, "reason": "removed"}
+    # Cut off, the space no longer counts against the socket's limit of one space.
+    assert ann.call("join", {"space_id": community["public"]})["ok"]
+    assert ann.call("leave", {"space_id": community["public"]})["ok"]
+    assert rest.api("PUT", f"/spaces/{private}/members/{ann_id}", admin, json={"role": "member"}).status_code == 200
+    assert ann.call("resume", {"space_id": private, "after_seq": seen})["ok"]
+    ann.drain()  # what was missed meanwhile: the membership changes
+    assert ben.call("join", {"space_id": private})["ok"]
+    thread = rest.api("POST", f"/spaces/{private}/threads", community["ben"]["token"], json={"title": "Back", "body": "hi"}).json()
+    assert ann.next()["data"]["thread"]["id"] == thread["id"]  # live again on the same socket
 
 
 @pytest.mark.parametrize("how", ["logout", "suspend"])
