@@ -18,7 +18,7 @@ from core.auth import init_auth
 from core.celery_app import celery_init_app
 from core.config import load_config
 from core.errors import ProblemApi, register_error_handlers
-from core.websocket import without_websocket_extensions
+from core.websocket import share_frames, without_websocket_extensions
 from community.activity import init_activity
 from community.events import init_realtime
 from community.fanout import build_client_manager
@@ -60,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     if not app.config["SOCKETIO_WEBSOCKET_COMPRESSION"]:  # core/websocket.py says why
         app.wsgi_app = without_websocket_extensions(app.wsgi_app)
+        share_frames(socketio.server.eio)  # plain frames only: then one frame serves every recipient
     init_realtime(app)
     init_stakeholders(app)
     init_activity()

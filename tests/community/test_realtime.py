@@ -116,6 +116,21 @@ def test_post_is_acked_with_the_stored_post_then_broadcast(rt, clients):
     assert ann.next()["seq"] == 2  # the sender sees it in the stream too
 
 
+def test_broadcasts_of_every_size_and_script_reach_every_member_intact(rt, clients):
+    """One frame is built per broadcast and shared by its recipients (core/websocket.py):
+    short, medium and long messages (each length encoding of a WebSocket frame), in
+    scripts beyond ASCII, interleaved, arrive intact and in order at every member."""
+    server, thread = rt["server"], rt["thread"]
+    members = [clients(server, rt[who]["token"]) for who in ("ann", "ben")]
+    for member in members:
+        member.call("join", {"space_id": rt["public"]})
+    bodies = ["hi", " ".join(["Grüße aus Köln, 海の清掃 🌊"] * 12), "🌊" * 10_000, "x", "é" * 5_000]
+    for body in bodies:  # over REST: the longest is over the Socket.IO payload limit as JSON
+        assert server.api("POST", f"/threads/{thread}/posts", rt["ann"]["token"], json={"body": body}).status_code == 201
+    for member in members:
+        assert [member.next()["data"]["post"]["body"] for _ in bodies] == bodies
+
+
 def test_rest_posts_edits_deletes_and_reactions_are_broadcast(rt, clients):
     server, token = rt["server"], rt["ann"]["token"]
     ben = clients(server, rt["ben"]["token"])
