@@ -189,6 +189,52 @@ def resume_during_burst(poster: LiveClient, make_reader, thread_id: int, space_i
     return acks, received
 
 
+class StalledReader:
+    """A Socket.IO client over a bare WebSocket that reads only when asked: a phone that stops
+    reading (asleep, in a tunnel) while its connection stays open. Its receive buffer is
+    small, so what the server sends meanwhile piles up on the server's side."""
+
+    def __init__(self, server: LiveServer, token: str):
+        import websocket
+
+        self.ws = websocket.create_connection(
+            f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket",
+            timeout=WAIT, sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),),
+        )
+        assert self.ws.recv().startswith("0")  # Engine.IO open
+        self.ws.send("40" + json.dumps({"token": token}))
+        assert self.packet().startswith("40")  # Socket.IO connect accepted
+        self._acks, self._backlog = 0, []
+
+    def packet(self) -> str:
+        """The next Socket.IO packet, answering Engine.IO pings on the way."""
+        while (message := self.ws.recv()) == "2":
+            self.ws.send("3")
+        return message
+
+    def call(self, event: str, data: dict) -> dict:
+        """Send with an acknowledgement and read up to it, keeping what comes before it."""
+        self._acks += 1
+        self.ws.send(f"42{self._acks}" + json.dumps([event, data]))
+        while not (message := self.packet()).startswith(f"43{self._acks}"):
+            self._backlog.append(message)
+        return json.loads(message[len(f"43{self._acks}"):])[0]
+
+    def events(self, count: int) -> list[dict]:
+        """Read until ``count`` ``space_event`` messages have arrived; return them in order."""
+        events = []
+        while len(events) < count:
+            message = self._backlog.pop(0) if self._backlog else self.packet()
+            if message.startswith("42"):
+                name, data = json.loads(message[2:])
+                if name == "space_event":
+                    events.append(data)
+        return events
+
+    def close(self) -> None:
+        self.ws.close()
+
+
 def websocket_upgrade(server: LiveServer, offer: str) -> tuple[dict, int, bytes]:
     """Upgrade to a WebSocket on the Socket.IO endpoint as a browser does, offering the
     extensions ``offer``; return the handshake's response headers (lower-case names), the first

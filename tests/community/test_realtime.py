@@ -12,7 +12,7 @@ import socketio
 import websocket
 
 from tests.conftest import TEST_REDIS_URL
-from tests.live import WAIT, LiveClient, connect_once_a_place_is_free, live_community, resume_during_burst, websocket_upgrade
+from tests.live import WAIT, LiveClient, StalledReader, connect_once_a_place_is_free, live_community, resume_during_burst, websocket_upgrade
 
 
 @pytest.fixture
@@ -129,6 +129,34 @@ def test_broadcasts_of_every_size_and_script_reach_every_member_intact(rt, clien
         assert server.api("POST", f"/threads/{thread}/posts", rt["ann"]["token"], json={"body": body}).status_code == 201
     for member in members:
         assert [member.next()["data"]["post"]["body"] for _ in bodies] == bodies
+
+
+def test_a_member_who_stops_reading_misses_nothing_and_holds_up_no_one(rt, clients):
+    """A broadcast is written to each socket at once when nothing is ahead of it; what a
+    stalled socket cannot take waits on that socket's own queue (core/websocket.py)."""
+    server, thread = rt["server"], rt["thread"]
+    stalled = StalledReader(server, rt["ann"]["token"])
+    try:
+        assert stalled.call("join", {"space_id": rt["public"]})["ok"]
+        reader = clients(server, rt["cat_outsider"]["token"])
+        reader.call("join", {"space_id": rt["public"]})
+        # 60 posts of about 100 KiB on the wire each: more than the kernel buffers between
+        # the server and the stalled reader hold, so most wait on the server.
+        bodies = [f"{i} " + "🌊" * 9_000 for i in range(60)]
+        for body in bodies:
+            assert server.api("POST", f"/threads/{thread}/posts", rt["ben"]["token"], json={"body": body}).status_code == 201
+        # The member who reads gets everything while the other one still reads nothing...
+        assert [reader.next()["data"]["post"]["body"] for _ in bodies] == bodies
+        # ...who, reading again, gets every event whole, once, in order.
+        events = stalled.events(len(bodies))
+        assert [e["data"]["post"]["body"] for e in events] == bodies
+        assert [e["seq"] for e in events] == list(range(events[0]["seq"], events[0]["seq"] + len(bodies)))
+        # A replay sends all of it to one socket in one go, faster than the socket drains.
+        replay = stalled.call("resume", {"space_id": rt["public"], "after_seq": events[0]["seq"] - 1})
+        assert replay["replayed"] == len(bodies)
+        assert stalled.events(len(bodies)) == events
+    finally:
+        stalled.close()
 
 
 def test_rest_posts_edits_deletes_and_reactions_are_broadcast(rt, clients):
