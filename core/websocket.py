@@ -101,7 +101,10 @@ def share_frames(eio_server) -> None:
     base = eio_server._async["websocket"]
     if not issubclass(base, SimpleWebSocketWSGI):  # gevent-websocket, say: leave it alone
         return
-    direct = eio_server.async_mode == "gevent"
+    plain_socket = None  # under gevent: its socket class, the only kind written to directly
+    if eio_server.async_mode == "gevent":
+        from gevent.socket import socket as plain_socket
+    direct = plain_socket is not None
 
     class SharedFrameWebSocket(base):
         def __init__(self, handler, server):
@@ -141,7 +144,7 @@ def share_frames(eio_server) -> None:
                 or sock.upgrading
                 or sock.closed
                 or connection.ws.state is not ConnectionState.OPEN
-                or hasattr(connection.sock, "getpeercert")  # TLS in this process: bytes are not frames
+                or type(connection.sock) is not plain_socket  # non-blocking, and no TLS in this process
             ):
                 return EngineSocket.send(sock, pkt)
             if not sock.check_ping_timeout():  # as stock: a client gone silent is closed, not sent to
