@@ -111,10 +111,16 @@ class RedisPresence:
     def _key(self, *parts) -> str:
         return ":".join([self.prefix, *map(str, parts)])
 
+    # "sockets:" keys are sorted sets; the sets of sockets of earlier versions were at
+    # "acct:"/"sess:", so a rolling upgrade never meets a key of the other type.
+    def _account_sockets(self, account_id: int) -> str:
+        return self._key("sockets", "acct", account_id)
+
+    def _session_sockets(self, session_id: str) -> str:
+        return self._key("sockets", "sess", session_id)
+
     def _socket_keys(self, account_id: int, session_id: str) -> list[str]:
-        # "sockets:" keys are sorted sets; the sets of sockets of earlier versions were at
-        # "acct:"/"sess:", so a rolling upgrade never meets a key of the other type.
-        return [self._key("sockets", "acct", account_id), self._key("sockets", "sess", session_id)]
+        return [self._account_sockets(account_id), self._session_sockets(session_id)]
 
     def _live(self, key: str) -> set[str]:
         return {m.decode() for m in self.redis.zrangebyscore(key, time.time(), "+inf")}
@@ -133,10 +139,10 @@ class RedisPresence:
         pipe.execute()
 
     def sockets_of_account(self, account_id: int) -> set[str]:
-        return self._live(self._key("sockets", "acct", account_id))
+        return self._live(self._account_sockets(account_id))
 
     def sockets_of_session(self, session_id: str) -> set[str]:
-        return self._live(self._key("sockets", "sess", session_id))
+        return self._live(self._session_sockets(session_id))
 
     def enter(self, space_id: int, sid: str, account_id: int) -> None:
         self.redis.zadd(self._key("space", space_id), {f"{account_id}:{sid}": time.time() + self.ttl})

@@ -31,7 +31,7 @@ _INT_SETTINGS = {
     "SOCKETIO_MAX_PAYLOAD": 64 * 1024,
     "SOCKETIO_EVENTS_PER_SECOND": 20,
     "SOCKETIO_EVENT_BURST": 40,
-    "SOCKETIO_MAX_CONNECTIONS_PER_ACCOUNT": 20,  # sockets one account may hold open on one server process
+    "SOCKETIO_MAX_CONNECTIONS_PER_ACCOUNT": 20,  # sockets one account may hold open, over every server process
     "SOCKETIO_MAX_SPACES_PER_CONNECTION": 100,  # spaces one socket may have joined at once
     "SOCKETIO_PING_INTERVAL": 25,  # seconds between Engine.IO heartbeats; keep it under the load balancer's idle timeout
     "SOCKETIO_PING_TIMEOUT": 20,  # seconds a client has to answer one before its connection is closed

@@ -75,18 +75,12 @@ def _text_frame(message: str) -> bytes:
 
 
 class _Rest(bytes):
-    """The part of a frame the kernel did not take at once; the socket's writer sends it."""
-
-
-class _RestPacket:
-    """Goes on an Engine.IO socket's queue like a packet: its writer calls ``encode`` and
-    hands the result to the WebSocket's ``send``."""
-
-    def __init__(self, rest: _Rest):
-        self.rest = rest
+    """The part of a frame the kernel did not take at once. It goes on the Engine.IO socket's
+    queue like a packet: the socket's writer calls ``encode`` and hands the result (itself)
+    to the WebSocket's ``send``, which writes it before anything queued after it."""
 
     def encode(self) -> _Rest:
-        return self.rest
+        return self
 
 
 def share_frames(eio_server) -> None:
@@ -104,14 +98,13 @@ def share_frames(eio_server) -> None:
     plain_socket = None  # under gevent: its socket class, the only kind written to directly
     if eio_server.async_mode == "gevent":
         from gevent.socket import socket as plain_socket
-    direct = plain_socket is not None
 
     class SharedFrameWebSocket(base):
         def __init__(self, handler, server):
             super().__init__(handler, server)
             self.sending = False  # the writer is inside a send (under gevent: blocked in it)
             self.engine_socket = getattr(handler, "__self__", None)  # the Engine.IO socket served
-            if direct and isinstance(self.engine_socket, EngineSocket):
+            if plain_socket is not None and isinstance(self.engine_socket, EngineSocket):
                 self.engine_socket.send = self.send_packet  # this socket only
 
         def send(self, message):
@@ -157,7 +150,7 @@ def share_frames(eio_server) -> None:
             except OSError:  # the connection broke: the stock path meets it and closes the socket
                 return EngineSocket.send(sock, pkt)
             if sent < len(frame):
-                sock.queue.put(_RestPacket(_Rest(frame[sent:])))
+                sock.queue.put(_Rest(frame[sent:]))
             return None
 
     eio_server._async = {**eio_server._async, "websocket": SharedFrameWebSocket}

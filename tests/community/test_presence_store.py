@@ -13,7 +13,7 @@ import pytest
 from community import events
 from community.presence import MemoryPresence, RedisPresence
 from core.extensions import socketio
-from tests.conftest import TEST_REDIS_URL, register
+from tests.conftest import TEST_REDIS_URL, needs_redis, register
 
 
 def _memory():
@@ -22,13 +22,14 @@ def _memory():
 
 
 def _redis():
-    if not TEST_REDIS_URL:
-        pytest.skip("needs Redis: set TEST_REDIS_URL (./test.sh's second pass does)")
     prefix = f"test-{uuid.uuid4().hex}"
     return RedisPresence(TEST_REDIS_URL, prefix, ttl=30), RedisPresence(TEST_REDIS_URL, prefix, ttl=30)
 
 
-@pytest.mark.parametrize("stores", [_memory, _redis], ids=["memory", "redis"])
+_STORES = [pytest.param(_memory, id="memory"), pytest.param(_redis, id="redis", marks=needs_redis)]
+
+
+@pytest.mark.parametrize("stores", _STORES)
 def test_each_accounts_sockets_are_counted_up_to_the_limit_over_every_process(stores):
     one, two = stores()  # with Redis: two processes' views of one store
     assert one.add_socket("a1", 1, "s", limit=2) and two.add_socket("a2", 1, "s", limit=2)
@@ -41,7 +42,7 @@ def test_each_accounts_sockets_are_counted_up_to_the_limit_over_every_process(st
     assert one.sockets_of_account(1) == {"a2", "a3"} and one.sockets_of_account(2) == {"b1"}
 
 
-@pytest.mark.parametrize("stores", [_memory, _redis], ids=["memory", "redis"])
+@pytest.mark.parametrize("stores", _STORES)
 def test_connections_made_at_once_never_pass_the_limit(stores):
     one, two = stores()
     barrier, taken = threading.Barrier(16), []
@@ -59,7 +60,7 @@ def test_connections_made_at_once_never_pass_the_limit(stores):
     assert len(taken) == 5 and one.sockets_of_account(7) == {f"s{i}" for i in taken}
 
 
-@pytest.mark.parametrize("stores", [_memory, _redis], ids=["memory", "redis"])
+@pytest.mark.parametrize("stores", _STORES)
 def test_an_account_is_online_in_a_space_until_its_last_socket_there_exits(stores):
     one, two = stores()
     one.enter(5, "a1", 1)
@@ -73,9 +74,8 @@ def test_an_account_is_online_in_a_space_until_its_last_socket_there_exits(store
     assert two.online(5) == [2] and two.online(6) == [1]
 
 
+@needs_redis
 def test_a_dead_processs_sockets_stop_counting_when_their_entries_expire():
-    if not TEST_REDIS_URL:
-        pytest.skip("needs Redis: set TEST_REDIS_URL (./test.sh's second pass does)")
     prefix = f"test-{uuid.uuid4().hex}"
     dead, alive = RedisPresence(TEST_REDIS_URL, prefix, ttl=-1), RedisPresence(TEST_REDIS_URL, prefix, ttl=30)
     # ttl=-1: the dead process's entries are stored already expired, as they are once it

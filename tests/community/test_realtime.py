@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
 
 import pytest
 import socketio
-import websocket
 
-from tests.conftest import TEST_REDIS_URL
+from tests.conftest import TEST_REDIS_URL, needs_redis
 from tests.live import WAIT, LiveClient, StalledReader, connect_once_a_place_is_free, live_community, resume_during_burst, websocket_upgrade
 
 
@@ -327,16 +325,9 @@ def test_a_client_that_goes_silent_is_dropped_by_the_heartbeat(app, live, client
     server, public = community["server"], community["public"]
     lou = clients(server, community["lou"]["token"])
     lou.call("join", {"space_id": public})
-    silent = websocket.create_connection(server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
-                                         timeout=WAIT)
+    silent = StalledReader(server, community["kim"]["token"])
     try:
-        assert silent.recv().startswith("0{")  # Engine.IO open
-        silent.send("40" + json.dumps({"token": community["kim"]["token"]}))
-        assert silent.recv().startswith("40")
-        silent.send("420" + json.dumps(["join", {"space_id": public}]))
-        while not (message := silent.recv()).startswith("430"):  # events may come before the ack
-            pass
-        assert json.loads(message[3:])[0]["ok"]
+        assert silent.call("join", {"space_id": public})["ok"]
         # From here the client neither reads nor answers: after about 2 s the server drops it.
         while not (update := lou.next("presence"))["left"]:
             pass
@@ -376,12 +367,12 @@ def test_removed_member_stops_receiving_the_private_space(rt, clients):
     assert ann.call("join", {"space_id": rt["private"]})["error"]["code"] == "not_found"
 
 
-@pytest.mark.parametrize("processes", [1, 2], ids=["one process", "two processes sharing Redis"])
+@pytest.mark.parametrize("processes", [
+    pytest.param(1, id="one process"), pytest.param(2, id="two processes sharing Redis", marks=needs_redis),
+])
 def test_a_member_let_back_in_resumes_on_the_same_socket_and_hears_the_space_again(app, live, clients, processes):
     settings = {"SOCKETIO_MAX_SPACES_PER_CONNECTION": 1}
     if processes == 2:
-        if not TEST_REDIS_URL:
-            pytest.skip("needs Redis: set TEST_REDIS_URL (./test.sh's second pass does)")
         settings.update(REDIS_URL=TEST_REDIS_URL, SOCKETIO_CHANNEL=f"test-{uuid.uuid4().hex}")
     sockets_server = live(**settings)
     rest = live(**settings) if processes == 2 else sockets_server  # removal decided on the other process

@@ -8,14 +8,11 @@ import sys
 import time
 import uuid
 
-import pytest
-
 from core.accounts import Account
 from core.extensions import db
-from tests.conftest import TEST_REDIS_URL
+from tests.conftest import TEST_REDIS_URL, needs_redis
 from tests.live import ROOT, WAIT, connect_once_a_place_is_free, live_community, resume_during_burst
 
-needs_redis = pytest.mark.skipif(not TEST_REDIS_URL, reason="needs Redis: set TEST_REDIS_URL (./test.sh's second pass does)")
 
 
 def _setup(app, server):

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from core.extensions import db, utcnow
 from graph.models import GraphReport, GraphReportGraph, ReportStatus
 from graph.tasks import Heartbeat, Run, StopRun, claim, execute_report, resume_embedded, store
-from tests.conftest import TEST_REDIS_URL, base_config
+from tests.conftest import TEST_REDIS_URL, base_config, needs_redis
 from tests.graph.test_reports_api import finished, run, talk  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,7 +139,6 @@ def test_a_report_that_keeps_killing_its_workers_gives_up(app, talk):  # noqa: F
 
 # --- a real worker on Redis ----------------------------------------------------------------------
 
-needs_redis = pytest.mark.skipif(not TEST_REDIS_URL, reason="needs TEST_REDIS_URL (a Redis for the broker)")
 
 
 def start_worker(database_url: str, extra_env: dict) -> subprocess.Popen:
