@@ -129,14 +129,18 @@ def test_bad_inputs_are_refused(x, t_x, T):
 
 def test_a_spend_model_without_a_maximum_is_given_up_without_repeating_the_same_restart(monkeypatch):
     """Where the Gamma-Gamma likelihood rises along a ridge to infinity, Nelder-Mead stops on its
-    iteration cap and a restart from there ends where it began: repeating that restart (up to
-    three times) cost two thirds of a profiles page."""
+    iteration cap (or, on some machines, reports success far up the ridge) and a restart from
+    there ends where it began: repeating that restart (up to three times) cost two thirds of a
+    profiles page. How many runs it takes depends on the CPU's floating point; that the fit is
+    refused and a fruitless restart never repeated holds everywhere."""
     runs = []
     minimize = clv.minimize
     monkeypatch.setattr(clv, "minimize", lambda *a, **k: runs.append(1) or minimize(*a, **k))
     fitted = clv.fit_gamma_gamma(*_three_price_points(8))
     assert not fitted.converged
-    assert len(runs) == 2  # the first fit and one restart that got nowhere, not four runs
+    # Where Nelder-Mead stops on its cap, one restart that gets nowhere ends it: never four runs.
+    # Where it reports success on the ridge (it does on some machines' floating point), no restart.
+    assert 1 <= len(runs) <= 2
 
 
 def test_the_synthetic_brands_spend_model_is_fitted(app, monkeypatch):
