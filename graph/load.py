@@ -78,6 +78,8 @@ class _Facts:
     spaces: dict = field(default_factory=dict)
     first_seen: dict = field(default_factory=dict)
     last_seen: dict = field(default_factory=dict)
+    event_codes: dict = field(default_factory=dict)  # event_ref -> context code of its co_event rows
+    attended: dict = field(default_factory=lambda: defaultdict(dict))  # node -> event_ref -> first time
 
 
 def _scope_spaces(scope: GraphScope):
@@ -168,8 +170,11 @@ def _touchpoint_rows(scope, as_of, purpose_id, node_of: dict, rows: Interactions
             facts.events[node] += 1
             if ref and node not in events[ref]:
                 events[ref][node] = float(numbers[i, 2])
-    for attendance in events.values():
-        rows.link_group(sorted((t, node) for node, t in attendance.items()), "co_event")
+    for ref, attendance in events.items():
+        code = facts.event_codes.setdefault(ref, len(facts.event_codes))
+        for node, t in attendance.items():
+            facts.attended[node][ref] = t
+        rows.link_event(sorted((t, node) for node, t in attendance.items()), context=code)
 
 
 def _membership_rows(scope, as_of, spaces, facts: _Facts) -> dict:
@@ -306,9 +311,20 @@ def _assemble(scope, as_of, half_life_days, where, profiles, node_of, rows, fact
 
     G = nx.Graph()
     G.add_nodes_from((node_key(v), attrs(v)) for v in sorted(nodes))
-    G.add_edges_from((node_key(a), node_key(b), {"weight": w, "kinds": k})
-                     for a, b, w, k in zip(*edges) if a in nodes and b in nodes)
+    refs = sorted(facts.event_codes, key=facts.event_codes.get)
+    G.add_edges_from((node_key(a), node_key(b), _edge_attrs(w, k, c, refs))
+                     for a, b, w, k, c in zip(*edges) if a in nodes and b in nodes)
     return G
+
+
+def _edge_attrs(weight: float, kinds: dict, contexts: dict, refs: list) -> dict:
+    """``weight`` and ``kinds``, plus the pair's latest shared ``events`` (their refs) and ``threads`` (ids)."""
+    out = {"weight": weight, "kinds": kinds}
+    if "co_event" in contexts:
+        out["events"] = [refs[code] for code in contexts["co_event"]]
+    if "co_thread" in contexts:
+        out["threads"] = list(contexts["co_thread"])
+    return out
 
 
 def _graph_attrs(scope: GraphScope, as_of: datetime, half_life_days: float, clv_status: str, G: nx.Graph) -> dict:

@@ -118,13 +118,30 @@ def test_referrals_invitations_and_events_link_people(app, world):
     s = {ext: f"s:{sid}" for ext, sid in ids.items()}
     assert kinds(G, s["p0"], s["p1"]) == {"referral": 1, "co_event": 1}
     assert kinds(G, s["p0"], s["p2"]) == {"invitation": 1, "co_event": 1}
-    assert G.edges[s["p0"], s["p1"]]["weight"] == pytest.approx(0.5 + 0.5 ** (30 / 90), abs=1e-3)
+    # the referral 90 days ago, and the ten-person fair 30 days ago at 1/(10-1) per pair
+    assert G.edges[s["p0"], s["p1"]]["weight"] == pytest.approx(0.5 + 0.5 ** (30 / 90) / 9, abs=1e-3)
     assert kinds(G, s["p1"], s["p2"]) == {"co_event": 2}  # the small event and the fair
+    assert G.edges[s["p1"], s["p2"]]["weight"] == pytest.approx(0.5 ** (5 / 90) + 0.5 ** (30 / 90) / 9, abs=1e-3)
+    assert G.edges[s["p1"], s["p2"]]["events"] == ["beach-day", "big-fair"]  # newest first
     fair = [(u, v) for u, v, k in G.edges(data="kinds") if k.get("co_event")]
-    assert len(fair) == 3 * 10 - 6  # ten attendees: each tied to the 3 before, not 45 pairs
+    assert len(fair) == 10 * 9 // 2  # every pair of the ten attendees
     node = G.nodes[s["p1"]]
     assert (node["kind"], node["segment"], node["events"], node["stakeholder_id"]) == ("nonuser", "nonuser", 2, ids["p1"])
     assert node["label"] == f"customer #{ids['p1']}" and node["rfm"]["frequency"] == 0
+
+
+def test_a_20_person_event_ties_every_pair_with_weight_one_over_19(app, world):
+    manager, brand = world["manager"], world["brand"]
+    ids = stakeholders(app, manager, brand, [(f"g{i}", "event_attendee", None) for i in range(20)])
+    touchpoints(manager, brand, [touch(f"meet{i}", f"g{i}", "event", 0, event_ref="spring-meetup") for i in range(20)])
+    G = graph(app, brand, as_of=NOW)
+    people = [f"s:{ids[f'g{i}']}" for i in range(20)]
+    ties = [G.edges[u, v] for i, u in enumerate(people) for v in people[i + 1:] if G.has_edge(u, v)]
+    assert len(ties) == 190  # all 20 * 19 / 2 pairs
+    assert all(t["kinds"] == {"co_event": 1} and t["events"] == ["spring-meetup"] for t in ties)
+    assert all(t["weight"] == pytest.approx(1 / 19, rel=1e-3) for t in ties)
+    # one event adds a total tie weight of 1 to each attendee, whatever its size
+    assert G.degree(people[7], weight="weight") == pytest.approx(1.0, rel=1e-3)
 
 
 def test_members_who_declared_a_purpose_tag_are_tied_by_shared_purpose(app, world, make_actor):
