@@ -1,7 +1,8 @@
 """gunicorn settings it reads from the working directory: the production command (README,
 "Deploy") and both servers of the real-time benchmark run with them.
 
-Only what the command line does not say lives here: the workers' garbage-collector tuning.
+Only what the command line does not say lives here: the workers' garbage-collector tuning, and
+the request-line limit left to the app (its 414 is problem details, gunicorn's is HTML).
 """
 
 from __future__ import annotations
@@ -20,3 +21,9 @@ def post_worker_init(worker) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 10, 10)
+
+
+# The app answers an over-long URL itself, as a problem-details 414 past 8,192 bytes
+# (core/request_parsing.py, MAX_URL_LENGTH); gunicorn's own limit (4,094 by default) would
+# answer first with an HTML page. 0 leaves gunicorn only its hard cap of 1 MiB per request line.
+limit_request_line = 0

@@ -10,7 +10,7 @@ from marshmallow import validate
 
 from community.models import FlagReason, PersonalFilterKind, SanctionKind
 from community.schemas import AuthorOut, PostOut
-from core.validation import PageArgs, SafeText, StrictSchema, page_schema
+from core.validation import PageArgs, SafeText, StrictBoolean, StrictSchema, page_schema
 
 MAX_SLOW_MODE_SECONDS = 24 * 3600
 _ID = {"required": True, "strict": True, "validate": validate.Range(min=1, max=2**31 - 1)}
@@ -112,7 +112,7 @@ class SanctionOut(ma.Schema):
 class SettingsArgs(StrictSchema):
     slow_mode_seconds = ma.fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_SLOW_MODE_SECONDS),
                                           metadata={"description": "At most one post per this many seconds per member; 0: off."})
-    new_member_limits = ma.fields.Boolean(metadata={"description": "Limit members in their first day here."})
+    new_member_limits = StrictBoolean(metadata={"description": "Limit members in their first day here."})
     reason = _reason(required=True)
 
 

@@ -12,15 +12,18 @@ only on validation errors and maps each field to its messages.
 
 from __future__ import annotations
 
+import http
 import logging
 import math
 
 import marshmallow as ma
 from flask import Flask, jsonify
 from flask_smorest import Api, Blueprint
-from webargs.flaskparser import FlaskParser
+from flask_smorest.spec import prepare_response
 from sqlalchemy.exc import IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+
+from core.request_parsing import ProblemArgumentsParser, init_request_parsing
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ _DEFAULT_TYPES = {
     405: "method-not-allowed",
     409: "conflict",
     413: "payload-too-large",
+    414: "uri-too-long",
     415: "unsupported-media-type",
     422: "validation-error",
     429: "rate-limited",
@@ -135,18 +139,45 @@ def _field_errors(error: HTTPException) -> dict | None:
 class ApiBlueprint(Blueprint):
     """flask-smorest's Blueprint, parsing query strings with each schema's own ``unknown``
     (``StrictSchema``: raise), so a misspelt query parameter is a 422 just as in a body,
-    instead of webargs' default of silently dropping it."""
+    instead of webargs' default of silently dropping it; see ``ProblemArgumentsParser``."""
 
-    ARGUMENTS_PARSER = FlaskParser(unknown=None)
+    ARGUMENTS_PARSER = ProblemArgumentsParser(unknown=None)
+
+
+class ProblemSchema(ma.Schema):
+    """The problem-details body of every error (documentation only: ``problem`` builds it)."""
+
+    type = ma.fields.String(required=True, metadata={"description": "A stable slug (docs/api.md lists them)."})
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String(required=True)
+    errors = ma.fields.Dict(metadata={"description": "Validation errors: field -> messages."})
 
 
 class ProblemApi(Api):
-    """flask-smorest's Api, with every HTTP error rendered as problem details."""
+    """flask-smorest's Api, with every HTTP error rendered (and documented) as problem details."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        """The error responses every operation refers to, as ``application/problem+json``."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            content_type = PROBLEM_MIMETYPE if status >= 400 else self.DEFAULT_RESPONSE_CONTENT_TYPE
+            prepare_response(response, self.spec, content_type)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
     def handle_http_exception(self, error: HTTPException):
         headers = dict(getattr(error, "data", None) or {}).get("headers") or {}
         if isinstance(error, InternalServerError):
             return problem(500, "An unexpected error occurred.")
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers = {**headers, "Allow": ", ".join(sorted(error.valid_methods))}
         type_ = getattr(error, "type_", None)
         return problem(error.code, _detail_of(error), type_=type_, errors=_field_errors(error), headers=headers)
 
@@ -162,8 +193,10 @@ def rate_limited_response(error: HTTPException):
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Errors the Api does not route: rate limits, and anything unexpected (never a stack trace)."""
+    """Errors the Api does not route: rate limits, and anything unexpected (never a stack trace).
+    Also the request rules of ``core.request_parsing`` (JSON depth, URL length), app-wide."""
 
+    init_request_parsing(app)
     app.register_error_handler(429, rate_limited_response)
 
     @app.errorhandler(IntegrityError)

@@ -130,3 +130,13 @@ def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
         },
         name=name,
     )
+
+
+class StrictBoolean(ma.fields.Boolean):
+    """JSON ``true`` or ``false`` and nothing else: marshmallow's Boolean also takes ``0``, ``1``,
+    ``"yes"``, ``"on"`` and more, so ``{"objected": 0}`` would silently mean "no"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from core.validation import EmailAddress, PageArgs, SafeText, StrictSchema, Tags, page_schema
+from core.validation import EmailAddress, PageArgs, SafeText, StrictBoolean, StrictSchema, Tags, page_schema
 from purpose.models import ContactPreference, LegalBasis, PurposeKind, StakeholderKind
 
 
@@ -179,7 +179,7 @@ class ImportReportOut(ma.Schema):
 
 
 class ObjectionArgs(StrictSchema):
-    objected = ma.fields.Boolean(required=True, metadata={"description": "true: leave out of all later analysis."})
+    objected = StrictBoolean(required=True, metadata={"description": "true: leave out of all later analysis."})
 
 
 class EraseAccountArgs(StrictSchema):

@@ -137,3 +137,75 @@ def test_a_lock_wait_that_runs_out_is_a_503_to_retry_and_stores_nothing(world, m
     posts = member.get(f"/api/v1/threads/{thread['id']}/posts").get_json()["items"]
     assert [p["body"] for p in posts] == ["first", "while busy"]
     assert [p["seq"] for p in posts] == [posts[0]["seq"], posts[0]["seq"] + 1]  # the failed try took no number
+
+
+def _nested(depth: int) -> str:
+    return '{"a": ' * (depth - 1) + "[]" + "}" * (depth - 1)
+
+
+@pytest.mark.parametrize("depth", [33, 1000, 100_000])
+@pytest.mark.parametrize("route", ["login", "thread", "flask"])
+def test_json_nested_beyond_the_limit_is_a_clear_400_on_every_endpoint(world, make_app, client, depth, route):
+    """Login (public), a community write, and a plain view reading ``request.get_json`` alike."""
+    body = _nested(depth)
+    if route == "login":
+        response = client.post("/api/v1/auth/login", data=body, content_type="application/json")
+    elif route == "thread":
+        response = world["member"].post(f"/api/v1/spaces/{world['public']}/threads", data=body, content_type="application/json")
+    else:
+        from flask import request
+
+        fresh = make_app()
+        fresh.add_url_rule("/echo", "echo", lambda: {"got": bool(request.get_json())}, methods=["POST"])
+        response = fresh.test_client().post("/echo", data=body, content_type="application/json")
+    problem = _problem(response, 400)
+    assert problem["type"] == "json-too-deep" and "32" in problem["detail"]
+
+
+def test_json_nested_to_the_limit_is_parsed_as_usual(client):
+    response = client.post("/api/v1/auth/login", data=_nested(32), content_type="application/json")
+    assert _problem(response, 422)["type"] == "validation-error"  # parsed, then refused by the schema
+
+
+def test_wrong_method_names_the_allowed_ones(world):
+    response = world["member"].put("/api/v1/spaces")
+    _problem(response, 405)
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET"}
+    assert "PUT" not in response.headers["Allow"]
+
+
+@pytest.mark.parametrize("query", ["limit=5&limit=6", "kind=life&kind=societal"])
+def test_a_single_valued_query_parameter_given_twice_is_422_naming_it(world, query):
+    body = _problem(world["member"].get(f"/api/v1/spaces?{query}"), 422)
+    assert set(body["errors"]) == {query.split("=")[0]}
+
+
+def test_patch_without_any_field_to_change_is_422(world):
+    member = world["member"]
+    body = _problem(member.patch("/api/v1/me", json={}), 422)
+    assert body["type"] == "validation-error"
+    assert member.patch("/api/v1/me", json={"display_name": "Max"}).status_code == 200
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", "yes", None])
+def test_booleans_are_strict(world, value):
+    """``{"objected": 0}`` is not a boolean: only JSON true and false are."""
+    manager = world["manager"]
+    created = manager.post(f"/api/v1/brands/{world['brand']}/stakeholders", json={"kind": "customer"})
+    assert created.status_code == 201, created.get_json()
+    url = f"/api/v1/stakeholders/{created.get_json()['id']}/objection"
+    assert "objected" in _problem(manager.put(url, json={"objected": value}), 422)["errors"]
+    settings = f"/api/v1/spaces/{world['public']}/moderation/settings"
+    refused = manager.patch(settings, json={"new_member_limits": value, "reason": "tidy"})
+    assert "new_member_limits" in _problem(refused, 422)["errors"]
+
+
+def test_an_over_long_url_is_a_414_problem_from_the_app_behind_gunicorn(live):
+    """Served by gunicorn with the repository's gunicorn.conf.py: its own 414 would be HTML."""
+    server = live()
+    token = server.register("long_url")["token"]
+    response = server.api("GET", "/spaces?kind=" + "x" * 9000, token)
+    assert response.status_code == 414, response.text
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert response.json()["type"] == "uri-too-long"
+    assert server.api("GET", "/spaces?kind=" + "x" * 3000, token).status_code == 422  # below it: the app's usual answer

@@ -29,3 +29,25 @@ def test_docs_page_and_its_assets_are_served_locally(client):
     assert not any(host in html for host in ("cdn", "unpkg", "jsdelivr"))  # works offline
     asset = client.get("/api/v1/docs-assets/swagger-ui-bundle.js")
     assert asset.status_code == 200 and len(asset.data) > 100_000
+
+
+def test_error_responses_are_documented_as_problem_details(client):
+    """What the API sends for errors (``application/problem+json``, type/title/status/detail) is
+    what the document says, for every operation."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    responses = spec["components"]["responses"]
+    problem = spec["components"]["schemas"]["Problem"]
+    assert set(problem["required"]) == {"type", "title", "status", "detail"}
+    assert problem["properties"]["status"]["type"] == "integer"
+    checked = 0
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            for status, response in operation["responses"].items():
+                if status != "default" and int(status) < 400:
+                    continue
+                response = responses[response["$ref"].rsplit("/", 1)[1]] if "$ref" in response else response
+                assert list(response["content"]) == ["application/problem+json"], (method, path, status)
+                checked += 1
+    assert checked > 50
