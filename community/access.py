@@ -87,23 +87,27 @@ _THREAD_SPACE_MEMBERSHIP = (  # built once: every post runs it
 )
 
 
-def visible_thread(account: Account, thread_id: int) -> tuple[Thread, Space]:
-    """The thread and its space, or 404; one query that also answers "is the account a member"."""
+def visible_thread(account: Account, thread_id: int, *, asked_for: str = "thread") -> tuple[Thread, Space]:
+    """The thread and its space, or 404; one query that also answers "is the account a member".
+
+    The 404 names what the caller asked for (``asked_for``), so a post in a private space
+    answers exactly as a post id never used, never "the thread does not exist"."""
     row = sql.run(_THREAD_SPACE_MEMBERSHIP, {"account_id": account.id, "thread_id": thread_id}).first()
     if row is None:
-        raise not_found("thread")
+        raise not_found(asked_for)
     thread, space, membership = sql.loaded(row, Thread, Space, Membership)
     db.session.info.setdefault(_CACHE, {})[(account.id, space.id)] = membership
     if not can_see(account, space):
-        raise not_found("thread")
+        raise not_found(asked_for)
     return thread, space
 
 
 def visible_post(account: Account, post_id: int) -> tuple[Post, Thread, Space]:
+    """The post, its thread and space, or 404 with the same body whatever the reason."""
     post = db.session.get(Post, post_id)
     if post is None:
         raise not_found("post")
-    thread, space = visible_thread(account, post.thread_id)
+    thread, space = visible_thread(account, post.thread_id, asked_for="post")
     if post.hidden and post.author_id != account.id and not is_space_staff(account, space):
         raise not_found("post")  # hidden by the moderators: only staff and the author see it
     return post, thread, space

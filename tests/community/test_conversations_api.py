@@ -236,3 +236,47 @@ def test_cursor_from_another_list_is_refused(world):
     cursor = _posts(member, one["id"], limit=1)["next_cursor"]
     response = member.get(f"/api/v1/threads/{two['id']}/posts?cursor={cursor}")
     assert response.status_code == 422 and "cursor" in response.get_json()["errors"]
+
+
+_UNUSED = 1_000_000  # an id no row has
+
+
+@pytest.mark.parametrize(
+    "method, url, body",
+    [
+        ("get", "/posts/{post}", None),
+        ("patch", "/posts/{post}", {"body": "edited"}),
+        ("delete", "/posts/{post}", None),
+        ("post", "/posts/{post}/reactions", {"emoji": "🌊"}),
+        ("delete", "/posts/{post}/reactions?emoji=%F0%9F%8C%8A", None),
+        ("post", "/posts/{post}/flags", {"reason": "spam"}),
+        ("get", "/posts/{post}/moderation", None),
+        ("post", "/posts/{post}/appeal", {"text": "please"}),
+        ("post", "/posts/{post}/hide", {"reason": "tidy"}),
+        ("get", "/threads/{thread}", None),
+        ("get", "/threads/{thread}/posts", None),
+        ("post", "/threads/{thread}/posts", {"body": "hello"}),
+        ("post", "/threads/{thread}/lock", {"reason": "tidy"}),
+        ("get", "/spaces/{space}", None),
+        ("get", "/spaces/{space}/members", None),
+        ("get", "/spaces/{space}/threads", None),
+        ("post", "/spaces/{space}/threads", {"title": "t", "body": "b"}),
+        ("post", "/spaces/{space}/join", None),
+        ("get", "/spaces/{space}/moderation/settings", None),
+        ("get", "/spaces/{space}/moderation/queue", None),
+    ],
+)
+def test_private_objects_answer_exactly_like_ids_never_used(world, method, url, body):
+    """An outsider cannot tell a private space's space, thread or post from one that does not exist."""
+    thread = _thread(world["member"], world["private"], title="Secret", body="Inside")
+    post = _posts(world["member"], thread["id"])["items"][0]["id"]
+    outsider = world["outsider"]
+    kwargs = {"json": body} if body is not None else {}
+
+    def ask(space, thread_id, post_id):
+        return getattr(outsider, method)("/api/v1" + url.format(space=space, thread=thread_id, post=post_id), **kwargs)
+
+    hidden, unused = ask(world["private"], thread["id"], post), ask(_UNUSED, _UNUSED, _UNUSED)
+    assert hidden.status_code == unused.status_code == 404
+    assert hidden.get_json() == unused.get_json()
+    assert hidden.headers["Content-Type"] == unused.headers["Content-Type"]
