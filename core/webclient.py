@@ -1,4 +1,5 @@
-"""The reference web client (``web/``): its page at ``/`` and its files under ``/client/``.
+"""The reference web client (``web/``): its page at ``/``, its files under ``/client/``, and the
+site icon at ``/favicon.ico``.
 
 Plain files, no build step, nothing fetched from another host: the Content-Security-Policy
 sent with every file lets the page load scripts, styles and images from this origin only
@@ -42,3 +43,9 @@ def index():
 def client_file(filename: str):
     """The client's scripts, styles and vendored library (a path outside ``web/`` is a 404)."""
     return _secured(send_from_directory(WEB_DIR, filename))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The icon browsers ask for on every page of this origin (the API docs page too)."""
+    return _secured(send_from_directory(WEB_DIR, "favicon.ico", mimetype="image/vnd.microsoft.icon"))
