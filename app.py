@@ -2,14 +2,20 @@
 
 ``create_app`` builds nothing at import time. Running this file serves the platform on
 its embedded defaults: it migrates the SQLite database under ``instance/``, seeds a demo
-brand when the database is empty, and prints the URL.
+brand when the database is empty, and prints the URL and the demo login on every start.
+It serves with gevent's WSGI server (``core/embedded.py`` says why).
 """
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # the embedded server runs gevent: patch before anything else is imported
+    from core.embedded import patch_for_gevent
+
+    patch_for_gevent()
+
 import logging
 
-from flask import Flask, send_from_directory
+from flask import Flask, redirect, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.routing import IntegerConverter
 
@@ -97,6 +103,11 @@ def _register_api(app: Flask) -> None:
         """Swagger UI's files, served locally so the docs page works offline."""
         return send_from_directory(swagger_ui_path, filename)
 
+    @app.get("/api/v1/docs/")
+    def docs_with_slash():
+        """The docs page's address as often typed; it lives without the slash."""
+        return redirect("/api/v1/docs", code=308)
+
     @app.get("/healthz")
     def healthz():
         return {"status": "ok"}
@@ -113,22 +124,40 @@ def _register_cli(app: Flask) -> None:
 
 
 def main() -> None:
-    """Embedded mode: migrate, seed when empty, serve on 127.0.0.1 and print the URL."""
+    """Embedded mode: migrate, seed when empty, serve on 127.0.0.1 and print the URL and login."""
     from flask_migrate import upgrade
 
     from community.demo import seed_demo_if_empty
+    from core.embedded import embedded_async_mode, serve
 
-    app = create_app()
+    app = create_app({"SOCKETIO_ASYNC_MODE": embedded_async_mode()})
     with app.app_context():
         upgrade()
         seed_demo_if_empty()
+        login = _demo_login()
     if not app.config["REDIS_URL"]:  # no worker: reports a stopped process left are run here
         from graph.tasks import resume_embedded
 
         resume_embedded(app)
-    url = f"http://{app.config['HOST']}:{app.config['PORT']}"
+    serve(app, lambda url: _announce(url, login))
+
+
+def _demo_login() -> str | None:
+    """The demo admin's login while that account exists (the demo seeded it), else None."""
+    from sqlalchemy import select
+
+    from community.demo import DEMO_PASSWORD
+    from core.accounts import Account
+
+    email = "admin@demo.example"  # community.demo's admin
+    return f"{email} / {DEMO_PASSWORD}" if db.session.scalar(select(Account.id).where(Account.email == email)) else None
+
+
+def _announce(url: str, login: str | None) -> None:
     print(f"Brand community platform running at {url}  (API docs: {url}/api/v1/docs)", flush=True)
-    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], allow_unsafe_werkzeug=True)
+    if login:
+        print(f"Demo login: {login}  (every demo account shares this password)", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
 
 
 if __name__ == "__main__":
