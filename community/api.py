@@ -87,9 +87,10 @@ def list_members(args, space_id):
 @blp.arguments(MemberArgs)
 @blp.response(200, MembershipOut)
 def set_member(args, space_id, account_id):
-    """Add an account to the space or change its role (space staff; managers only by brand managers)."""
+    """Add an account to the space or change its role (space staff; making a manager, or changing a
+    moderator's or manager's role, only by brand managers and admins). Audited."""
     space = access.visible_space(current_account(), space_id)
-    return service.do_set_member(current_account(), space, account_id, args["role"])
+    return service.do_set_member(current_account(), space, account_id, args["role"], args["reason"])
 
 
 @blp.route("/spaces/<id:space_id>/members/<id:account_id>", methods=["DELETE"])

@@ -73,7 +73,9 @@ class MembershipOut(ma.Schema):
 
 
 class MemberArgs(StrictSchema):
-    role = ma.fields.Enum(SpaceRole, load_default=SpaceRole.member)
+    role = ma.fields.Enum(SpaceRole, required=True)
+    reason = SafeText(load_default="", allow_blank=True, validate=validate.Length(max=500),
+                      metadata={"description": "Why, for the audit log (optional)."})
 
 
 class ThreadArgs(StrictSchema):

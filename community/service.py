@@ -14,7 +14,7 @@ from blinker import Namespace
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from community import access, events_log, moderation_rules
+from community import access, events_log, moderation_audit, moderation_rules
 from community.models import Membership, Mention, PersonalFilter, Post, Reaction, Space, SpaceRole, Thread
 from community.schemas import PostOut, ThreadOut
 from core import sql
@@ -92,19 +92,36 @@ def do_leave(account: Account, space: Space) -> None:
     space_access_lost.send(account.id, space_id=space.id, reason="left")
 
 
-def do_set_member(actor: Account, space: Space, account_id: int, role: SpaceRole) -> Membership:
-    """Add an account to a space (private spaces grow this way) or change its role; staff only."""
+def _is_brand_staff(actor: Account, space: Space) -> bool:
+    return actor.is_admin or access.is_brand_manager(actor, access.brand_of_space(space))
+
+
+def do_set_member(actor: Account, space: Space, account_id: int, role: SpaceRole, reason: str = "") -> Membership:
+    """Add an account to a space (private spaces grow this way) or change its role; staff only.
+
+    Making a manager, and changing the role of a space's moderators and managers, needs a
+    brand manager or an admin. Every change leaves an audit entry (``member_role_changed``).
+    """
     access.require_staff(actor, space)
-    if role is SpaceRole.manager and not (actor.is_admin or access.is_brand_manager(actor, access.brand_of_space(space))):
+    if role is SpaceRole.manager and not _is_brand_staff(actor, space):
         raise forbidden("Only the brand's managers may make someone a space manager.")
     target = db.session.get(Account, account_id)
     if target is None:
         raise not_found("account")
-    membership = access.membership_of(target, space) or Membership(space_id=space.id, account_id=target.id)
+    membership = access.membership_of(target, space)
+    before = membership.role if membership is not None else None
+    if before is role:
+        return membership
+    if before is not None and before is not SpaceRole.member and not _is_brand_staff(actor, space):
+        raise forbidden("Only the brand's managers may change the role of a space's moderators or managers.")
+    membership = membership or Membership(space_id=space.id, account_id=target.id)
     membership.role = role
     db.session.add(membership)
+    entry = moderation_audit.audit(actor, "member_role_changed", "account", target.id, space=space, reason=reason,
+                                   before={"role": before.value} if before else None, after={"role": role.value})
     _commit_or_conflict("The membership changed concurrently; retry.")
     space_role_changed.send(target.id, space_id=space.id)
+    moderation_audit.tell_action(entry)
     return membership
 
 
@@ -115,8 +132,7 @@ def do_remove_member(actor: Account, space: Space, account_id: int) -> None:
     membership = access.membership_of(target, space) if target is not None else None
     if membership is None:
         raise not_found("membership")
-    actor_is_brand_staff = actor.is_admin or access.is_brand_manager(actor, access.brand_of_space(space))
-    if membership.role is not SpaceRole.member and not actor_is_brand_staff:
+    if membership.role is not SpaceRole.member and not _is_brand_staff(actor, space):
         raise forbidden("Only the brand's managers may remove a space's moderators or managers.")
     db.session.delete(membership)
     db.session.commit()

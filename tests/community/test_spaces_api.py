@@ -106,3 +106,46 @@ def test_removing_members_from_a_private_space(world, who, target, status):
     assert response.status_code == status
     removed = world[target].get(f"/api/v1/spaces/{world['private']}").status_code == 404
     assert removed is (status == 204 or target == "outsider")
+
+
+def _audit(actor, space_id, action="member_role_changed"):
+    response = actor.get(f"/api/v1/spaces/{space_id}/moderation/audit?action={action}")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["items"]
+
+
+@pytest.mark.parametrize("target_role", ["moderator", "manager"])
+def test_a_moderator_cannot_demote_other_staff(world, make_actor, target_role):
+    space, staff = world["public"], make_actor()
+    assert world["manager"].put(f"/api/v1/spaces/{space}/members/{staff.id}", json={"role": target_role}).status_code == 200
+    demoted = world["moderator"].put(f"/api/v1/spaces/{space}/members/{staff.id}", json={"role": "member"})
+    assert demoted.status_code == 403 and demoted.get_json()["type"] == "forbidden"
+    # Still staff: the ban that a demotion would have opened stays refused.
+    ban = world["moderator"].put(f"/api/v1/spaces/{space}/bans/{staff.id}", json={"reason": "Takeover"})
+    assert ban.status_code == 403 and ban.get_json()["type"] == "target-is-staff"
+    # The space's manager, a brand manager, is out of a moderator's reach too.
+    assert world["moderator"].put(f"/api/v1/spaces/{space}/members/{world['manager'].id}",
+                                  json={"role": "member"}).status_code == 403
+
+
+def test_brand_manager_changes_staff_roles_and_each_change_is_audited(world, make_actor):
+    space, newcomer = world["public"], make_actor()
+    assert world["moderator"].put(f"/api/v1/spaces/{space}/members/{newcomer.id}", json={"role": "member"}).status_code == 200
+    demoted = world["manager"].put(f"/api/v1/spaces/{space}/members/{world['moderator'].id}",
+                                   json={"role": "member", "reason": "Stepping back"})
+    assert demoted.status_code == 200 and demoted.get_json()["role"] == "member"
+    entries = _audit(world["manager"], space)
+    assert [(e["target_id"], e["before"], e["after"], e["actor_id"]) for e in entries[:2]] == [
+        (world["moderator"].id, {"role": "moderator"}, {"role": "member"}, world["manager"].id),
+        (newcomer.id, None, {"role": "member"}, world["moderator"].id),
+    ]
+    assert entries[0]["reason"] == "Stepping back"
+    # Setting the role a member already has changes nothing and logs nothing.
+    assert world["manager"].put(f"/api/v1/spaces/{space}/members/{newcomer.id}", json={"role": "member"}).status_code == 200
+    assert _audit(world["manager"], space) == entries
+
+
+def test_role_is_required_to_change_a_membership(world):
+    response = world["manager"].put(f"/api/v1/spaces/{world['public']}/members/{world['moderator'].id}", json={})
+    assert response.status_code == 422 and "role" in response.get_json()["errors"]
+    assert world["moderator"].get(f"/api/v1/spaces/{world['public']}/moderation/queue").status_code == 200  # still staff
