@@ -140,6 +140,21 @@ def event_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     return i, (i + offsets) % n
 
 
+def edge_attributes(weight: float, kinds: dict, contexts: dict, refs: list) -> dict:
+    """``weight`` and ``kinds``, plus the pair's latest shared ``events`` (``refs[code]``) and ``threads`` (ids)."""
+    out = {"weight": weight, "kinds": kinds}
+    if "co_event" in contexts:
+        out["events"] = [refs[code] for code in contexts["co_event"]]
+    if "co_thread" in contexts:
+        out["threads"] = list(contexts["co_thread"])
+    return out
+
+
+def latest_events(attended: dict | None, limit: int) -> list[str]:
+    """The refs of a person's ``limit`` most recent events (ref -> time), newest first."""
+    return sorted(attended, key=lambda ref: (-attended[ref], ref))[:limit] if attended else []
+
+
 def _contexts(inv, kind, t, context, n_pairs) -> list[dict]:
     """Per pair: kind -> most recent distinct context codes (at most MAX_CONTEXTS)."""
     out = [{} for _ in range(n_pairs)]

@@ -25,11 +25,11 @@ from flask import current_app
 from sqlalchemy import Float, String, cast, func, or_, select, type_coerce, union
 from sqlalchemy.orm import aliased
 
-from community.models import Membership, Mention, Post, Reaction, Space
+from community.models import Membership, Mention, Post, Reaction, Space, Thread, Visibility
 from core.accounts import Account
 from core.extensions import db, utcnow
 from core.rows import json_list, plain_chunks, plain_rows
-from graph.interactions import DAY, EDGE_KINDS, ActivityLog, Interactions, node_key
+from graph.interactions import DAY, EDGE_KINDS, ActivityLog, Interactions, edge_attributes, latest_events, node_key
 from graph.node_attributes import iso, person_attributes, unknown_member_attributes
 from purpose.models import Purpose, Stakeholder, Touchpoint
 from purpose.profiles import Scope, build_profiles
@@ -37,6 +37,8 @@ from purpose.profiles import Scope, build_profiles
 #: Shared purpose: members declaring the same tag of a purpose they belong to, each linked to
 #: the SHARED_PURPOSE_WINDOW previous ones in account order.
 SHARED_PURPOSE_WINDOW = 2
+#: Events named per person (node attribute ``event_refs``): the most recent ones.
+MAX_EVENT_REFS = 10
 #: Anonymised accounts (``core.accounts.anonymise_account``) have an address in this reserved domain.
 ERASED_EMAIL_DOMAIN = "@erased.invalid"
 
@@ -138,10 +140,16 @@ def _thread_rows(stmt, rows: Interactions, facts: _Facts) -> None:
         facts.participants.update(nodes.tolist())
         for thread_id, node, t in zip(block[:, 0].tolist(), nodes.tolist(), block[:, 2].tolist()):
             if thread_id != current:
-                rows.link_group([(when, who) for who, when in authors.items()], "co_thread", anchor=True)
+                _link_thread(rows, current, authors)
                 current, authors = thread_id, {}
             authors.setdefault(node, t)
-    rows.link_group([(when, who) for who, when in authors.items()], "co_thread", anchor=True)
+    _link_thread(rows, current, authors)
+
+
+def _link_thread(rows: Interactions, thread_id, authors: dict) -> None:
+    """co_thread ties of one thread's authors (author -> first post time), naming the thread."""
+    if thread_id is not None:
+        rows.link_group([(when, who) for who, when in authors.items()], "co_thread", anchor=True, context=int(thread_id))
 
 
 def _touchpoint_rows(scope, as_of, purpose_id, node_of: dict, rows: Interactions, facts: _Facts) -> None:
@@ -228,16 +236,16 @@ def _accounts(brand_id: int, spaces, nodes: set) -> tuple[dict, dict, set]:
                   select(Post.author_id).where(Post.space_id.in_(space_ids)),
                   select(Reaction.account_id).join(Post, Post.id == Reaction.post_id).where(Post.space_id.in_(space_ids)),
                   select(Mention.account_id).join(Post, Post.id == Mention.post_id).where(Post.space_id.in_(space_ids))]
-    stmt = select(Account.id, Account.display_name, type_coerce(Account.interests, String), Account.email).where(
-        Account.id.in_(union(*known).scalar_subquery()))
+    stmt = select(Account.id, Account.display_name, type_coerce(Account.interests, String), Account.email,
+                  Account.handle).where(Account.id.in_(union(*known).scalar_subquery()))
     labels, interests, erased = {}, {}, set()
-    for account_id, name, declared, email in plain_rows(stmt):
+    for account_id, name, declared, email, handle in plain_rows(stmt):
         node = 2 * account_id
         if node not in nodes:
             continue
         if email.endswith(ERASED_EMAIL_DOMAIN):
             erased.add(node)
-        labels[node] = name
+        labels[node] = (name, handle)
         interests[node] = json_list(declared)
     return labels, interests, erased
 
@@ -280,6 +288,9 @@ def load_graph(scope: GraphScope, *, half_life_days: float = 90.0, progress: Pro
     report("touchpoints", 75)
     graph = _assemble(scope, as_of, half_life_days, (spaces, purpose_id, tags), profiles, node_of, rows, facts, joined)
     graph.graph.update(_graph_attrs(scope, as_of, half_life_days, model.status, graph))
+    graph.graph.update(purposes={str(pid): name for pid, name in db.session.execute(
+        select(Purpose.id, Purpose.title).where(Purpose.brand_id == scope.brand_id))},
+        threads=_thread_names(spaces, graph) if spaces else {})
     report("build", 100)
     return graph
 
@@ -304,27 +315,30 @@ def _assemble(scope, as_of, half_life_days, where, profiles, node_of, rows, fact
             interests=interests.get(v, []), tags=tags, purpose_id=purpose_id, as_of=as_of))
         last = facts.last_seen.get(v)
         out.update(posts=int(facts.posts[v]), events=int(facts.events[v]), spaces=sorted(set(facts.spaces.get(v, ()))),
-                   days_since_activity=None if last is None else max(0.0, (now - last) / DAY))
+                   days_since_activity=None if last is None else max(0.0, (now - last) / DAY),
+                   event_refs=latest_events(facts.attended.get(v), MAX_EVENT_REFS))
         if v % 2 == 0:
-            out["label"] = labels[v]
+            out["label"], out["handle"] = labels[v]
         return out
 
     G = nx.Graph()
     G.add_nodes_from((node_key(v), attrs(v)) for v in sorted(nodes))
     refs = sorted(facts.event_codes, key=facts.event_codes.get)
-    G.add_edges_from((node_key(a), node_key(b), _edge_attrs(w, k, c, refs))
+    G.add_edges_from((node_key(a), node_key(b), edge_attributes(w, k, c, refs))
                      for a, b, w, k, c in zip(*edges) if a in nodes and b in nodes)
     return G
 
 
-def _edge_attrs(weight: float, kinds: dict, contexts: dict, refs: list) -> dict:
-    """``weight`` and ``kinds``, plus the pair's latest shared ``events`` (their refs) and ``threads`` (ids)."""
-    out = {"weight": weight, "kinds": kinds}
-    if "co_event" in contexts:
-        out["events"] = [refs[code] for code in contexts["co_event"]]
-    if "co_thread" in contexts:
-        out["threads"] = list(contexts["co_thread"])
-    return out
+def _thread_names(spaces: dict, G: nx.Graph) -> dict:
+    """``str(thread id) -> {"space", "title"}`` for the threads named on edges; titles of public spaces only
+    (a report names a private space's thread by number, never shows what its members wrote)."""
+    wanted = {t for _, _, ids in G.edges(data="threads") if ids for t in ids}
+    if not wanted:
+        return {}
+    stmt = select(Thread.id, Thread.title, Space.name, type_coerce(Space.visibility, String)).join(
+        Space, Space.id == Thread.space_id).where(Thread.space_id.in_(list(spaces)))
+    return {str(tid): {"space": name, "title": title if visibility == Visibility.public.name else None}
+            for tid, title, name, visibility in plain_rows(stmt) if tid in wanted}
 
 
 def _graph_attrs(scope: GraphScope, as_of: datetime, half_life_days: float, clv_status: str, G: nx.Graph) -> dict:

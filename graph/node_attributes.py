@@ -22,15 +22,17 @@ def iso(moment: datetime | None) -> str | None:
 def person_attributes(profile, purpose_id: int | None) -> dict:
     """Attributes from a profile; alignment with ``purpose_id``, or the best one when None."""
     known, rfm = profile.stakeholder, profile.rfm
-    alignment = (max(profile.alignment.values(), default=0.0) if purpose_id is None
-                 else profile.alignment.get(purpose_id, 0.0))
+    aligned = (max(profile.alignment, key=lambda pid: (profile.alignment[pid], -pid), default=None) if purpose_id is None
+               else purpose_id)
+    alignment = profile.alignment.get(aligned, 0.0) if aligned is not None else 0.0
     return {"kind": "member" if known.account_id else "nonuser", "segment": profile.segment,
             "pyramid_level": int(profile.pyramid["level"]), "style_preference": known.contact_preference,
             "objected": False, "purpose_alignment": float(alignment),
             "clv": float(profile.clv["value"]) if profile.clv else 0.0,
             "rfm": {"recency": rfm["recency_days"], "frequency": int(rfm["frequency"]), "monetary": float(rfm["monetary"])},
             "stakeholder_id": known.id, "converted_at": iso(known.converted_at),
-            "label": f"{known.kind.replace('_', ' ')} #{known.id}"}
+            "label": f"{known.kind.replace('_', ' ')} #{known.id}", "external_id": known.external_id,
+            "aligned_purpose_id": aligned}
 
 
 def unknown_member_attributes(*, first_seen: float | None, recognitions: int, posts: int, interests: list,
@@ -39,8 +41,12 @@ def unknown_member_attributes(*, first_seen: float | None, recognitions: int, po
     pyramid level from tenure, recognition and posts; alignment from declared interests and posts."""
     first = None if first_seen is None else datetime.fromtimestamp(first_seen, timezone.utc)
     person = Person(id=0, is_member=True, first_seen=first, recognitions_received=recognitions, posts=posts)
-    wanted = [tags.get(purpose_id) or []] if purpose_id is not None else [t or [] for t in tags.values()]
-    alignment = max((purpose_alignment(interests, t, interactions=posts) for t in wanted), default=0.0)
+    scores = ({purpose_id: purpose_alignment(interests, tags.get(purpose_id) or [], interactions=posts)}
+              if purpose_id is not None else
+              {pid: purpose_alignment(interests, t or [], interactions=posts) for pid, t in tags.items()})
+    aligned = max(scores, key=lambda pid: (scores[pid], -pid), default=None)
+    alignment = scores.get(aligned, 0.0) if aligned is not None else 0.0
     return {"kind": "member", "segment": "light", "pyramid_level": pyramid_position(person, as_of).level,
             "style_preference": None, "objected": False, "purpose_alignment": float(alignment), "clv": 0.0,
-            "rfm": None, "stakeholder_id": None, "converted_at": None}
+            "rfm": None, "stakeholder_id": None, "converted_at": None, "external_id": None,
+            "aligned_purpose_id": aligned}

@@ -32,6 +32,7 @@ import math
 from collections import Counter
 
 from graph import metrics
+from graph.reasons import KIND_PHRASES, reasons_with_evidence  # noqa: F401 (KIND_PHRASES: part of this module's API)
 from purpose.relationship import PYRAMID_LEVELS
 
 FEATURE_WEIGHTS = {"heavy_ties": 0.25, "proximity": 0.10, "core": 0.10, "bridging": 0.10,
@@ -59,10 +60,7 @@ NEXT_LEVEL_ACTIONS = {
 #: The strongest action allowed when the next level's action is too intense.
 FALLBACK_ACTIONS = {1: "light touch: one message with the best of {space}, no follow-up",
                     2: "invite them to share their view in {space}"}
-KIND_PHRASES = {"reply": "exchanged replies with", "mention": "mentioned together with",
-                "reaction": "traded reactions with", "co_thread": "in the same threads as",
-                "referral": "linked by referral to", "invitation": "linked by invitation to",
-                "co_event": "came to events with", "shared_purpose": "shares a purpose with"}
+
 
 
 def is_candidate(attrs):
@@ -96,7 +94,8 @@ def rank_opportunities(G, *, core_number=None, community_of=None, proximity=None
     -------
     list of dict
         ``node, label, kind, segment, pyramid_level, next_level, style_preference, score,
-        contributions`` (feature -> weight * value), ``reasons``, ``suggested_action``,
+        contributions`` (feature -> weight * value), ``reasons`` (sentences) with their ``evidence``
+        (same order: who, which events and threads, the numbers; :mod:`graph.reasons`), ``suggested_action``,
         ``action_intensity`` and ``action_capped``. Ties are broken by node key.
     """
     w = {**FEATURE_WEIGHTS, **(weights or {})}
@@ -161,10 +160,11 @@ def _entry(G, v, score, contributions, heavy, bridging):
     heavy_edges = [(u, d) for u, d in G[v].items() if u in heavy]
     space = _main_space(G, a, [u for u, _ in heavy_edges])
     intensity, action, capped = suggest_action(next_level, a.get("style_preference"), space=space)
+    texts, evidence = reasons_with_evidence(G, v, heavy_edges=heavy_edges, space=space, bridging=bridging)
     return {"node": v, "label": a.get("label", str(v)), "kind": a.get("kind"), "segment": a.get("segment"),
             "pyramid_level": level, "next_level": next_level, "style_preference": a.get("style_preference"),
             "score": float(score), "contributions": {f: float(c) for f, c in contributions.items()},
-            "reasons": reasons(G, v, heavy_edges=heavy_edges, space=space, bridging=bridging),
+            "reasons": texts, "evidence": evidence,
             "suggested_action": action, "action_intensity": intensity, "action_capped": capped}
 
 
@@ -186,30 +186,3 @@ def _main_space(G, attrs, heavy_neighbours):
     if counts:
         return min(counts, key=lambda s: (s not in own, -counts[s], s))
     return own[0] if own else "the community"
-
-
-def reasons(G, v, *, heavy_edges, space, bridging=0):
-    """Human-readable reasons from edge kinds with heavy users and node attributes."""
-    a, out = G.nodes[v], []
-    people = Counter(kind for _, d in heavy_edges for kind, c in (d.get("kinds") or {}).items() if c > 0)
-    order = list(KIND_PHRASES)
-    for kind, n in sorted(people.items(), key=lambda kv: (-kv[1], order.index(kv[0]) if kv[0] in order else 99))[:2]:
-        phrase = KIND_PHRASES.get(kind, f"{kind} with")
-        out.append(f"{phrase} {n} heavy user{'s' if n != 1 else ''} in {space}")
-    if a.get("kind") == "nonuser":
-        out.append("not a member yet")
-    elif not a.get("posts"):
-        out.append("never posted")
-    else:
-        out.append(f"posted {a['posts']} time{'s' if a['posts'] != 1 else ''}")
-    if a.get("events"):
-        out.append(f"came to {a['events']} event{'s' if a['events'] != 1 else ''}")
-    if bridging >= 2:
-        out.append(f"bridges {bridging} communities")
-    if (a.get("purpose_alignment") or 0.0) >= 0.7:
-        out.append(f"strongly aligned with the purpose ({a['purpose_alignment']:.2f})")
-    days = a.get("days_since_activity")
-    if days is not None:
-        out.append("active today" if days < 1 else f"active {days:.0f} days ago" if days <= 30
-                   else f"inactive for {days:.0f} days")
-    return out

@@ -59,6 +59,7 @@ class Known:
     created_at: datetime
     converted_at: datetime | None
     converted_from: str | None
+    external_id: str | None = None  # the id in the brand's own system: how staff find the person there
 
 
 @dataclass
@@ -73,7 +74,7 @@ class _Facts:
 
 _STAKEHOLDER_COLUMNS = (
     Stakeholder.id, Stakeholder.kind, Stakeholder.account_id, Stakeholder.source, Stakeholder.contact_preference,
-    Stakeholder.created_at, Stakeholder.converted_at, Stakeholder.converted_from,
+    Stakeholder.created_at, Stakeholder.converted_at, Stakeholder.converted_from, Stakeholder.external_id,
 )
 
 
@@ -144,12 +145,12 @@ def load_people(brand_id: int, *, as_of: datetime, purpose_id: int | None = None
         Account, Account.id == Stakeholder.account_id), brand_id)
     known, persons, interests, interactions = {}, {}, {}, {}
     # Plain driver tuples; enum columns are stored as their names, which equal their values here.
-    for sid, kind, account_id, source, preference, created_at, converted_at, converted_from, stated in plain_rows(stmt):
+    for sid, kind, account_id, source, preference, created_at, converted_at, converted_from, external_id, stated in plain_rows(stmt):
         f = facts.get(sid) or _Facts()
         act = activity.get(account_id) if account_id else None
         if purpose_id is not None and sid not in facts and act is None:
             continue
-        k = Known(sid, kind, account_id, source, preference, utc(created_at), utc(converted_at), converted_from)
+        k = Known(sid, kind, account_id, source, preference, utc(created_at), utc(converted_at), converted_from, external_id)
         known[sid] = k
         persons[sid] = _person(k, f, act)
         interests[sid] = json_list(stated) if account_id else []

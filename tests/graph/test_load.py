@@ -231,3 +231,17 @@ def test_the_configured_networkx_backend_is_applied_and_an_unknown_one_is_refuse
         app.config["NETWORKX_BACKEND"] = ""
     assert nx.config.backend_priority.algos == []  # networkx's own dispatch is left as it was
     assert graph(app, talk["brand"]).number_of_nodes() > 0
+
+
+def test_threads_on_edges_are_named_with_their_space_and_only_public_titles(app, world):
+    mod, member = world["moderator"], world["member"]
+    public_id, public_first = thread(mod, world["public"], body="Open to all")
+    post(member, public_id, "Sure", parent=public_first)
+    private_id, private_first = thread(mod, world["private"], body="Core only")
+    post(member, private_id, "Agreed", parent=private_first)
+    G = graph(app, world["brand"])
+    edge = G.edges[f"a:{mod.id}", f"a:{member.id}"]
+    assert sorted(edge["threads"]) == sorted([private_id, public_id])
+    assert G.graph["threads"][str(public_id)] == {"space": "Runners", "title": "Saturday"}
+    assert G.graph["threads"][str(private_id)] == {"space": "Core team", "title": None}
+    assert G.nodes[f"a:{member.id}"]["handle"] == "mem_max"

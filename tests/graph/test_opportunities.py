@@ -60,15 +60,55 @@ def test_objected_heavy_users_do_not_count_as_ties():
 
 def test_reasons_mention_the_right_counts():
     entry = _ranked(_community(), community_of={v: 0 for v in _community()})["a:light"]
-    assert entry["reasons"][:2] == [f"exchanged replies with 4 heavy users in {SPACE}",
-                                    f"came to events with 1 heavy user in {SPACE}"]
+    assert entry["reasons"][:2] == [f"exchanged replies with 4 heavy users in {SPACE}: Heavy 1; Heavy 2; Heavy 3 and 1 more",
+                                    f"came to events with 1 heavy user in {SPACE}: Heavy 1"]
     assert "never posted" in entry["reasons"]
     assert "came to 2 events" in entry["reasons"]
     assert "strongly aligned with the purpose (0.90)" in entry["reasons"]
     assert "active 2 days ago" in entry["reasons"]
     assert not any("bridges" in r for r in entry["reasons"])
     nonuser = _ranked(_community())["s:7"]
-    assert nonuser["reasons"][:2] == [f"linked by referral to 1 heavy user in {SPACE}", "not a member yet"]
+    assert nonuser["reasons"][:2] == [f"linked by referral to 1 heavy user in {SPACE}: Heavy 5", "not a member yet"]
+
+
+def test_reasons_name_the_heavy_users_events_threads_and_purpose_they_count():
+    G = _community()
+    G.graph.update(purposes={"3": "Clean Oceans"}, threads={"41": {"space": SPACE, "title": "Beach day?"}})
+    G.nodes["a:h1"].update(handle="heavy_one")
+    G.add_node("s:55", **_person(kind="nonuser", segment="heavy", external_id="crm-55", stakeholder_id=55))
+    G.add_node("s:56", **_person(kind="nonuser", segment="heavy", stakeholder_id=56))
+    G.add_edge("s:7", "s:55", weight=1.0, kinds={"referral": 1})
+    G.add_edge("s:7", "s:56", weight=0.7, kinds={"referral": 1})
+    G.nodes["a:light"].update(aligned_purpose_id=3, event_refs=["beach-day", "spring-fair"])
+    G.edges["a:light", "a:h1"].update(events=["beach-day"])
+    entry = _ranked(G)["a:light"]
+    by_type = {}
+    for e in entry["evidence"]:
+        by_type.setdefault(e["type"], []).append(e)
+    assert [e["text"] for e in entry["evidence"]] == entry["reasons"]  # one evidence per sentence, same order
+    events = next(e for e in by_type["heavy_users"] if e["edge_kind"] == "co_event")
+    assert events["text"] == f"came to events with 1 heavy user in {SPACE}: Heavy 1 (@heavy_one) at beach-day"
+    assert events["events"] == ["beach-day"] and events["count"] == 1
+    (cited,) = events["heavy_users"]
+    assert (cited["node"], cited["name"], cited["handle"], cited["events"]) == ("a:h1", "Heavy 1", "heavy_one", ["beach-day"])
+    assert cited["weight"] == 2.0 and cited["interactions"] == 1
+    replies = next(e for e in by_type["heavy_users"] if e["edge_kind"] == "reply")
+    assert {p["node"] for p in replies["heavy_users"]} == {"a:h1", "a:h2", "a:h3", "a:h4"} and replies["count"] == 4
+    assert by_type["events"][0]["events"] == ["beach-day", "spring-fair"]
+    assert "came to 2 events: beach-day, spring-fair" in entry["reasons"]
+    assert by_type["purpose"][0]["purpose"] == {"id": 3, "name": "Clean Oceans"}
+    assert "strongly aligned with Clean Oceans (0.90)" in entry["reasons"]
+    for heavy in ("a:h1", "a:h2", "a:h3"):  # now 3 heavy users in thread 41: more than the 1 at events
+        G.edges["a:light", heavy].update(kinds={**G.edges["a:light", heavy]["kinds"], "co_thread": 1}, threads=[41])
+    together = next(e for e in _ranked(G)["a:light"]["evidence"] if e.get("edge_kind") == "co_thread")
+    assert together["threads"] == [{"id": 41, "space": SPACE, "title": "Beach day?"}]
+    assert 'Heavy 1 (@heavy_one) in thread #41 "Beach day?" in Ocean Clean-up' in together["text"]
+    referred = _ranked(G)["s:7"]
+    by_id, without_id, member = referred["evidence"][0]["heavy_users"]  # strongest tie first
+    assert (by_id["name"], by_id["external_id"], by_id["stakeholder_id"]) == ("crm-55", "crm-55", 55)
+    assert (without_id["name"], member["node"]) == ("nonuser #56", "a:h5")
+    assert referred["reasons"][0] == (f"linked by referral to 3 heavy users in {SPACE}: "
+                                      "crm-55 (external id, stakeholder #55); nonuser #56; Heavy 5")
 
 
 def test_bridging_reason_counts_neighbouring_communities():
