@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from blinker import Namespace
@@ -94,6 +95,19 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+@cache
+def _dummy_hash(time_cost: int, memory_cost: int, parallelism: int) -> str:
+    """A hash of a random password at these costs, computed once per process: an unknown email
+    is verified against it, so that a login costs one verification whether the email is known or not."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism).hash(uuid.uuid4().hex)
+
+
+def dummy_hash() -> str:
+    """The process's dummy hash for the app's current argon2 costs (see ``_dummy_hash``)."""
+    cfg = current_app.config
+    return _dummy_hash(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"], cfg["ARGON2_PARALLELISM"])
+
+
 def register_account(*, email: str, handle: str, display_name: str, password: str) -> Account:
     """Create a member account; 409 when the email or handle is taken (also under a race)."""
     taken = db.session.scalar(select(Account.email, Account.handle).where((Account.email == email) | (Account.handle == handle)))
@@ -114,7 +128,7 @@ def authenticate(email: str, password: str) -> Account:
     """The account for these credentials, or 401; the same work is done for unknown emails."""
     hasher = _hasher()
     account = db.session.scalar(select(Account).where(Account.email == email))
-    stored = account.password_hash if account else current_app.config.setdefault("_DUMMY_HASH", hasher.hash("x"))
+    stored = account.password_hash if account else dummy_hash()
     try:
         hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):

@@ -15,7 +15,7 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
 from limits import parse as parse_limit
 
-from core.accounts import Account, LoginSession, find_live_session, revoke_session
+from core.accounts import Account, LoginSession, dummy_hash, find_live_session, revoke_session
 from core.errors import ApiError, TooSoon, problem
 from core.extensions import db, jwt, limiter
 
@@ -116,6 +116,8 @@ class _NoCookieSession(SessionInterface):
 def init_auth(app: Flask) -> None:
     jwt.init_app(app)
     app.session_interface = _NoCookieSession()
+    with app.app_context():
+        dummy_hash()  # made now, so that not even the first unknown email costs more than a known one
 
 
 @jwt.token_in_blocklist_loader

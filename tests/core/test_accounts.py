@@ -164,3 +164,43 @@ def test_writes_are_rate_limited_per_account(make_app):
     assert codes[:2] == [404, 404] and codes[2] == 429
     # Another account has its own budget.
     assert second.post("/api/v1/spaces/1/join").status_code == 404
+
+
+def _count_argon2(monkeypatch) -> dict:
+    """Count argon2 hashes and verifications (the real ones still run), and which hashes were verified."""
+    from argon2 import PasswordHasher
+
+    work = {"hash": 0, "verify": 0, "verified": []}
+    real_hash, real_verify = PasswordHasher.hash, PasswordHasher.verify
+
+    def counted_hash(self, password, **kwargs):
+        work["hash"] += 1
+        return real_hash(self, password, **kwargs)
+
+    def counted_verify(self, stored, password):
+        work["verify"] += 1
+        work["verified"].append(stored)
+        return real_verify(self, stored, password)
+
+    monkeypatch.setattr(PasswordHasher, "hash", counted_hash)
+    monkeypatch.setattr(PasswordHasher, "verify", counted_verify)
+    return work
+
+
+def test_unknown_email_costs_what_a_wrong_password_costs(app, client, monkeypatch):
+    """No timing: the same argon2 work on both paths, against a dummy hash made once per process."""
+    register(client, "kim")
+    work = _count_argon2(monkeypatch)
+    assert [_login(client, "nobody@example.com").status_code for _ in range(3)] == [401] * 3
+    unknown = {"hash": work["hash"], "verify": work["verify"], "verified": set(work["verified"])}
+    work.update(hash=0, verify=0, verified=[])
+    assert [_login(client, "kim@example.com", "wrong password!").status_code for _ in range(3)] == [401] * 3
+    assert (unknown["hash"], unknown["verify"]) == (work["hash"], work["verify"]) == (0, 3)
+    assert len(unknown["verified"]) == 1  # one dummy hash, not one per attempt
+    with app.app_context():
+        from core.accounts import _hasher
+
+        stored = db.session.scalar(select(Account.password_hash).where(Account.handle == "kim"))
+        # Made at the configured cost, as a real account's is: verifying it takes as long.
+        assert not _hasher().check_needs_rehash(unknown["verified"].pop())
+        assert not _hasher().check_needs_rehash(stored)
