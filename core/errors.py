@@ -60,11 +60,13 @@ def database_busy(error: OperationalError) -> bool:
 class ApiError(HTTPException):
     """An error a service raises on purpose: a status, a type slug and a human detail."""
 
-    def __init__(self, status: int, detail: str, *, type_: str | None = None, errors: dict | None = None):
+    def __init__(self, status: int, detail: str, *, type_: str | None = None, errors: dict | None = None,
+                 extensions: dict | None = None):
         super().__init__(description=detail)
         self.code = status
         self.type_ = type_ or _DEFAULT_TYPES.get(status, "error")
         self.errors = errors
+        self.extensions = extensions  # more members of the problem document (RFC 9457 extensions)
 
 
 class TooSoon(ApiError):
@@ -88,8 +90,9 @@ def conflict(detail: str, type_: str = "conflict") -> ApiError:
     return ApiError(409, detail, type_=type_)
 
 
-def problem(status: int, detail: str, *, type_: str | None = None, errors: dict | None = None, headers=None):
-    """Build a problem-details response tuple."""
+def problem(status: int, detail: str, *, type_: str | None = None, errors: dict | None = None, headers=None,
+            extensions: dict | None = None):
+    """Build a problem-details response; ``extensions`` adds members (say, what an import stored)."""
     from werkzeug.http import HTTP_STATUS_CODES
 
     body = {
@@ -100,6 +103,7 @@ def problem(status: int, detail: str, *, type_: str | None = None, errors: dict 
     }
     if errors:
         body["errors"] = errors
+    body.update(extensions or {})
     response = jsonify(body)
     response.status_code = status
     response.mimetype = PROBLEM_MIMETYPE
@@ -179,7 +183,8 @@ class ProblemApi(Api):
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             headers = {**headers, "Allow": ", ".join(sorted(error.valid_methods))}
         type_ = getattr(error, "type_", None)
-        return problem(error.code, _detail_of(error), type_=type_, errors=_field_errors(error), headers=headers)
+        return problem(error.code, _detail_of(error), type_=type_, errors=_field_errors(error), headers=headers,
+                       extensions=getattr(error, "extensions", None))
 
 
 def rate_limited_response(error: HTTPException):

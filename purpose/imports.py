@@ -4,14 +4,16 @@ Rows are read one at a time from the stream, validated with the same marshmallow
 as the API, and written in batches with Core inserts (no ORM object per row) that skip
 rows already stored (same brand, source and external id): importing a file twice
 stores nothing twice. A bad row is reported with its line number and reason and does
-not stop or affect the others; each batch commits on its own.
+not stop or affect the others; each batch commits on its own. A CSV field longer than
+``FIELD_MAX_CHARS`` and a JSON Lines row nested deeper than ``JSON_MAX_DEPTH`` are such bad rows.
+When the stream itself fails part way (bytes that are not UTF-8, a body over the size
+limit), the caller's ``ImportReport`` still says what the batches before it stored.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import sys
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -23,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.cli import with_schema
+from core.request_parsing import JSON_MAX_DEPTH, JsonTooDeep, loads_json
 from core.extensions import db, utcnow
 from core.validation import EmailAddress, SafeText
 from purpose.models import ContactPreference, LegalBasis, Stakeholder, StakeholderKind, Touchpoint, TouchpointKind
@@ -30,6 +33,8 @@ from purpose.stakeholders import email_hash, erased_external_id
 
 BATCH = 1000
 MAX_REPORTED = 1000
+#: The longest CSV field (characters); a longer one rejects its row. Python's csv module's own limit.
+FIELD_MAX_CHARS = 131_072
 _EXTERNAL_ID = {"required": True, "validate": validate.Length(min=1, max=128)}
 
 
@@ -74,19 +79,38 @@ class ImportReport:
 def read_rows(stream: io.TextIOBase, fmt: str) -> Iterator[tuple[int, dict | None, str | None]]:
     """Yield (line number, row, error) one row at a time; the file is never held in memory."""
     if fmt == "csv":
-        reader = csv.DictReader(stream)
-        for row in reader:
-            yield reader.line_num, {k: (v if v != "" else None) for k, v in row.items() if k is not None}, None
+        yield from _read_csv(stream)
         return
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = loads_json(line)
+        except JsonTooDeep:
+            yield number, None, f"nested deeper than {JSON_MAX_DEPTH} levels"
+            continue
         except ValueError:
             yield number, None, "not valid JSON"
             continue
         yield (number, row, None) if isinstance(row, dict) else (number, None, "not a JSON object")
+
+
+def _read_csv(stream) -> Iterator[tuple[int, dict | None, str | None]]:
+    """CSV rows; a row the csv module refuses (a field over ``FIELD_MAX_CHARS``) is reported
+    on the line its record starts, and reading goes on with the next record."""
+    reader, refused = csv.DictReader(stream), 0  # the reader does not count a line it refused
+    while True:
+        started = reader.line_num + refused + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            refused += 1
+            too_long = "field limit" in str(exc)
+            yield started, None, f"a field is longer than {FIELD_MAX_CHARS:,} characters" if too_long else f"not valid CSV ({exc})"
+            continue
+        yield reader.line_num + refused, {k: (v if v != "" else None) for k, v in row.items() if k is not None}, None
 
 
 def _insert_ignoring_duplicates(model, rows: list[dict]) -> int:
@@ -142,11 +166,11 @@ def _without_erased(batch: list, brand_id: int, source: str) -> list:
     return [row for i, row in enumerate(batch) if i not in skip] if skip else batch
 
 
-def import_stakeholders(stream, fmt: str, *, brand_id: int, source: str, progress: Callable | None = None) -> ImportReport:
-    """Import stakeholder rows for a brand from ``source``; see the module docstring.
-
-    A row of a person erased earlier counts as a duplicate and stores nothing."""
-    report, now = ImportReport(), utcnow()
+def import_stakeholders(stream, fmt: str, *, brand_id: int, source: str, progress: Callable | None = None,
+                        report: ImportReport | None = None) -> ImportReport:
+    """Import stakeholder rows for a brand from ``source`` into ``report`` (a new one by default);
+    see the module docstring. A row of a person erased earlier counts as a duplicate and stores nothing."""
+    report, now = report or ImportReport(), utcnow()
     for batch in _rows_in_batches(stream, fmt, StakeholderRow(), report):
         kept = _without_erased(batch, brand_id, source)
         report.duplicates += len(batch) - len(kept)
@@ -177,9 +201,9 @@ def _stakeholder_ids(brand_id: int, source: str, refs: set[str]) -> dict[str, in
 
 
 def import_touchpoints(stream, fmt: str, *, brand_id: int, source: str, stakeholder_source: str | None = None,
-                       progress: Callable | None = None) -> ImportReport:
+                       progress: Callable | None = None, report: ImportReport | None = None) -> ImportReport:
     """Import touchpoint rows; ``stakeholder_external_id`` refers to stakeholders from ``stakeholder_source``."""
-    report = ImportReport()
+    report = report or ImportReport()
     for batch in _rows_in_batches(stream, fmt, TouchpointRow(), report):
         refs = {d["stakeholder_external_id"] for _l, d in batch} | {d["other_stakeholder_external_id"] for _l, d in batch}
         ids = _stakeholder_ids(brand_id, stakeholder_source or source, refs - {None})
@@ -220,12 +244,18 @@ def _run_import(path: str, fmt: str | None, importer, **options) -> None:
         raw.seek(0)
         counting = _CountingReader(raw)
         stream = io.TextIOWrapper(io.BufferedReader(counting), encoding="utf-8", newline="")
+        report, failure = ImportReport(), None
         with click.progressbar(length=size, label="Importing", file=sys.stderr) as bar:
-            report = importer(stream, fmt, progress=lambda _r: bar.update(counting.count - bar.pos), **options)
+            try:
+                importer(stream, fmt, progress=lambda _r: bar.update(counting.count - bar.pos), report=report, **options)
+            except UnicodeDecodeError:
+                failure = "stopped: the file is not UTF-8 text from here on; the rows above were handled"
             bar.update(size - bar.pos)
     click.echo(f"accepted {report.accepted}, already stored {report.duplicates}, rejected {report.rejected}")
     for line, reason in report.errors:
         click.echo(f"line {line}: {reason}")
+    if failure:
+        raise click.ClickException(failure)
 
 
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default=None, help="Default: from the extension.")

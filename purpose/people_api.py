@@ -10,6 +10,7 @@ import io
 
 from flask import current_app, request
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.accounts import Account, authenticate
 from core.auth import authenticated, current_account, limit_writes
@@ -140,11 +141,20 @@ def _import(brand_id: int, args: dict, importer, **options):
         raise ApiError(415, "Send the rows as text/csv or application/x-ndjson (JSON Lines).", type_="unsupported-media-type")
     request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
     text = io.TextIOWrapper(request.stream, encoding="utf-8-sig", newline="" if fmt == "csv" else None)
+    report = imports.ImportReport()
     try:
-        report = importer(text, fmt, brand_id=brand_id, source=args["source"], **options)
+        importer(text, fmt, brand_id=brand_id, source=args["source"], report=report, **options)
     except UnicodeDecodeError:
-        raise ApiError(400, "The file is not UTF-8 text; the batches before the bad bytes were stored.",
-                       type_="not-utf8") from None
+        raise ApiError(400, "The file is not UTF-8 text from some point on; the rows before it were imported "
+                            "as the report says.", type_="not-utf8", extensions=_report_body(report)) from None
+    except RequestEntityTooLarge:
+        raise ApiError(413, f"The upload is larger than {current_app.config['IMPORT_MAX_BYTES']} bytes; the rows "
+                            "before the limit were imported as the report says.", extensions=_report_body(report)) from None
+    return _report_body(report)
+
+
+def _report_body(report) -> dict:
+    """What an import stored and refused: also sent with an error that stopped it part way."""
     return {**vars(report), "errors": [{"line": line, "reason": reason} for line, reason in report.errors]}
 
 

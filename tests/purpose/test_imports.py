@@ -108,3 +108,54 @@ def test_a_file_is_streamed_memory_does_not_grow_with_its_size(app, brand_id, tm
         large = _peak_memory_of_import(tmp_path / "large.jsonl", 12_000, brand_id, "large")
         assert _count(Stakeholder) == 15_000
     assert large < 1.5 * small, f"peak {large} bytes for 4x the rows of a {small}-byte import"
+
+
+def _many_customers(prefix: str, count: int) -> list[str]:
+    return [f"{prefix}-{i},customer" for i in range(count)]
+
+
+def test_an_over_long_csv_field_is_a_rejected_row_after_committed_batches(world):
+    """The row over the field limit comes after a full batch was committed: it is one bad row
+    among the others, and the answer counts everything stored."""
+    rows = _many_customers("early", 1200) + ["huge," + "x" * 200_000, "quoted,\"" + "y" * 140_000 + "\""]
+    body = "\n".join(["external_id,kind", *rows, *_many_customers("late", 5)]) + "\n"
+    response = world["manager"].post(f"/api/v1/brands/{world['brand']}/imports/stakeholders",
+                                      data=body.encode(), content_type="text/csv")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    report = response.get_json()
+    assert (report["accepted"], report["duplicates"], report["rejected"]) == (1205, 0, 2)
+    assert [e["line"] for e in report["errors"]] == [1202, 1203]
+    assert all("longer than 131,072 characters" in e["reason"] for e in report["errors"])
+
+
+def test_a_jsonl_row_nested_too_deep_is_a_rejected_row(world):
+    good = [json.dumps({"external_id": f"j-{i}", "kind": "customer"}) for i in range(1001)]
+    deep = '{"external_id": "deep", "kind": "customer", "x": ' + "[" * 1000 + "]" * 1000 + "}"
+    body = "\n".join([*good, deep, '{"external_id": "nested", "kind": ' + "[" * 40 + "]" * 40 + "}",
+                      json.dumps({"external_id": "after", "kind": "customer"})]) + "\n"
+    response = world["manager"].post(f"/api/v1/brands/{world['brand']}/imports/stakeholders",
+                                      data=body.encode(), content_type="application/x-ndjson")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    report = response.get_json()
+    assert (report["accepted"], report["rejected"]) == (1002, 2)
+    assert report["errors"] == [{"line": 1002, "reason": "nested deeper than 32 levels"},
+                                {"line": 1003, "reason": "nested deeper than 32 levels"}]
+
+
+def test_bytes_that_are_not_utf8_after_a_batch_answer_what_was_stored(app, world):
+    body = ("\n".join(["external_id,kind", *_many_customers("ok", 3000)]) + "\n").encode() + b"\xff\xfe,customer\n"
+    response = world["manager"].post(f"/api/v1/brands/{world['brand']}/imports/stakeholders", data=body, content_type="text/csv")
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["type"] == "not-utf8" and problem["rejected"] == 0
+    with app.app_context():
+        assert problem["accepted"] == _count(Stakeholder) >= 1000  # what it says was stored, was
+
+
+def test_cli_reports_an_over_long_field_as_a_row(app, brand_id, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("external_id,kind\nok,customer\nhuge," + "x" * 200_000 + "\nafter,customer\n")
+    result = app.test_cli_runner().invoke(args=["import-stakeholders", str(path), "--brand", str(brand_id)])
+    assert result.exit_code == 0, result.output
+    assert "accepted 2, already stored 0, rejected 1" in result.output
+    assert "line 3: a field is longer than 131,072 characters" in result.output
