@@ -13,16 +13,41 @@ import sqlite3
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from app import create_app
 from core.extensions import db
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+#: Under pytest-xdist (./test.sh runs each pass on several workers) each worker process has
+#: its own database and Redis database, so tests of different workers never see each other's rows,
+#: queues or keys; and its own Socket.IO channel, since Redis pub/sub spans every database.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_INDEX = int(WORKER.removeprefix("gw")) if WORKER.startswith("gw") else 0
+
+
+def _per_worker_database(url: str | None) -> str | None:
+    """postgresql://.../test for worker gwK becomes postgresql://.../test_gwK."""
+    if not url or not WORKER:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{WORKER}").render_as_string(hide_password=False)
+
+
+def _per_worker_redis(url: str | None) -> str | None:
+    """redis://host:port/N for worker gwK becomes database N - K (modulo Redis's 16)."""
+    if not url or not WORKER:
+        return url
+    parts = urlsplit(url)
+    first = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(first - WORKER_INDEX) % 16}"))
+
+
+TEST_DATABASE_URL = _per_worker_database(os.environ.get("TEST_DATABASE_URL"))
+TEST_REDIS_URL = _per_worker_redis(os.environ.get("TEST_REDIS_URL"))
 # ./test.sh's second pass (and .ci/run) sets TEST_REDIS_URL, so these tests always run in CI.
 needs_redis = pytest.mark.skipif(not TEST_REDIS_URL, reason="needs Redis: set TEST_REDIS_URL (./test.sh's second pass does)")
 PASSWORD = "correct horse battery staple"
@@ -42,11 +67,12 @@ def base_config(database_url: str) -> dict:
         "RATELIMIT_REGISTER": "1000/minute",
         "RATELIMIT_WRITE": "5000/minute",
         "LOG_LEVEL": "WARNING",
+        "SOCKETIO_CHANNEL": f"test-socketio-{WORKER or 'main'}",
     }
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def database_url(tmp_path_factory, _worker_database) -> str:
     """One schema for the whole run, built from the models; each test empties it after."""
     url = TEST_DATABASE_URL or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
     app = create_app(base_config(url))
@@ -57,6 +83,17 @@ def database_url(tmp_path_factory) -> str:
         db.create_all()
         db.engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _worker_database() -> None:
+    """This xdist worker's PostgreSQL database, made through the configured one if not there yet."""
+    if not (TEST_DATABASE_URL and WORKER):
+        return
+    name = make_url(TEST_DATABASE_URL).database
+    with psycopg.connect(os.environ["TEST_DATABASE_URL"], autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _empty_all_tables() -> None:

@@ -33,6 +33,17 @@ class LiveServer:
     """A platform server in its own process; ``stop`` kills it like a crash would."""
 
     def __init__(self, config: dict, env: dict | None = None):
+        # A free port can be taken by another test process (pytest-xdist) before gunicorn binds
+        # it; gunicorn then exits at once, and the server starts again on another port.
+        for attempt in range(3):
+            self._start(config, env)
+            if self._wait_until_serving():
+                break
+            if attempt == 2:
+                raise RuntimeError(f"live server exited with {self.process.returncode}")
+        self.http = requests.Session()
+
+    def _start(self, config: dict, env: dict | None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # Its own origin is the allowed Socket.IO origin; served as in production (gevent worker).
@@ -43,17 +54,16 @@ class LiveServer:
             "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "tests.live_server:build()",
         ]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-        self._wait_until_serving()
-        self.http = requests.Session()
 
-    def _wait_until_serving(self) -> None:
+    def _wait_until_serving(self) -> bool:
+        """True once the server answers; False if it exited first."""
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"live server exited with {self.process.returncode}")
+                return False
             try:
                 if requests.get(self.url + "/healthz", timeout=5).status_code == 200:
-                    return
+                    return True
             except requests.RequestException:
                 time.sleep(0.05)  # polling until the worker serves, bounded by the deadline
         raise RuntimeError("live server did not start within 30 s")

@@ -143,7 +143,8 @@ def test_a_report_that_keeps_killing_its_workers_gives_up(app, talk):  # noqa: F
 
 def start_worker(database_url: str, extra_env: dict) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": TEST_REDIS_URL, "DATABASE_URL": database_url,
-           "SECRET_KEY": base_config(database_url)["SECRET_KEY"], "LOG_LEVEL": "WARNING", **extra_env}
+           "SECRET_KEY": base_config(database_url)["SECRET_KEY"], "LOG_LEVEL": "WARNING",
+           "SOCKETIO_CHANNEL": base_config(database_url)["SOCKETIO_CHANNEL"], **extra_env}
     command = [sys.executable, "-m", "celery", "-A", "worker:celery_app", "worker", "--concurrency", "1",
                "--pool", "prefork", "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
