@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from community import access, events_log, moderation_rules, service
-from community.connections import Connection, ConnectionTable
+from community.connections import Connection, ConnectionTable, guard_frames
 from community.models import Space
 from community.moderation_audit import moderators_room
 from community.presence import build_presence
@@ -379,6 +379,8 @@ def _space_left(sid: str, space_id: int) -> None:
 def init_realtime(app: Flask) -> None:
     app.extensions["presence"] = build_presence(app.config)
     socketio.server.manager.space_left = _space_left
+    guard_frames(socketio.server, _connections, rate=app.config["SOCKETIO_EVENTS_PER_SECOND"],
+                 burst=app.config["SOCKETIO_EVENT_BURST"])
 
 
 access_revoked.connect(_on_access_revoked)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -120,3 +121,46 @@ def test_resume_on_one_process_while_another_broadcasts(app, live, clients):
     space, thread, (ann, ben) = _setup(app, one)
     acks, received = resume_during_burst(clients(two, ben["token"]), lambda: clients(one, ann["token"]), thread, space)
     assert received == list(range(2, acks[-1] + 1))
+
+
+_MALFORMED = {
+    "object, not array": '{"space_id": 1}',
+    "empty array": "[]",
+    "name not a string": "[5, {}]",
+    "deep nesting": '["join", ' + "[" * 5000 + "]" * 5000 + "]",
+    "huge integer": '["join", {"space_id": ' + "9" * 5000 + "}]",
+    "not JSON": '["join", {',
+}
+
+
+def test_malformed_frames_are_answered_counted_and_logged_in_one_line(app, live, capfd):
+    """Raw Socket.IO frames over a real WebSocket: each malformed one gets an ``invalid_payload``
+    ack where it carries an ack id, draws from the connection's event budget like any event,
+    and leaves one log line, no traceback; the connection keeps working."""
+    from tests.live import StalledReader
+
+    burst = 10
+    server = live(SOCKETIO_EVENT_BURST=burst, SOCKETIO_EVENTS_PER_SECOND=1)
+    reader = StalledReader(server, server.register("frank_frames")["token"])
+    try:
+        codes = []
+        for ack_id, payload in enumerate(_MALFORMED.values(), start=100):
+            reader.ws.send(f"42{ack_id}{payload}")
+            message = reader.packet()
+            assert message.startswith(f"43{ack_id}["), message
+            codes.append(json.loads(message[len(f"43{ack_id}"):])[0]["error"]["code"])
+        assert codes == ["invalid_payload"] * len(_MALFORMED)
+        reader.ws.send("42" + '{"no": "ack id"}')  # no ack id: nothing to answer, but it still counts
+        reader.ws.send("42" + "[" * 5000)
+        answers = [reader.call("presence", {"space_id": 1}) for _ in range(burst)]
+        # 8 frames spent 8 of the 10 events: at most 2 (+1 refilled meanwhile) more get through.
+        limited = [a for a in answers if a.get("error", {}).get("code") == "rate_limited"]
+        assert len(limited) >= burst - 3 - 1
+        refused = reader.call("join", {"space_id": 1})
+        assert refused["error"]["code"] in ("rate_limited", "not_found")
+    finally:
+        reader.close()
+    server.stop()
+    err = capfd.readouterr().err
+    assert "Traceback" not in err
+    assert 1 <= err.count("malformed Socket.IO frame") <= burst
