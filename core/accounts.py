@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import JSON, ForeignKey, String, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import sql
 from core.errors import ApiError, conflict
@@ -163,6 +164,20 @@ def find_live_session(session_id: str) -> tuple[LoginSession, Account] | None:
         return None
     session, account = sql.loaded(row, LoginSession, Account)
     return (session, account) if account.is_active else None
+
+
+def rotate_refresh_jti(session: LoginSession, presented: str, new: str) -> bool:
+    """Make ``new`` the session's refresh jti if ``presented`` still is and the session is live
+    (one conditional UPDATE: of two concurrent rotations, one wins); whether it did."""
+    won = db.session.execute(
+        db.update(LoginSession)
+        .where(LoginSession.id == session.id, LoginSession.refresh_jti == presented, LoginSession.revoked_at.is_(None))
+        .values(refresh_jti=new)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if won:
+        set_committed_value(session, "refresh_jti", new)
+    return won
 
 
 def revoke_session(session: LoginSession, reason: str = "logged_out") -> None:

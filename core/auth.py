@@ -15,7 +15,7 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
 from limits import parse as parse_limit
 
-from core.accounts import Account, LoginSession, dummy_hash, find_live_session, revoke_session
+from core.accounts import Account, LoginSession, dummy_hash, find_live_session, revoke_session, rotate_refresh_jti
 from core.errors import ApiError, TooSoon, problem
 from core.extensions import db, jwt, limiter
 
@@ -23,11 +23,22 @@ from core.extensions import db, jwt, limiter
 BEARER = [{"bearerAuth": []}]
 
 
-def issue_tokens(account: Account, session: LoginSession) -> dict:
-    """A fresh access and refresh token pair for ``session``; remembers the refresh token's jti."""
+def issue_tokens(account: Account, session: LoginSession, *, replacing: str | None = None) -> dict:
+    """A fresh access and refresh token pair for ``session``; remembers the refresh token's jti.
+
+    ``replacing`` (a refresh) is the jti of the refresh token presented: the session takes the
+    new jti only if that one is still its current jti, in one conditional UPDATE, so of two
+    refreshes with one token exactly one wins. The other presented a token that is no longer
+    current: reuse, which ends the session (401 ``token-revoked``), as a later replay would.
+    """
     claims = {"sid": session.id}
     refresh = create_refresh_token(identity=str(account.id), additional_claims=claims)
-    session.refresh_jti = get_jti(refresh)
+    if replacing is None:
+        session.refresh_jti = get_jti(refresh)
+    elif not rotate_refresh_jti(session, replacing, get_jti(refresh)):
+        db.session.rollback()
+        revoke_session(session, reason="refresh_token_reused")
+        raise ApiError(401, "The refresh token was used twice; the session has ended.", type_="token-revoked")
     db.session.commit()
     return {
         "access_token": create_access_token(identity=str(account.id), additional_claims=claims),

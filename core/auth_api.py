@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import current_app
-from flask_jwt_extended import jwt_required
+from flask_jwt_extended import get_jwt, jwt_required
 from flask_limiter.util import get_remote_address
 from marshmallow import validate
 
@@ -90,8 +90,12 @@ def login(args):
 @blp.response(200, TokensOut)
 @blp.doc(security=BEARER, description="Send the refresh token as the bearer token.")
 def refresh():
-    """Rotate the refresh token and get a new access token; the old refresh token stops working."""
-    return {**issue_tokens(current_account(), current_session()), "account": current_account()}
+    """Rotate the refresh token and get a new access token; the old refresh token stops working.
+
+    Presenting a refresh token that is no longer current (used before, or by a concurrent
+    refresh that won) ends the whole session: 401 ``token-revoked``."""
+    presented = get_jwt()["jti"]
+    return {**issue_tokens(current_account(), current_session(), replacing=presented), "account": current_account()}
 
 
 @blp.route("/auth/logout", methods=["POST"])
