@@ -290,7 +290,7 @@ def load_graph(scope: GraphScope, *, half_life_days: float = 90.0, progress: Pro
     graph.graph.update(_graph_attrs(scope, as_of, half_life_days, model.status, graph))
     graph.graph.update(purposes={str(pid): name for pid, name in db.session.execute(
         select(Purpose.id, Purpose.title).where(Purpose.brand_id == scope.brand_id))},
-        threads=_thread_names(spaces, graph) if spaces else {})
+        threads=_thread_names(spaces, graph) if spaces else {}, clv_fit=model.fit)
     report("build", 100)
     return graph
 

@@ -63,7 +63,7 @@ def customer_equity(G) -> dict:
         by_segment[a.get("segment") or "unknown"] += float(a.get("clv") or 0.0)
     total = G.graph.get("customer_equity")
     return {"total": float(sum(by_segment.values()) if total is None else total),
-            "clv_status": G.graph.get("clv_status"),
+            "clv_status": G.graph.get("clv_status"), "clv_fit": G.graph.get("clv_fit"),
             "by_segment": {s: round(x, 2) for s, x in by_segment.items()}}
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 import numpy as np
 from scipy.optimize import minimize
@@ -42,6 +42,12 @@ class GammaGammaParams:
     converged: bool
 
 
+def diagnostics(params, customers: int) -> dict:
+    """A fit as plain JSON: its parameters, log-likelihood, convergence and number of customers."""
+    out = {k: float(v) if isinstance(v, float) else v for k, v in vars(params).items()}
+    return {**out, "converged": bool(params.converged), "customers": int(customers)}
+
+
 def _arrays(*columns):
     arrays = [np.asarray(c, dtype=float) for c in columns]
     if not arrays[0].size:
@@ -51,9 +57,36 @@ def _arrays(*columns):
     return arrays
 
 
-def summarise(purchase_times: list[datetime], as_of: datetime, *, unit_days: float = 7.0) -> tuple[int, float, float]:
-    """(x, t_x, T) from one customer's purchase times: repeat purchases, last and age in ``unit_days``."""
-    times = sorted(purchase_times)
+#: How purchases become BG/NBD transactions: ``daily`` merges one customer's purchases of the same
+#: UTC calendar day into one (the models count purchase occasions: Fader, Hardie & Lee's CDNOW
+#: preparation counts distinct days), ``raw`` takes every purchase as it was recorded.
+TRANSACTIONS = ("daily", "raw")
+
+
+def daily_purchases(purchases) -> list[tuple[datetime, float]]:
+    """One customer's (time, amount) purchases merged per UTC day: (the day's first time, the day's total)."""
+    days: dict = {}
+    for moment, amount in sorted(purchases):
+        day = moment.astimezone(timezone.utc).date() if moment.tzinfo else moment.date()
+        first, total = days.get(day, (moment, 0.0))
+        days[day] = (first, total + float(amount))
+    return [days[day] for day in sorted(days)]
+
+
+def prepare(purchases, transactions: str = "daily") -> list[tuple[datetime, float]]:
+    """(time, amount) transactions as the models see them, by the ``transactions`` rule (:data:`TRANSACTIONS`)."""
+    if transactions not in TRANSACTIONS:
+        raise ValueError(f"transactions must be one of {', '.join(TRANSACTIONS)}")
+    return daily_purchases(purchases) if transactions == "daily" else sorted((t, float(a)) for t, a in purchases)
+
+
+def summarise(purchase_times: list[datetime], as_of: datetime, *, unit_days: float = 7.0,
+              transactions: str = "daily") -> tuple[int, float, float]:
+    """(x, t_x, T) from one customer's purchase times: repeat purchases, last and age in ``unit_days``.
+
+    By default purchases on the same UTC day count once (``transactions="daily"``); ``"raw"``
+    counts each one."""
+    times = [t for t, _ in prepare([(t, 0.0) for t in purchase_times], transactions)]
     if not times or times[-1] > as_of:
         raise ValueError("need at least one purchase, none after as_of")
     unit = unit_days * 86400
@@ -71,9 +104,10 @@ RESTARTS = 3
 MAX_SPEND_SHAPE = 1e6
 
 
-def _minimise(negative, size: int):
-    """Minimise ``negative`` over log-parameters from 0 (all parameters 1), restarting if needed.
-    Each evaluation covers every buyer; between two, the web process's event loop may run."""
+def _minimise(negative, size: int, start=None):
+    """Minimise ``negative`` over log-parameters from ``start`` (default 0: all parameters 1),
+    restarting if needed. Each evaluation covers every buyer; between two, the web process's event
+    loop may run."""
 
     def paced_negative(log_params):
         pause()
@@ -82,7 +116,7 @@ def _minimise(negative, size: int):
     def run(start):
         return minimize(paced_negative, start, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
 
-    result = run(np.zeros(size))
+    result = run(np.zeros(size) if start is None else np.asarray(start, dtype=float))
     for _ in range(RESTARTS):
         if result.success:
             break
@@ -194,7 +228,11 @@ def fit_gamma_gamma(x, m_x) -> GammaGammaParams:
     def negative(log_params):
         return -data.log_likelihood(np.exp(log_params)).sum()
 
-    result = _minimise(negative, 3)
+    # Two starts, the more likely end wins: all parameters 1, and a moment start (p = 1: spend varying
+    # as much within a customer as an exponential; q = 3; v such that the mean spend p·v/(q-1) is the
+    # data's). From 1 alone Nelder-Mead can walk up the ridge below although an interior maximum exists.
+    moment = np.log([1.0, 3.0, 2.0 * float(np.mean(m_x))])
+    result = min((_minimise(negative, 3), _minimise(negative, 3, moment)), key=lambda r: r.fun)
     p, q, v = (float(val) for val in np.exp(result.x))
     # When customers' spend hardly varies between their own purchases, the likelihood keeps
     # rising as p grows and v shrinks (p·v fixed): there is no maximum. Nelder-Mead then stops on

@@ -46,11 +46,11 @@ def _stakeholder(stakeholder_id: int, *, manage: bool = False) -> Stakeholder:
     return stakeholder
 
 
-def _scope(brand_id: int, purpose_id: int | None) -> Scope:
+def _scope(brand_id: int, purpose_id: int | None, args: dict | None = None) -> Scope:
     if purpose_id is not None and db.session.scalar(
             select(Purpose.id).where(Purpose.id == purpose_id, Purpose.brand_id == brand_id)) is None:
         raise ApiError(422, "The purpose is not one of this brand's.", errors={"purpose_id": ["Not a purpose of this brand."]})
-    return Scope(brand_id, purpose_id, utcnow())
+    return Scope(brand_id, purpose_id, utcnow(), transactions=(args or {}).get("transactions", "daily"))
 
 
 @blp.route("/brands/<id:brand_id>/analysts/<id:account_id>", methods=["PUT"])
@@ -96,7 +96,7 @@ def create_stakeholder(args, brand_id):
 def list_profiles(args, brand_id):
     """Relationship profiles of the brand's people, filtered by segment, pyramid level, style or kind."""
     _brand(brand_id)
-    profiles, _model = build_profiles(_scope(brand_id, args["purpose_id"]))
+    profiles, model = build_profiles(_scope(brand_id, args["purpose_id"], args))
     wanted = {"segment": args["segment"], "style": args["style"]}
     items = [p for p in paced(profiles.values())
              if all(v is None or getattr(p, k) == v for k, v in wanted.items())
@@ -105,7 +105,7 @@ def list_profiles(args, brand_id):
     scope = "profiles:{}:{purpose_id}:{segment}:{level}:{style}:{kind}".format(brand_id, **args)
     page = list_page(items, key=lambda p: p.stakeholder.id, scope=scope, args=args)
     page["items"] = [p.as_dict() for p in page["items"]]
-    return page
+    return {**page, "clv_fit": model.fit}
 
 
 @blp.route("/brands/<id:brand_id>/segments", methods=["GET"])
@@ -115,7 +115,7 @@ def list_profiles(args, brand_id):
 def segment_summary(args, brand_id):
     """Segment, pyramid, style and kind distributions, Pareto share, customer equity and conversions."""
     _brand(brand_id)
-    scope = _scope(brand_id, args["purpose_id"])
+    scope = _scope(brand_id, args["purpose_id"], args)
     profiles, model = build_profiles(scope)
     return {"brand_id": brand_id, "purpose_id": scope.purpose_id, "as_of": scope.as_of, **summarise_segments(profiles, model)}
 
@@ -127,7 +127,7 @@ def segment_summary(args, brand_id):
 def get_profile(args, stakeholder_id):
     """One person's relationship profile, scored among the brand's (or the purpose's) people."""
     stakeholder = _stakeholder(stakeholder_id)
-    profiles, _model = build_profiles(_scope(stakeholder.brand_id, args["purpose_id"]))
+    profiles, _model = build_profiles(_scope(stakeholder.brand_id, args["purpose_id"], args))
     if stakeholder_id not in profiles:
         raise ApiError(404, "This person is not analysed here: they objected, were erased, "
                             "or have nothing in this purpose.", type_="not-analysed")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -51,37 +51,59 @@ class ClvModel:
     status: str  # "fitted", or why not: "too-few-buyers", "too-few-repeat-buyers", "did-not-converge"
     buyers: int
     values: dict[int, dict]
+    #: How the fit went, as plain JSON (``fit_summary``): shown with profiles, segments and reports.
+    fit: dict = field(default_factory=dict)
 
 
-def _mean_repeat_spend(purchases: tuple) -> float:
+def _mean_repeat_spend(purchases) -> float:
     """Mean amount of the purchases after the first (they are in time order); 0 with none."""
     repeat = purchases[1:]
     return sum(amount for _, amount in repeat) / len(repeat) if repeat else 0.0
 
 
-def _clv_model(people: People, as_of: datetime) -> ClvModel:
-    buyers = [p for p in paced(people.persons.values()) if p.purchases]
-    if len(buyers) < MIN_BUYERS_FOR_CLV:
-        return ClvModel("too-few-buyers", len(buyers), {})
-    rows = [clv.summarise([t for t, _ in p.purchases], as_of) for p in paced(buyers)]
+def _customers(buyers, as_of: datetime, transactions: str):
+    """x, t_x, T (weeks) and m_x per buyer, from their purchases prepared by ``transactions``."""
+    prepared = [clv.prepare(p.purchases, transactions) for p in paced(buyers)]
+    rows = [clv.summarise([t for t, _ in tx], as_of, transactions="raw") for tx in paced(prepared)]
     x, t_x, T = (np.array(c, dtype=float) for c in zip(*rows))
     # Gamma-Gamma's m_x is the mean of the x repeat purchases, as x counts them: averaging the first
     # purchase in too makes each average steadier than x purchases can be, and the fit runs off to p -> infinity.
-    m_x = np.array([_mean_repeat_spend(p.purchases) for p in paced(buyers)])
+    m_x = np.array([_mean_repeat_spend(tx) for tx in paced(prepared)])
+    return x, t_x, T, m_x
+
+
+def fit_summary(status: str, transactions: str, buyers: int, repeat: int = 0, purchases=None, spend=None,
+                spenders: int = 0) -> dict:
+    """The CLV fit for an analyst: status, transaction preparation, customers, and per model its
+    parameters, log-likelihood and convergence (None for a model that was not fitted)."""
+    return {"status": status, "transactions": transactions, "customers": int(buyers), "repeat_customers": int(repeat),
+            "bgnbd": None if purchases is None else clv.diagnostics(purchases, buyers),
+            "gamma_gamma": None if spend is None else clv.diagnostics(spend, spenders)}
+
+
+def _clv_model(people: People, as_of: datetime, transactions: str = "daily") -> ClvModel:
+    buyers = [p for p in paced(people.persons.values()) if p.purchases]
+    if len(buyers) < MIN_BUYERS_FOR_CLV:
+        return ClvModel("too-few-buyers", len(buyers), {}, fit_summary("too-few-buyers", transactions, len(buyers)))
+    x, t_x, T, m_x = _customers(buyers, as_of, transactions)
     spenders = (x > 0) & (m_x > 0)  # repeat purchases of amount 0 (a free sample) say nothing about spend
+    repeat = int((x > 0).sum())
     if int(spenders.sum()) < MIN_REPEAT_BUYERS_FOR_SPEND:
-        return ClvModel("too-few-repeat-buyers", len(buyers), {})
+        return ClvModel("too-few-repeat-buyers", len(buyers), {},
+                        fit_summary("too-few-repeat-buyers", transactions, len(buyers), repeat))
     purchases = clv.fit_bgnbd(x, t_x, T)
     spend = clv.fit_gamma_gamma(x[spenders], m_x[spenders])
-    if not (purchases.converged and spend.converged and spend.q > 1):
-        return ClvModel("did-not-converge", len(buyers), {})
+    status = "fitted" if purchases.converged and spend.converged and spend.q > 1 else "did-not-converge"
+    fit = fit_summary(status, transactions, len(buyers), repeat, purchases, spend, int(spenders.sum()))
+    if status != "fitted":
+        return ClvModel(status, len(buyers), {}, fit)
     value = clv.clv(purchases, spend, x, t_x, T, m_x, periods=CLV_PERIODS, period_length=CLV_PERIOD_WEEKS,
                     discount_rate=CLV_DISCOUNT)
     alive = clv.probability_alive(purchases, x, t_x, T)
     expected = clv.expected_purchases(purchases, CLV_PERIODS * CLV_PERIOD_WEEKS, x, t_x, T)
     values = {p.id: {"expected_purchases": round(float(e), 4), "probability_alive": round(float(a), 4),
                      "value": round(float(v), 2)} for p, e, a, v in paced(zip(buyers, expected, alive, value))}
-    return ClvModel("fitted", len(buyers), values)
+    return ClvModel("fitted", len(buyers), values, fit)
 
 
 def _profiles(people: People, as_of: datetime, model: ClvModel) -> dict[int, Profile]:
@@ -109,14 +131,15 @@ def _profiles(people: People, as_of: datetime, model: ClvModel) -> dict[int, Pro
 class Scope:
     brand_id: int
     purpose_id: int | None
-    as_of: datetime
+    as_of: datetime  # touchpoints after it are ignored; recency and CLV count back from it
+    transactions: str = "daily"  # how purchases become CLV transactions (clv.TRANSACTIONS)
 
 
 def build_profiles(scope: Scope) -> tuple[dict[int, Profile], ClvModel]:
     """Seconds of work for a large brand: its loops let the web process's event loop run
     meanwhile (``paced``, core/cooperative.py), so its sockets do not stall."""
     people = load_people(scope.brand_id, as_of=scope.as_of, purpose_id=scope.purpose_id)
-    model = _clv_model(people, scope.as_of)
+    model = _clv_model(people, scope.as_of, scope.transactions)
     return _profiles(people, scope.as_of, model), model
 
 
@@ -139,6 +162,7 @@ def summarise_segments(profiles: dict[int, Profile], model: ClvModel) -> dict:
         "pareto_share": round(pareto_share([p.rfm["monetary"] for p in values]), 4),
         "buyers": model.buyers,
         "clv_model": model.status,
+        "clv_fit": model.fit,
         "customer_equity": None if equity is None or math.isnan(equity) else round(equity, 2),
         "conversions": {"total": sum(converted.values()), "from": dict(sorted(converted.items()))},
     }

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from core.validation import EmailAddress, PageArgs, SafeText, StrictBoolean, StrictSchema, Tags, page_schema
+from purpose.clv import TRANSACTIONS
 from purpose.models import ContactPreference, LegalBasis, PurposeKind, StakeholderKind
 
 
@@ -63,6 +64,33 @@ STYLES = ("none", "fling", "friendship", "marriage")
 class ScopeArgs(StrictSchema):
     purpose_id = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1),
                                    metadata={"description": "Only this purpose's touchpoints and spaces."})
+    transactions = ma.fields.String(load_default="daily", validate=validate.OneOf(TRANSACTIONS), metadata={
+        "description": "How purchases become CLV transactions: daily (default) merges one person's purchases "
+                       "of the same UTC day into one, whose spend is the day's total; raw counts every purchase."})
+
+
+class ClvModelFitOut(ma.Schema):
+    r = ma.fields.Float()
+    alpha = ma.fields.Float()
+    a = ma.fields.Float()
+    b = ma.fields.Float()
+    p = ma.fields.Float()
+    q = ma.fields.Float()
+    v = ma.fields.Float()
+    log_likelihood = ma.fields.Float()
+    converged = ma.fields.Boolean()
+    customers = ma.fields.Integer(metadata={"description": "Customers the model was fitted on."})
+
+
+class ClvFitOut(ma.Schema):
+    status = ma.fields.String(metadata={"description": "fitted, or why not (as clv_model)."})
+    transactions = ma.fields.String(metadata={"description": "The transaction preparation used: daily or raw."})
+    customers = ma.fields.Integer(metadata={"description": "Buyers in scope."})
+    repeat_customers = ma.fields.Integer()
+    bgnbd = ma.fields.Nested(ClvModelFitOut, allow_none=True, metadata={
+        "description": "Purchase model: r, alpha, a, b; null when not fitted."})
+    gamma_gamma = ma.fields.Nested(ClvModelFitOut, allow_none=True, metadata={
+        "description": "Spend model: p, q, v (repeat buyers with spend); null when not fitted."})
 
 
 class ProfileListArgs(PageArgs, ScopeArgs):
@@ -146,7 +174,8 @@ class ProfileOut(ma.Schema):
     clv = ma.fields.Nested(ClvOut, allow_none=True)
 
 
-ProfilePage = page_schema(ProfileOut, "ProfilePage")
+class ProfilePage(page_schema(ProfileOut, "ProfileItems")):
+    clv_fit = ma.fields.Nested(ClvFitOut, metadata={"description": "The CLV fit behind the profiles' clv values."})
 
 
 class SegmentSummaryOut(ma.Schema):
@@ -162,6 +191,7 @@ class SegmentSummaryOut(ma.Schema):
     buyers = ma.fields.Integer()
     clv_model = ma.fields.String(metadata={"description": "fitted, or why not: too-few-buyers, too-few-repeat-buyers, did-not-converge."})
     customer_equity = ma.fields.Float(allow_none=True)
+    clv_fit = ma.fields.Nested(ClvFitOut)
     conversions = ma.fields.Dict()
 
 

@@ -78,3 +78,9 @@ def test_a_reason_names_the_event_and_the_heavy_user_it_cites_and_both_check_out
             assert heavy["name"] in (row.external_id, f"nonuser #{row.id}") and heavy["name"] in evidence["text"]
     profile = admin.get(f"/api/v1/stakeholders/{heavy['stakeholder_id']}/profile").get_json()
     assert profile["segment"] == "heavy"  # the analyst's own check: the cited person is a heavy user
+
+
+def test_the_report_shows_the_clv_fit_behind_its_customer_equity(report):
+    fit = report["customer_equity"]["clv_fit"]
+    assert (fit["status"], fit["transactions"]) == (report["customer_equity"]["clv_status"], "daily")
+    assert fit["customers"] > 0 and set(fit["bgnbd"]) >= {"r", "alpha", "a", "b", "log_likelihood", "converged", "customers"}
