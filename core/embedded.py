@@ -11,7 +11,7 @@ gevent must patch the standard library before anything else is imported, so ``ap
 calls :func:`patch_for_gevent` first when run as a script. ``SOCKETIO_ASYNC_MODE=threading
 python app.py`` still serves with Werkzeug's server (threads), the former embedded server.
 
-This module imports nothing of the platform: ``app.py`` hands it the app to serve.
+It imports nothing outside ``core``: ``app.py`` hands it the app to serve.
 """
 
 from __future__ import annotations
