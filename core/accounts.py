@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import sql
+from core.cooperative import off_the_loop
 from core.errors import ApiError, conflict
 from core.extensions import db, string_enum, utcnow
 
@@ -92,8 +93,17 @@ def _hasher() -> PasswordHasher:
 
 
 def hash_password(password: str) -> str:
-    """Argon2id, a memory-hard KDF with a per-password salt."""
-    return _hasher().hash(password)
+    """Argon2id, a memory-hard KDF with a per-password salt; computed off the event loop."""
+    return off_the_loop(_hasher().hash, password)
+
+
+def password_matches(hasher: PasswordHasher, stored: str, password: str) -> bool:
+    """Whether ``password`` is the one ``stored`` was hashed from; verified off the event loop
+    (argon2 takes tens to hundreds of milliseconds and releases the GIL meanwhile)."""
+    try:
+        return off_the_loop(hasher.verify, stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 @cache
@@ -110,11 +120,14 @@ def dummy_hash() -> str:
 
 
 def register_account(*, email: str, handle: str, display_name: str, password: str) -> Account:
-    """Create a member account; 409 when the email or handle is taken (also under a race)."""
+    """Create a member account; 409 when the email or handle is taken (also under a race).
+
+    The password is hashed first, outside any transaction, and whether or not the email is taken."""
+    password_hash = hash_password(password)
     taken = db.session.scalar(select(Account.email, Account.handle).where((Account.email == email) | (Account.handle == handle)))
     if taken is not None:
         raise conflict("An account with this email or handle already exists.", "account-exists")
-    account = Account(email=email, handle=handle, display_name=display_name, password_hash=hash_password(password))
+    account = Account(email=email, handle=handle, display_name=display_name, password_hash=password_hash)
     db.session.add(account)
     try:
         db.session.commit()
@@ -129,17 +142,14 @@ def authenticate(email: str, password: str) -> Account:
     """The account for these credentials, or 401; the same work is done for unknown emails."""
     hasher = _hasher()
     account = db.session.scalar(select(Account).where(Account.email == email))
+    db.session.commit()  # no transaction (nor pooled connection) held while argon2 runs
     stored = account.password_hash if account else dummy_hash()
-    try:
-        hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        raise ApiError(401, "Email or password is wrong.", type_="invalid-credentials") from None
-    if account is None:
+    if not password_matches(hasher, stored, password) or account is None:
         raise ApiError(401, "Email or password is wrong.", type_="invalid-credentials")
     if not account.is_active:
         raise ApiError(403, "This account is suspended.", type_="account-suspended")
     if hasher.check_needs_rehash(account.password_hash):
-        account.password_hash = hasher.hash(password)
+        account.password_hash = hash_password(password)
     return account
 
 

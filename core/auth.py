@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from functools import cache, wraps
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from flask.sessions import SessionInterface
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
@@ -14,10 +16,12 @@ from flask_jwt_extended import verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
 from limits import parse as parse_limit
+from sqlalchemy import select
 
 from core.accounts import Account, LoginSession, dummy_hash, find_live_session, revoke_session, rotate_refresh_jti
 from core.errors import ApiError, TooSoon, problem
 from core.extensions import db, jwt, limiter
+from core.validation import normalise_email
 
 #: OpenAPI security requirement for views that need an access token.
 BEARER = [{"bearerAuth": []}]
@@ -93,6 +97,34 @@ def limit_writes(blueprint):
     limiter.shared_limit(lambda: current_app.config["RATELIMIT_WRITE"], scope=WRITE_SCOPE,
                          methods=["POST", "PUT", "PATCH", "DELETE"])(blueprint)
     return blueprint
+
+
+#: One budget per account for everything that checks its password (``RATELIMIT_PASSWORD``):
+#: logging in as it, erasing it, changing its password. A stolen access token cannot guess
+#: the password faster than someone at the login form, and more addresses do not multiply it.
+PASSWORD_SCOPE = "password-checks"
+
+
+def password_check_identity() -> str:
+    """The account whose password a request checks: the one its ``email`` names (login; an
+    unknown email gets its own budget, so known and unknown look alike), else the token's."""
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    if not isinstance(email, str):
+        return rate_limit_identity()
+    email = normalise_email(email)[:254]
+    account_id = db.session.scalar(select(Account.id).where(Account.email == email))
+    db.session.commit()
+    if account_id is not None:
+        return f"account:{account_id}"
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), email.encode(), hashlib.sha256).hexdigest()
+    return f"email:{digest[:32]}"
+
+
+def limit_password_checks(view):
+    """Draw the view's calls from the password-check budget of the account concerned."""
+    return limiter.shared_limit(lambda: current_app.config["RATELIMIT_PASSWORD"], scope=PASSWORD_SCOPE,
+                                key_func=password_check_identity, override_defaults=False)(view)
 
 
 _parsed_limit = cache(parse_limit)  # every socket post asks; the setting's text rarely changes

@@ -12,7 +12,7 @@ from marshmallow import validate
 
 from core import accounts
 from core.accounts import Account, AccountStatus, GlobalRole
-from core.auth import BEARER, authenticated, current_account, current_session, issue_tokens, require_admin
+from core.auth import BEARER, authenticated, current_account, current_session, issue_tokens, limit_password_checks, require_admin
 from core.errors import ApiBlueprint, not_found
 from core.extensions import db, limiter
 from core.validation import EmailAddress, Handle, SafeText, StrictSchema, Tags
@@ -78,6 +78,7 @@ def register(args):
 
 @blp.route("/auth/login", methods=["POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], key_func=lambda: f"login:{get_remote_address()}")
+@limit_password_checks
 @blp.arguments(LoginArgs)
 @blp.response(200, TokensOut)
 def login(args):

@@ -56,6 +56,7 @@ _STR_SETTINGS = {
     "RATELIMIT_LOGIN": "10/minute",
     "RATELIMIT_REGISTER": "5/minute",
     "RATELIMIT_WRITE": "120/minute",
+    "RATELIMIT_PASSWORD": "10/minute;50/hour",  # per account: logins as it, DELETE /me, password changes
     "RATELIMIT_KEY_PREFIX": "platform",
     "CORS_ALLOWED_ORIGINS": "",  # empty: the platform's own origin (HOST and PORT) only
     "LOG_LEVEL": "INFO",

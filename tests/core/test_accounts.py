@@ -204,3 +204,18 @@ def test_unknown_email_costs_what_a_wrong_password_costs(app, client, monkeypatc
         # Made at the configured cost, as a real account's is: verifying it takes as long.
         assert not _hasher().check_needs_rehash(unknown["verified"].pop())
         assert not _hasher().check_needs_rehash(stored)
+
+
+def test_password_checks_are_limited_per_account(make_app):
+    """A stolen access token cannot guess the password through DELETE /me faster than the budget,
+    nor get a fresh budget at the login form; other accounts and writes keep theirs."""
+    app = make_app(RATELIMIT_PASSWORD="3/minute")
+    client = app.test_client()
+    victim, other = register(client, "pw_victim"), register(client, "pw_other")
+    guesses = [victim.delete("/api/v1/me", json={"password": f"guess number {i}"}) for i in range(4)]
+    assert [g.status_code for g in guesses] == [403, 403, 403, 429]
+    assert guesses[3].get_json()["type"] == "rate-limited" and int(guesses[3].headers["Retry-After"]) > 0
+    assert _login(client, victim.email).status_code == 429  # one budget for the account, the login form included
+    assert victim.get("/api/v1/me").status_code == 200  # nothing else of the account is limited
+    assert _login(client, other.email).status_code == 200
+    assert other.delete("/api/v1/me", json={"password": "not the password"}).status_code == 403
