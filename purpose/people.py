@@ -148,8 +148,8 @@ def load_people(brand_id: int, *, as_of: datetime, purpose_id: int | None = None
     for sid, kind, account_id, source, preference, created_at, converted_at, converted_from, external_id, stated in plain_rows(stmt):
         f = facts.get(sid) or _Facts()
         act = activity.get(account_id) if account_id else None
-        if purpose_id is not None and sid not in facts and act is None:
-            continue
+        if sid not in facts and act is None and (purpose_id is not None or utc(created_at) > as_of):
+            continue  # nothing in the purpose; or, as of an earlier time, not known yet
         k = Known(sid, kind, account_id, source, preference, utc(created_at), utc(converted_at), converted_from, external_id)
         known[sid] = k
         persons[sid] = _person(k, f, act)

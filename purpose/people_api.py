@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.accounts import Account, authenticate
-from core.auth import authenticated, current_account, limit_password_checks, limit_writes
+from core.auth import authenticated, current_account, limit_writes
 from core.cooperative import paced
 from core.errors import ApiBlueprint, ApiError, not_found
 from core.extensions import db, utcnow
@@ -50,7 +50,8 @@ def _scope(brand_id: int, purpose_id: int | None, args: dict | None = None) -> S
     if purpose_id is not None and db.session.scalar(
             select(Purpose.id).where(Purpose.id == purpose_id, Purpose.brand_id == brand_id)) is None:
         raise ApiError(422, "The purpose is not one of this brand's.", errors={"purpose_id": ["Not a purpose of this brand."]})
-    return Scope(brand_id, purpose_id, utcnow(), transactions=(args or {}).get("transactions", "daily"))
+    args = args or {}
+    return Scope(brand_id, purpose_id, args.get("as_of") or utcnow(), transactions=args.get("transactions", "daily"))
 
 
 @blp.route("/brands/<id:brand_id>/analysts/<id:account_id>", methods=["PUT"])
@@ -212,7 +213,6 @@ def export_me():
 
 @blp.route("/me", methods=["DELETE"])
 @authenticated
-@limit_password_checks
 @blp.arguments(EraseAccountArgs)
 @blp.response(204)
 def erase_me(args):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from core.extensions import utcnow
 from core.validation import EmailAddress, PageArgs, SafeText, StrictBoolean, StrictSchema, Tags, page_schema
 from purpose.clv import TRANSACTIONS
 from purpose.models import ContactPreference, LegalBasis, PurposeKind, StakeholderKind
@@ -67,6 +68,14 @@ class ScopeArgs(StrictSchema):
     transactions = ma.fields.String(load_default="daily", validate=validate.OneOf(TRANSACTIONS), metadata={
         "description": "How purchases become CLV transactions: daily (default) merges one person's purchases "
                        "of the same UTC day into one, whose spend is the day's total; raw counts every purchase."})
+    as_of = ma.fields.AwareDateTime(load_default=None, default_timezone=None, metadata={
+        "description": "Score as of this time (ISO 8601 with a time zone; default now): touchpoints after it "
+                       "are ignored, and recency, RFM, pyramid tenure and CLV count back from it."})
+
+    @ma.validates("as_of")
+    def _not_in_the_future(self, value, **_):
+        if value is not None and value > utcnow():
+            raise ma.ValidationError("as_of is in the future: nothing after now is known.")
 
 
 class ClvModelFitOut(ma.Schema):
