@@ -228,6 +228,7 @@ def on_resume(conn, account, args):
 def on_typing(conn, account, args):
     thread, space = access.visible_thread(account, args["thread_id"])
     access.require_member(account, space)
+    moderation_rules.require_not_silenced(account, space)  # a muted member may not announce posts they may not send
     now = time.monotonic()
     if now - conn.typing_at.get(thread.id, -1e9) < current_app.config["TYPING_INTERVAL_SECONDS"]:
         return {"ok": True, "throttled": True}

@@ -138,6 +138,11 @@ def register_account(*, email: str, handle: str, display_name: str, password: st
     return account
 
 
+def check_password(account: Account, password: str) -> bool:
+    """Whether ``password`` is the account's (one argon2 verification, off the event loop)."""
+    return password_matches(_hasher(), account.password_hash, password)
+
+
 def authenticate(email: str, password: str) -> Account:
     """The account for these credentials, or 401; the same work is done for unknown emails."""
     hasher = _hasher()

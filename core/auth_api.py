@@ -10,11 +10,13 @@ from flask_jwt_extended import get_jwt, jwt_required
 from flask_limiter.util import get_remote_address
 from marshmallow import validate
 
-from core import accounts
+from core import accounts, passwords
 from core.accounts import Account, AccountStatus, GlobalRole
-from core.auth import BEARER, authenticated, current_account, current_session, issue_tokens, limit_password_checks, require_admin
+from core.auth import (BEARER, authenticated, current_account, current_session, issue_tokens, limit_password_checks,
+                       password_check_identity, require_admin)
 from core.errors import ApiBlueprint, not_found
 from core.extensions import db, limiter
+from core.passwords import NewPassword
 from core.validation import EmailAddress, Handle, SafeText, StrictSchema, Tags
 
 blp = ApiBlueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and tokens")
@@ -24,7 +26,7 @@ class RegisterArgs(StrictSchema):
     email = EmailAddress(required=True)
     handle = Handle(required=True, metadata={"description": "Used in @mentions; 3-30 of a-z, 0-9, _."})
     display_name = SafeText(required=True, validate=validate.Length(min=1, max=80))
-    password = ma.fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=256))
+    password = NewPassword(required=True)
 
 
 class LoginArgs(StrictSchema):
@@ -122,6 +124,50 @@ def me():
 def update_me(args):
     """Change your display name or state your goals and causes."""
     return accounts.update_profile(current_account(), **args)
+
+
+class PasswordChangeArgs(StrictSchema):
+    current_password = ma.fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+    new_password = NewPassword(required=True)
+
+
+class ResetRequestArgs(StrictSchema):
+    email = EmailAddress(required=True)
+
+
+class ResetConfirmArgs(StrictSchema):
+    token = ma.fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=1000),
+                             metadata={"description": "The token of the e-mailed link (after `#token=`)."})
+    new_password = NewPassword(required=True)
+
+
+@blp.route("/me/password", methods=["POST"])
+@authenticated
+@limit_password_checks
+@blp.arguments(PasswordChangeArgs)
+@blp.response(204)
+def change_password(args):
+    """Change your password (the current one is required); your other login sessions end, this one stays."""
+    passwords.change_password(current_account(), current_session(), args["current_password"], args["new_password"])
+
+
+@blp.route("/auth/password-reset", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_PASSWORD_RESET"], key_func=lambda: f"reset:{get_remote_address()}")
+@limiter.limit(lambda: current_app.config["RATELIMIT_PASSWORD_RESET"], key_func=lambda: f"reset:{password_check_identity()}")
+@blp.arguments(ResetRequestArgs)
+@blp.response(202)
+def request_password_reset(args):
+    """E-mail a password-reset link; answered 202 whether or not the address has an account."""
+    passwords.request_reset(args["email"])
+
+
+@blp.route("/auth/password-reset/confirm", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], key_func=lambda: f"reset-confirm:{get_remote_address()}")
+@blp.arguments(ResetConfirmArgs)
+@blp.response(204)
+def confirm_password_reset(args):
+    """Set a new password with the e-mailed link's token; every login session of the account ends."""
+    passwords.confirm_reset(args["token"], args["new_password"])
 
 
 def _account_or_404(account_id: int) -> Account:

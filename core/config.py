@@ -47,7 +47,9 @@ _INT_SETTINGS = {
     "GRAPH_REPORT_MAX_ATTEMPTS": 3,  # runs of one report (takeovers included) before it fails
     "GRAPH_REPORT_MAX_ACTIVE": 3,  # queued or running reports per brand; more is a 409 until one ends
     "CELERY_VISIBILITY_TIMEOUT": 3600,  # Redis broker: an unacknowledged task (its worker died) is redelivered after this
-    "DATABASE_LOCK_TIMEOUT_MS": 5000,  # a statement waits this long for a lock, then the request gets 503 database-busy
+    "DATABASE_LOCK_TIMEOUT_MS": 5000,
+    "PASSWORD_RESET_MINUTES": 30,  # how long a password-reset link works (it also dies once used)
+    "SMTP_TIMEOUT_SECONDS": 10,  # a statement waits this long for a lock, then the request gets 503 database-busy
 }
 
 _STR_SETTINGS = {
@@ -62,6 +64,10 @@ _STR_SETTINGS = {
     "LOG_LEVEL": "INFO",
     "SOCKETIO_CHANNEL": "platform-socketio",
     "SOCKETIO_ASYNC_MODE": "threading",
+    "RATELIMIT_PASSWORD_RESET": "5/hour",  # reset requests, per client address and per e-mail address
+    "SMTP_URL": "",  # smtp://[user:pass@]host[:port][?starttls=1] or smtps://...; empty: mail is logged (core/mail.py)
+    "MAIL_FROM": "no-reply@localhost",
+    "PUBLIC_URL": "",  # where people reach the web client, for links in e-mails; empty: http://HOST:PORT
     "NETWORKX_BACKEND": "",  # e.g. "cugraph" or "parallel" (installed separately); empty: networkx's own
 }
 
@@ -174,6 +180,9 @@ def _derive(cfg: dict) -> None:
     origins = [o.strip() for o in cfg["CORS_ALLOWED_ORIGINS"].split(",") if o.strip()]
     own = [f"http://{cfg['HOST']}:{cfg['PORT']}", f"http://localhost:{cfg['PORT']}"]
     cfg.setdefault("CORS_ORIGINS_LIST", origins or own)
+    cfg["PUBLIC_URL"] = (cfg["PUBLIC_URL"] or own[0]).rstrip("/")
+    if cfg["SMTP_URL"] and not cfg["SMTP_URL"].startswith(("smtp://", "smtps://")):
+        raise ConfigError(f"SMTP_URL must be smtp://host[:port] or smtps://host[:port], not {cfg['SMTP_URL']!r}")
     cfg.setdefault("API_TITLE", "Brand Community Platform")
     cfg.setdefault("API_VERSION", "v1")
     cfg.setdefault("OPENAPI_VERSION", "3.0.3")

@@ -15,6 +15,10 @@ from marshmallow import validate
 # C0 controls other than tab, newline and carriage return; DEL; C1 controls.
 _FORBIDDEN_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAKS = re.compile(r"[\r\n\t]")
+# Unicode bidirectional controls: embeddings and overrides (U+202A-U+202E), isolates (U+2066-U+2069),
+# marks (U+200E, U+200F, U+061C). In a name or title they reorder what is shown around it
+# ("Trojan Source"): a display name could make a post seem to say something else.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 HANDLE_PATTERN = r"[a-z0-9_]{3,30}"
 
 
@@ -23,13 +27,15 @@ class SafeText(ma.fields.String):
 
     Refuses lone surrogates (which JSON allows but UTF-8 cannot encode), NUL and other
     control characters; normalises to NFC; strips surrounding white space. Single-line
-    fields (``multiline=False``) also refuse line breaks and tabs.
+    fields (``multiline=False``: names, titles, handles, tags) also refuse line breaks, tabs
+    and Unicode bidirectional controls.
     """
 
     default_error_messages = {
         "surrogate": "Contains an unpaired surrogate code point.",
         "control": "Contains a control character.",
         "line_break": "Must be a single line.",
+        "bidi": "Contains a Unicode bidirectional control character (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C).",
         "blank": "Must not be blank.",
     }
 
@@ -48,6 +54,8 @@ class SafeText(ma.fields.String):
             raise self.make_error("control")
         if not self.multiline and _LINE_BREAKS.search(text):
             raise self.make_error("line_break")
+        if not self.multiline and _BIDI_CONTROLS.search(text):
+            raise self.make_error("bidi")
         text = unicodedata.normalize("NFC", text).strip()
         if not text and not self.allow_blank:
             raise self.make_error("blank")

@@ -115,6 +115,24 @@ def test_muted_and_slow_mode_acks(rt, sockets):
     assert second["error"]["code"] == "slow_mode" and 60 <= second["error"]["retry_after"] <= 120
 
 
+def test_muted_member_cannot_send_typing(rt, sockets):
+    server, space = rt["server"], rt["public"]
+    ann, ben, moe = (sockets(server, rt[h], join=space) for h in ("ann", "ben", "moe"))
+    muted = server.api("PUT", f"/spaces/{space}/mutes/{rt['ben']['id']}", rt["moe"]["token"],
+                       json={"until": "2999-01-01T00:00:00Z", "reason": "Cool off"})
+    assert muted.status_code == 200
+    refused = ben.call("typing", {"thread_id": rt["thread"]})
+    assert refused["ok"] is False and refused["error"]["code"] == "muted"
+    assert moe.call("typing", {"thread_id": rt["thread"]}) == {"ok": True, "throttled": False}
+    assert ann.next("typing")["account"]["id"] == rt["moe"]["id"]  # sent after ben's attempt
+    _round_trip(ann, space)
+    assert ann.drain("typing") == []
+    lifted = server.api("POST", f"/spaces/{space}/mutes/{rt['ben']['id']}/lift", rt["moe"]["token"], json={"reason": "Calm now"})
+    assert lifted.status_code in (200, 204)
+    assert ben.call("typing", {"thread_id": rt["thread"]})["ok"] is True
+    assert ann.next("typing")["account"]["id"] == rt["ben"]["id"]
+
+
 def test_demoted_moderator_leaves_the_moderators_room(rt, sockets):
     server, space = rt["server"], rt["public"]
     admin = sockets(server, rt["admin"], join=space)
