@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.accounts import Account, authenticate
-from core.auth import authenticated, current_account, limit_writes
+from core.auth import authenticated, current_account, limit_password_checks, limit_writes
 from core.cooperative import paced
 from core.errors import ApiBlueprint, ApiError, not_found
 from core.extensions import db, utcnow
@@ -213,6 +213,7 @@ def export_me():
 
 @blp.route("/me", methods=["DELETE"])
 @authenticated
+@limit_password_checks
 @blp.arguments(EraseAccountArgs)
 @blp.response(204)
 def erase_me(args):
