@@ -93,13 +93,16 @@ class Interactions:
         so 25·n pairs instead of n(n-1)/2 and still a total of 1 per attendee. A pair is dated
         by the later of the two attendances.
         """
-        i, j = event_pairs(len(members))
-        if len(i) == 0:
+        n = len(members)
+        if n <= EVENT_ALL_PAIRS:  # most events are small: plain appends beat numpy's per-call cost
+            for i, (t, node) in enumerate(members):
+                for then, other in members[:i]:
+                    self.add(other, node, "co_event", max(t, then), strength=1.0 / (n - 1), context=context)
             return
+        i, j = event_pairs(n)
         t = np.array([m[0] for m in members], dtype=np.float64)
         nodes = np.array([m[1] for m in members], dtype=np.int64)
-        strength = 1.0 / (len(members) - 1) if len(members) <= EVENT_ALL_PAIRS else 0.5 / EVENT_HALF_WINDOW
-        self.extend(nodes[i], nodes[j], "co_event", np.maximum(t[i], t[j]), strength=strength, context=context)
+        self.extend(nodes[i], nodes[j], "co_event", np.maximum(t[i], t[j]), strength=0.5 / EVENT_HALF_WINDOW, context=context)
 
     def aggregate(self, keep: np.ndarray, as_of: float, half_life_days: float):
         """Per unordered pair with both ends in ``keep``: ``(u, v, weight, kinds, contexts)`` lists.

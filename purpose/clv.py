@@ -67,7 +67,7 @@ def daily_purchases(purchases) -> list[tuple[datetime, float]]:
     """One customer's (time, amount) purchases merged per UTC day: (the day's first time, the day's total)."""
     days: dict = {}
     for moment, amount in sorted(purchases):
-        day = moment.astimezone(timezone.utc).date() if moment.tzinfo else moment.date()
+        day = moment.astimezone(timezone.utc).date() if moment.utcoffset() else moment.date()  # naive: UTC
         first, total = days.get(day, (moment, 0.0))
         days[day] = (first, total + float(amount))
     return [days[day] for day in sorted(days)]
