@@ -76,6 +76,7 @@ def _bound_server(app, host: str, port: int):
     try:
         server.start()
     except OSError as error:
-        sys.exit(f"Cannot listen on {host}:{port} ({error.strerror}). Is the platform already running? "
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        sys.exit(f"Cannot listen on {host}:{port} ({reason}). Is the platform already running? "
                  f"Another port: PORT={port + 1} ./run.sh")
     return server
