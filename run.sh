@@ -13,6 +13,7 @@ pip_progress() {
   while IFS= read -r line; do
     case $line in
       "Collecting "*) count=$((count + 1)); line=${line#Collecting }; printf '    %3d  %s\n' "$count" "${line%% *}" ;;
+      "Processing "*) count=$((count + 1)); line=${line#Processing }; line=${line%% *}; printf '    %3d  %s\n' "$count" "${line##*/}" ;;
       "Installing collected packages:"*) echo "    installing the $count packages (quiet until done)..." ;;
       "Successfully installed"*) echo "    done" ;;
     esac
