@@ -59,30 +59,63 @@ def _say_thread(thread: dict) -> str:
 def _heavy_reason(G, kind: str, edges: list, space: str) -> tuple[str, dict]:
     """One edge kind shared with heavy users: who, where, how strong."""
     edges = sorted(edges, key=lambda ud: (-ud[1].get("weight", 0.0), str(ud[0])))
-    people, events, threads = [], [], []
+    people = []
     for u, d in edges[:LISTED_IN_EVIDENCE]:
         person = {**person_ref(G, u), "weight": float(d.get("weight", 0.0)), "interactions": int(d["kinds"][kind])}
         if kind == "co_event":
             person["events"] = list(d.get("events") or [])
-            events += [e for e in person["events"] if e not in events]
         if kind == "co_thread":
             person["threads"] = [_thread_ref(G, t) for t in d.get("threads") or []]
-            threads += [t for t in person["threads"] if t not in threads]
         people.append(person)
-    n = len(edges)
+    evidence = _with_union({"type": "heavy_users", "edge_kind": kind, "count": len(edges), "space": space,
+                            "heavy_users": people})
+    return heavy_sentence(evidence), evidence
+
+
+def _with_union(evidence: dict) -> dict:
+    """The evidence with the union of its heavy users' ``events`` or ``threads``, in order of mention."""
+    for field in {"co_event": "events", "co_thread": "threads"}.get(evidence["edge_kind"], "").split():
+        union = []
+        for person in evidence["heavy_users"]:
+            union += [x for x in person.get(field) or [] if x not in union]
+        evidence[field] = union
+    return evidence
+
+
+def heavy_sentence(evidence: dict) -> str:
+    """The sentence of a ``heavy_users`` evidence, from its fields alone."""
     named = []
-    for person in people[:NAMED_IN_TEXT]:
+    for person in evidence["heavy_users"][:NAMED_IN_TEXT]:
         detail = (f" at {', '.join(person['events'])}" if person.get("events") else
                   f" in {', '.join(_say_thread(t) for t in person['threads'])}" if person.get("threads") else "")
         named.append(_say(person) + detail)
+    n, kind = evidence["count"], evidence["edge_kind"]
     more = f" and {n - len(named)} more" if n > len(named) else ""
-    text = f"{KIND_PHRASES.get(kind, kind + ' with')} {n} heavy user{'s' if n != 1 else ''} in {space}: {'; '.join(named)}{more}"
-    evidence = {"type": "heavy_users", "edge_kind": kind, "count": n, "space": space, "heavy_users": people}
-    if kind == "co_event":
-        evidence["events"] = events
-    if kind == "co_thread":
-        evidence["threads"] = threads
-    return text, evidence
+    return (f"{KIND_PHRASES.get(kind, kind + ' with')} {n} heavy user{'s' if n != 1 else ''} in {evidence['space']}: "
+            f"{'; '.join(named)}{more}")
+
+
+def without_person(entry: dict, keys: set, stakeholder_id=None) -> tuple[dict, bool]:
+    """An opportunity whose evidence no longer cites the person (node keys ``keys`` or that stakeholder):
+    they leave the heavy users named, the counts and sentences are rewritten, a reason left with no
+    one is dropped. For erasure (``graph.reports.scrub_person``)."""
+    def cited(person):
+        return person["node"] in keys or (stakeholder_id is not None and person.get("stakeholder_id") == stakeholder_id)
+
+    evidence, changed = [], False
+    for item in entry.get("evidence") or []:
+        gone = [p for p in item.get("heavy_users", []) if cited(p)]
+        if gone:
+            changed = True
+            item = _with_union({**item, "count": item["count"] - len(gone),
+                                "heavy_users": [p for p in item["heavy_users"] if not cited(p)]})
+            if item["count"] <= 0:
+                continue
+            item["text"] = heavy_sentence(item)
+        evidence.append(item)
+    if not changed:
+        return entry, False
+    return {**entry, "evidence": evidence, "reasons": [e["text"] for e in evidence]}, True
 
 
 def _activity_reasons(a: dict) -> list[tuple[str, dict]]:

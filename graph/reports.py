@@ -13,6 +13,7 @@ from typing import Callable
 
 from graph import metrics
 from graph.opportunities import rank_opportunities
+from graph.reasons import without_person
 from purpose.relationship import PYRAMID_LEVELS
 
 #: Format version of the report JSON (also ``graph.models.REPORT_VERSION``).
@@ -170,7 +171,7 @@ def person_keys(stakeholder_id: int | None, account_id: int | None) -> set:
 def scrub_person(report: dict, *, stakeholder_id: int | None, account_id: int | None) -> tuple[dict, bool]:
     """A copy of ``report`` without the person in any list; whether anything was removed.
 
-    Opportunities are renumbered so the ranks stay 1..n.
+    Opportunities are renumbered so the ranks stay 1..n, and no remaining reason names the person.
     """
     keys, changed = person_keys(stakeholder_id, account_id), False
     out = dict(report)
@@ -182,6 +183,9 @@ def scrub_person(report: dict, *, stakeholder_id: int | None, account_id: int | 
         return kept
 
     out["opportunities"] = [{**e, "rank": i} for i, e in enumerate(keep(report.get("opportunities", [])), start=1)]
+    cleared = [without_person(e, keys, stakeholder_id) for e in out["opportunities"]]  # nor cited in a reason
+    out["opportunities"] = [e for e, _ in cleared]
+    changed = changed or any(c for _, c in cleared)
     out["brokers"] = keep(report.get("brokers", []))
     out["communities"] = [{**c, "key_members": keep(c.get("key_members", []))} for c in report.get("communities", [])]
     return out, changed
