@@ -3,6 +3,7 @@ likelihood, convergence and customers shown with segments and profiles."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 import pytest
@@ -46,7 +47,7 @@ def test_the_fits_parameters_likelihood_and_convergence_come_back_with_segments_
     assert all(purchases[k] > 0 for k in ("r", "alpha", "a", "b")) and purchases["customers"] == CUSTOMERS
     assert all(spend[k] > 0 for k in ("p", "q", "v")) and spend["q"] > 1
     assert 10 <= spend["customers"] <= out["repeat_customers"] < CUSTOMERS
-    assert purchases["log_likelihood"] < 0 and spend["log_likelihood"] == pytest.approx(spend["log_likelihood"])
+    assert purchases["log_likelihood"] < 0 and math.isfinite(spend["log_likelihood"])
     page = manager.get(f"/api/v1/brands/{brand}/stakeholders?limit=5").get_json()
     assert page["clv_fit"]["bgnbd"]["r"] == pytest.approx(purchases["r"], rel=0.02)  # the same data, refitted
     assert manager.get(f"/api/v1/brands/{brand}/segments?transactions=weekly").status_code == 422
