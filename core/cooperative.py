@@ -10,7 +10,7 @@ that process for as long; real-time posts would reach nobody meanwhile
 - :func:`pause` (and :func:`paced` for loops) for long work: call it often (it costs a
   clock read); once ``SLICE_SECONDS`` have passed since the loop last ran, it lets the loop
   handle what is pending (socket reads and writes, the greenlets they woke), then carries
-  on. Under threads (``python app.py``, gunicorn's gthread worker) and in Celery workers the
+  on. Under threads (``SOCKETIO_ASYNC_MODE=threading``, gunicorn's gthread worker) and in Celery workers the
   operating system already shares the CPU, and it does nothing more.
 - :func:`off_the_loop` for pure work in one long call (no app context, no database): it
   runs on a native thread. The loop keeps running beside it, but each of its GIL waits can
