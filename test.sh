@@ -24,7 +24,7 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 WORKERS="${TEST_WORKERS:-$(( $(nproc) * 2 ))}"
-PARALLEL=(); [ "$WORKERS" -gt 0 ] && PARALLEL=(-n "$WORKERS" --dist loadfile)
+PARALLEL=(); [ "$WORKERS" -gt 0 ] && PARALLEL=(-n "$WORKERS" --dist worksteal)
 REPORTS="$(mktemp -d)"
 trap 'rm -rf "$REPORTS"' EXIT
 SUMMARY=()
