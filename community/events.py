@@ -31,7 +31,8 @@ from community.presence import build_presence
 from community.schemas import PostArgs, PostOut
 from core.accounts import Account, access_revoked, find_live_session
 from core.auth import spend_write
-from core.errors import BUSY_RETRY_AFTER, ApiError, ack_error, database_busy, validation_messages
+from core.errors import BUSY_RETRY_AFTER, REDIS_UNAVAILABLE, UNAVAILABLE_RETRY_AFTER, ApiError, ack_error
+from core.errors import database_busy, validation_messages
 from core.extensions import db, socketio
 from purpose.access import brand_staff_changed
 from purpose.models import Purpose
@@ -85,7 +86,13 @@ def on_connect(auth):
     session, account = live
     cfg, presence = current_app.config, _presence()
     limit = cfg["SOCKETIO_MAX_CONNECTIONS_PER_ACCOUNT"]
-    if not presence.add_socket(request.sid, account.id, session.id, limit=limit):  # counted over every process
+    try:
+        added = presence.add_socket(request.sid, account.id, session.id, limit=limit)  # counted over every process
+    except REDIS_UNAVAILABLE:  # the cap cannot be counted, nor the socket found for a revocation: retry later
+        log.warning("Socket.IO connection refused: Redis unreachable")
+        raise ConnectionRefusedError("The service is unavailable for a moment; reconnect shortly.",
+                                     {"code": "unavailable", "retry_after": UNAVAILABLE_RETRY_AFTER}) from None
+    if not added:
         _refuse("too_many_connections", f"This account already has {limit} connections open; close one first.")
     try:
         join_room(events_log.account_room(account.id))
@@ -137,6 +144,11 @@ def handler(event: str, schema: type[ma.Schema]):
             except ApiError as exc:  # slow mode, new-member limits and write budgets carry retry_after
                 return ack_error(exc.type_.replace("-", "_"), exc.description, errors=exc.errors,
                                  retry_after=getattr(exc, "retry_after", None))
+            except REDIS_UNAVAILABLE:  # presence or the shared write budget out of reach: nothing was done
+                db.session.rollback()
+                log.warning("Socket.IO %s answered unavailable: Redis unreachable", event)
+                return ack_error("unavailable", "The service is unavailable for a moment; retry shortly.",
+                                 retry_after=UNAVAILABLE_RETRY_AFTER)
             except Exception as exc:
                 db.session.rollback()
                 if isinstance(exc, OperationalError) and database_busy(exc):  # nothing stored: resend

@@ -16,10 +16,31 @@ at once: counting the account's live sockets and adding the new one is one atomi
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
 from collections import defaultdict
+from functools import wraps
+
+from core.errors import REDIS_UNAVAILABLE
+
+log = logging.getLogger(__name__)
+
+
+def _expires_anyway(method):
+    """Removing an entry while Redis is unreachable: log it and carry on. Nothing refreshes
+    that entry any more (its socket closed or left the space), so it expires within
+    ``PRESENCE_TTL_SECONDS``; a disconnect or ``leave`` must not fail for it."""
+
+    @wraps(method)
+    def remove(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except REDIS_UNAVAILABLE as exc:
+            log.warning("Redis unreachable: %s left to expire within the presence TTL (%s)", method.__name__, exc)
+
+    return remove
 
 
 class MemoryPresence:
@@ -103,7 +124,8 @@ class RedisPresence:
     def __init__(self, url: str, prefix: str, ttl: float):
         import redis
 
-        self.redis = redis.Redis.from_url(url)
+        # Bounded waits: an unreachable Redis answers in seconds (``unavailable``), never hangs a socket.
+        self.redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         self.prefix = prefix
         self.ttl = ttl
         self._add_socket = self.redis.register_script(self._ADD_SOCKET)
@@ -132,6 +154,7 @@ class RedisPresence:
         keep = max(1, math.ceil(self.ttl))
         return bool(self._add_socket(keys=self._socket_keys(account_id, session_id), args=[sid, now, now + self.ttl, limit, keep]))
 
+    @_expires_anyway
     def remove_socket(self, sid: str, account_id: int, session_id: str) -> None:
         pipe = self.redis.pipeline()
         for key in self._socket_keys(account_id, session_id):
@@ -147,6 +170,7 @@ class RedisPresence:
     def enter(self, space_id: int, sid: str, account_id: int) -> None:
         self.redis.zadd(self._key("space", space_id), {f"{account_id}:{sid}": time.time() + self.ttl})
 
+    @_expires_anyway
     def exit(self, space_id: int, sid: str, account_id: int) -> None:
         self.redis.zrem(self._key("space", space_id), f"{account_id}:{sid}")  # one entry, not a scan of the space
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 from functools import cache, wraps
 
@@ -19,9 +20,11 @@ from limits import parse as parse_limit
 from sqlalchemy import select
 
 from core.accounts import Account, LoginSession, dummy_hash, find_live_session, revoke_session, rotate_refresh_jti
-from core.errors import ApiError, TooSoon, problem
+from core.errors import REDIS_UNAVAILABLE, ApiError, TooSoon, problem
 from core.extensions import db, jwt, limiter
 from core.validation import normalise_email
+
+log = logging.getLogger(__name__)
 
 #: OpenAPI security requirement for views that need an access token.
 BEARER = [{"bearerAuth": []}]
@@ -136,10 +139,44 @@ def spend_write(account_id: int) -> None:
     budget = _parsed_limit(current_app.config["RATELIMIT_WRITE"])
     # The key flask-limiter gives a shared limit: [prefix,] identity, scope (tests/core check they meet).
     keys = [key for key in (limiter._key_prefix, f"account:{account_id}", WRITE_SCOPE) if key]
-    if not limiter.limiter.hit(budget, *keys):
-        reset_at = limiter.limiter.get_window_stats(budget, *keys).reset_time
+
+    def hit(rate_limiter) -> float | None:
+        """None when the write was taken, else the time the budget refills."""
+        return None if rate_limiter.hit(budget, *keys) else rate_limiter.get_window_stats(budget, *keys).reset_time
+
+    reset_at = _with_storage_fallback(hit)
+    if reset_at is not None:
         raise TooSoon(f"Too many writes: the limit is {current_app.config['RATELIMIT_WRITE']}. Retry later.",
                       "rate-limited", reset_at - time.time())
+
+
+#: While the rate-limit store is unreachable, how often a socket's write tries it again.
+STORAGE_RECHECK_SECONDS = 1.0
+_storage_recheck_at = 0.0
+
+
+def _with_storage_fallback(check):
+    """``check(rate_limiter)`` against the shared store, failing over as Flask-Limiter's own
+    request checks do (the same flags, so HTTP and sockets agree): when Redis cannot be
+    reached and ``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED`` (the default), over to the limiter's
+    in-memory storage (budgets per process until Redis is back, tried again at most once a
+    second here); otherwise the error stands (a 503 ``service-unavailable`` / ack ``unavailable``).
+    """
+    global _storage_recheck_at
+    if limiter._storage_dead and time.monotonic() >= _storage_recheck_at:
+        _storage_recheck_at = time.monotonic() + STORAGE_RECHECK_SECONDS
+        if limiter.storage.check():
+            log.info("Rate-limit storage recovered")
+            limiter._storage_dead = False
+    try:
+        return check(limiter.limiter)
+    except REDIS_UNAVAILABLE:
+        if not limiter._in_memory_fallback_enabled or limiter._storage_dead:
+            raise
+        log.warning("Rate-limit storage unreachable: counting write budgets in memory, per process")
+        limiter._storage_dead = True
+        _storage_recheck_at = time.monotonic() + STORAGE_RECHECK_SECONDS
+        return check(limiter.limiter)
 
 
 class _NoCookieSession(SessionInterface):

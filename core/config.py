@@ -74,6 +74,9 @@ _STR_SETTINGS = {
 
 _BOOL_SETTINGS = {
     "SOCKETIO_WEBSOCKET_COMPRESSION": False,  # permessage-deflate for WebSocket clients that offer it (core/websocket.py)
+    # Redis unreachable: count rate limits in each process's memory until it is back (Flask-Limiter's
+    # own fallback) rather than refuse every rate-limited request with 503 (docs/realtime.md, "Redis outages")
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
 }
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
@@ -177,6 +180,8 @@ def _derive(cfg: dict) -> None:
     cfg.setdefault("CELERY", {"broker_transport_options": {"visibility_timeout": cfg["CELERY_VISIBILITY_TIMEOUT"]}})
     cfg.setdefault("RATELIMIT_STORAGE_URI", cfg["REDIS_URL"] or "memory://")
     cfg.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    if cfg["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):  # an unreachable Redis fails fast
+        cfg.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 5})
     origins = [o.strip() for o in cfg["CORS_ALLOWED_ORIGINS"].split(",") if o.strip()]
     own = [f"http://{cfg['HOST']}:{cfg['PORT']}", f"http://localhost:{cfg['PORT']}"]
     cfg.setdefault("CORS_ORIGINS_LIST", origins or own)

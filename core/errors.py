@@ -17,6 +17,7 @@ import logging
 import math
 
 import marshmallow as ma
+import redis
 from flask import Flask, jsonify
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec import prepare_response
@@ -49,6 +50,14 @@ _DEFAULT_TYPES = {
 _BUSY_SQLSTATES = {"40001", "40P01", "55P03"}
 #: What a client waits before retrying after ``database-busy``.
 BUSY_RETRY_AFTER = 1
+
+#: Redis (message queue, presence, shared rate limits) could not be reached: the connection was
+#: refused or lost, timed out, or the pool ran out of connections. Nothing the client sent was
+#: wrong; the same request works once Redis is back. REST answers 503 ``service-unavailable``,
+#: Socket.IO acks ``unavailable``, both saying when to retry.
+REDIS_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+#: What a client waits before retrying after ``service-unavailable`` / ``unavailable``.
+UNAVAILABLE_RETRY_AFTER = 5
 
 
 def database_busy(error: OperationalError) -> bool:
@@ -224,6 +233,17 @@ def register_error_handlers(app: Flask) -> None:
             return unexpected(error)
         log.warning("database busy, answered with 503: %s", error.orig)
         return problem(503, "The database is busy; retry in a moment.", headers={"Retry-After": str(BUSY_RETRY_AFTER)})
+
+    @app.errorhandler(redis.exceptions.ConnectionError)
+    @app.errorhandler(redis.exceptions.TimeoutError)
+    def redis_unreachable(error):
+        """Redis could not be reached (``REDIS_UNAVAILABLE``): a 503 to retry, never a 500."""
+        from core.extensions import db
+
+        db.session.rollback()
+        log.warning("Redis unreachable, answered with 503: %s", error)
+        return problem(503, "A service the platform needs is unreachable for a moment; retry shortly.",
+                       type_="service-unavailable", headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
 
     @app.errorhandler(Exception)
     def unexpected(error):

@@ -1,0 +1,87 @@
+"""Redis killed under live gunicorn gevent servers: clear, retryable answers while it is down,
+service where no shared state is needed, and everything back once it returns."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+import socketio
+
+from tests.conftest import PASSWORD, needs_redis
+from tests.live import LiveClient, live_community
+
+pytestmark = needs_redis
+
+#: Seconds every answer of the outage may take (the requests' and acks' own limit is 10 s).
+ANSWER_BOUND = 5
+
+
+def _on_redis(redis_url: str, **overrides) -> dict:
+    return {"REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": redis_url, **overrides}
+
+
+def _timed(call):
+    started = time.monotonic()
+    result = call()
+    assert time.monotonic() - started < ANSWER_BOUND, "the answer took too long"
+    return result
+
+
+def _unavailable(ack: dict) -> None:
+    assert ack["ok"] is False, ack
+    assert ack["error"]["code"] == "unavailable" and ack["error"]["retry_after"] > 0, ack
+
+
+def _login(server, handle: str) -> requests.Response:
+    return _timed(lambda: server.api("POST", "/auth/login", json={"email": f"{handle}@example.com", "password": PASSWORD}))
+
+
+def _eventually(check, *, within: float):
+    """``check()``'s first truthy result, trying until ``within`` seconds have passed."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            result = check()
+            if result:
+                return result
+        except (socketio.exceptions.ConnectionError, AssertionError):
+            pass
+        assert time.monotonic() < deadline, "service did not come back in time"
+        time.sleep(0.1)  # polling a condition with a deadline, not standing in for an event
+
+
+def test_redis_down_answers_clearly_and_service_returns(app, live, clients, own_redis):
+    lenient = live(**_on_redis(own_redis.url))  # default: rate limits fall back to memory
+    strict = live(**_on_redis(own_redis.url, RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=False))
+    world = live_community(app, lenient, members=("alice", "bob"))
+    alice = clients(lenient, world["alice"]["token"])
+    bob = clients(strict, world["bob"]["token"])
+    assert alice.call("join", {"space_id": world["public"]})["ok"]
+    own_redis.kill()
+
+    # Decisions that need no shared state are still served, limited per process.
+    ack = _timed(lambda: alice.call("post", {"thread_id": world["thread"], "body": "while Redis is down"}))
+    assert ack["ok"] and ack["created"], ack
+    assert alice.next()["data"]["post"]["id"] == ack["post"]["id"]  # this process's sockets still hear it
+    assert _login(lenient, "alice").status_code == 200
+    rest_post = _timed(lambda: lenient.api("POST", f"/threads/{world['thread']}/posts", world["alice"]["token"], json={"body": "REST"}))
+    assert rest_post.status_code == 201, rest_post.text
+    # What needs Redis (presence, the connection cap) answers clearly, with when to retry.
+    _unavailable(_timed(lambda: alice.call("join", {"space_id": world["private"]})))
+    _unavailable(_timed(lambda: alice.call("presence", {"space_id": world["public"]})))
+    refused = _timed(lambda: clients(lenient, world["alice"]["token"], expect_refusal=True))
+    assert refused.connect_error["data"]["code"] == "unavailable" and refused.connect_error["data"]["retry_after"] > 0
+    # Failing closed (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=0): 503 / unavailable, with when to retry.
+    login = _login(strict, "bob")
+    assert login.status_code == 503 and login.json()["type"] == "service-unavailable", login.text
+    assert int(login.headers["Retry-After"]) > 0
+    _unavailable(_timed(lambda: bob.call("post", {"thread_id": world["thread"], "body": "refused"})))
+
+    own_redis.start()
+    fresh = _eventually(lambda: clients(lenient, world["alice"]["token"]), within=10)
+    assert _eventually(lambda: fresh.call("join", {"space_id": world["private"]})["ok"], within=10)
+    assert world["alice"]["id"] in _eventually(lambda: fresh.call("presence", {"space_id": world["private"]})["online"], within=10)
+    assert _eventually(lambda: _login(strict, "bob").status_code == 200, within=10)
+    assert _eventually(lambda: bob.call("post", {"thread_id": world["thread"], "body": "back"})["ok"], within=10)
