@@ -11,11 +11,15 @@ same with one process (``HoldingManager``) or many sharing Redis (``HoldingRedis
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 
 import socketio
 
 from community.events_log import EVENT_NAME, space_of_room, space_room
+
+log = logging.getLogger(__name__)
 
 
 class _HoldBack(socketio.Manager):
@@ -89,8 +93,50 @@ class HoldingManager(_HoldBack):
     """One process, no message queue (embedded mode)."""
 
 
+#: Longest wait between the message-queue listener's attempts to reach Redis again
+#: (python-socketio's own doubles up to 60 s, so delivery between processes came back up to a
+#: minute after Redis did); one attempt a second costs a refused connection a second.
+LISTEN_RETRY_MAX_SECONDS = 1.0
+#: Sent to every space room of this process once its listener is back: ``{"space_id", "reason"}``.
+RESUME_HINT = "resume_hint"
+
+
 class HoldingRedisManager(socketio.RedisManager, _HoldBack):
-    """Processes sharing Redis: publishing is unchanged; each process holds back at its own fan-out."""
+    """Processes sharing Redis: publishing is unchanged; each process holds back at its own fan-out.
+
+    When the message queue's subscription is lost (Redis restarted, the connection cut), the
+    listener tries again every ``LISTEN_RETRY_MAX_SECONDS`` at most, and once subscribed again
+    tells each of this process's space rooms to ``resume``: what other processes published
+    meanwhile never reached it, and the client's own seq shows what it missed.
+    """
+
+    def _redis_listen_with_retries(self):
+        """python-socketio's loop, with the retry wait capped and the resume hint after a loss."""
+        retry_sleep, lost = 0.25, False
+        while True:
+            try:
+                self._redis_connect()
+                self.pubsub.subscribe(self.channel)
+                if lost:
+                    # The subscription is in place once Redis confirms it: anything published
+                    # after that is delivered, anything before is in the log a resume reads.
+                    self.pubsub.get_message(ignore_subscribe_messages=False, timeout=5)
+                    self._hint_resume()
+                retry_sleep, lost = 0.25, False
+                yield from self.pubsub.listen()
+            except Exception as exc:
+                log.warning("Message queue unreachable (%s); listening again in %.2g s", exc, retry_sleep)
+                lost = True
+                time.sleep(retry_sleep)
+                retry_sleep = min(retry_sleep * 2, LISTEN_RETRY_MAX_SECONDS)
+
+    def _hint_resume(self) -> None:
+        """Tell every space room of this process that live events may have been missed."""
+        rooms = [room for room in list(self.rooms.get("/", {})) if isinstance(room, str) and space_of_room(room) is not None]
+        log.info("Message queue back: hinting %d space rooms to resume", len(rooms))
+        for room in rooms:
+            payload = {"space_id": space_of_room(room), "reason": "message_queue_reconnected"}
+            self.emit(RESUME_HINT, payload, "/", room=room, ignore_queue=True)
 
 
 def build_client_manager(config: dict):

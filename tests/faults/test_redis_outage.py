@@ -85,3 +85,39 @@ def test_redis_down_answers_clearly_and_service_returns(app, live, clients, own_
     assert world["alice"]["id"] in _eventually(lambda: fresh.call("presence", {"space_id": world["private"]})["online"], within=10)
     assert _eventually(lambda: _login(strict, "bob").status_code == 200, within=10)
     assert _eventually(lambda: bob.call("post", {"thread_id": world["thread"], "body": "back"})["ok"], within=10)
+
+
+#: How long the outage of the delivery test lasts: past python-socketio's third retry of its
+#: listener (at 1, 3 and 7 s), so its doubling wait would keep delivery off for 3.5 s more.
+OUTAGE_SECONDS = 3.5
+#: After Redis is back: the resume hint arrives within this, and live delivery between processes
+#: within ``DELIVERY_BOUND``.
+HINT_BOUND, DELIVERY_BOUND = 2.5, 5
+
+
+def test_delivery_between_processes_follows_redis_back_and_clients_are_told_to_resume(app, live, clients, own_redis):
+    server_a, server_b = live(**_on_redis(own_redis.url)), live(**_on_redis(own_redis.url))
+    world = live_community(app, server_a, members=("alice", "bob"))
+    alice, bob = clients(server_a, world["alice"]["token"]), clients(server_b, world["bob"]["token"])
+    bob.sio.on("resume_hint", bob._collector("resume_hint"))
+    hints = bob.received["resume_hint"]
+    assert alice.call("join", {"space_id": world["public"]})["ok"]
+    last_seq = bob.call("join", {"space_id": world["public"]})["last_seq"]
+
+    own_redis.kill()
+    outage_started = time.monotonic()
+    missed = alice.call("post", {"thread_id": world["thread"], "body": "during the outage"})
+    assert missed["ok"], missed
+    time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - outage_started)))  # the outage's length, not a wait for an event
+    own_redis.start()
+    back = time.monotonic()
+
+    hint = hints.get(timeout=HINT_BOUND)
+    assert hint == {"space_id": world["public"], "reason": "message_queue_reconnected"}
+    assert time.monotonic() - back < HINT_BOUND
+    resumed = bob.call("resume", {"space_id": world["public"], "after_seq": last_seq})
+    assert resumed["ok"] and resumed["replayed"] == 1, resumed
+    assert bob.next()["data"]["post"]["id"] == missed["post"]["id"]
+    live_post = alice.call("post", {"thread_id": world["thread"], "body": "after the outage"})["post"]
+    assert bob.next(timeout=max(0.1, DELIVERY_BOUND - (time.monotonic() - back)))["data"]["post"]["id"] == live_post["id"]
+    assert time.monotonic() - back < DELIVERY_BOUND
