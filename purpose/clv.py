@@ -102,19 +102,25 @@ RESTARTS = 3
 #: A Gamma-Gamma shape p above this (spend varying by under 0.1 % between one customer's own
 #: purchases: coefficient of variation 1/sqrt(p)) means the fit ran up the likelihood's ridge.
 MAX_SPEND_SHAPE = 1e6
+#: Where the spend fit searches, in log-parameters: up to 100 times past MAX_SPEND_SHAPE for p and
+#: e^±30 for q and v. Far up the ridge (p of 1e300) gammaln's rounding dominates the likelihood,
+#: which then reads as absurdly high (+1e291): unbounded, the more likely of two starts could be
+#: that noise rather than an interior maximum the other start found.
+SPEND_BOUNDS = ((-30.0, float(np.log(MAX_SPEND_SHAPE * 100))), (-30.0, 30.0), (-30.0, 30.0))
 
 
-def _minimise(negative, size: int, start=None):
+def _minimise(negative, size: int, start=None, bounds=None):
     """Minimise ``negative`` over log-parameters from ``start`` (default 0: all parameters 1),
-    restarting if needed. Each evaluation covers every buyer; between two, the web process's event
-    loop may run."""
+    within ``bounds`` if given, restarting if needed. Each evaluation covers every buyer; between
+    two, the web process's event loop may run."""
 
     def paced_negative(log_params):
         pause()
         return negative(log_params)
 
     def run(start):
-        return minimize(paced_negative, start, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
+        return minimize(paced_negative, start, method="Nelder-Mead", bounds=bounds,
+                        options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
 
     result = run(np.zeros(size) if start is None else np.asarray(start, dtype=float))
     for _ in range(RESTARTS):
@@ -232,7 +238,8 @@ def fit_gamma_gamma(x, m_x) -> GammaGammaParams:
     # as much within a customer as an exponential; q = 3; v such that the mean spend p·v/(q-1) is the
     # data's). From 1 alone Nelder-Mead can walk up the ridge below although an interior maximum exists.
     moment = np.log([1.0, 3.0, 2.0 * float(np.mean(m_x))])
-    result = min((_minimise(negative, 3), _minimise(negative, 3, moment)), key=lambda r: r.fun)
+    result = min((_minimise(negative, 3, bounds=SPEND_BOUNDS), _minimise(negative, 3, moment, bounds=SPEND_BOUNDS)),
+                 key=lambda r: r.fun)
     p, q, v = (float(val) for val in np.exp(result.x))
     # When customers' spend hardly varies between their own purchases, the likelihood keeps
     # rising as p grows and v shrinks (p·v fixed): there is no maximum. Nelder-Mead then stops on

@@ -102,6 +102,9 @@ def test_spend_that_never_varies_within_a_customer_has_no_fit():
     iteration cap (with this data it reports success at p of about 1e17)."""
     fitted = clv.fit_gamma_gamma(*_three_price_points(7))
     assert fitted.p > clv.MAX_SPEND_SHAPE and not fitted.converged
+    # The search stops at its bound instead of following the ridge to p of 1e300, where rounding
+    # made the likelihood read as +1e291 and beat a real maximum found from another start.
+    assert fitted.p <= np.exp(clv.SPEND_BOUNDS[0][1]) * (1 + 1e-9)
 
 
 def test_clv_discounts_and_sums_per_brand(fitted):
