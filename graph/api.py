@@ -3,6 +3,8 @@
 Who: the brand's analysts, its managers and platform admins (``purpose.access``). A report
 of a brand the caller may not analyse is a 404 (its existence is not revealed); asking
 for a report on, or the list of, a brand the caller can see but not analyse is a 403.
+Private spaces (``graph.access``): a report draws only on the private spaces its requester
+may see, and is a 404 (and left out of listings) for a reader who cannot see all of them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from graph.models import FINISHED, GraphReport, GraphReportGraph, ReportStatus
 from graph.reports import compare_reports
 from graph.schemas import CompareOut, ReportArgs, ReportListArgs, ReportOut, ReportPage
 from graph.tasks import cancel, dispatch
-from purpose.access import can_analyse_brand, require_brand_analyst
+from graph.access import may_read, private_spaces_for
+from purpose.access import require_brand_analyst
 from purpose.models import Brand, Purpose
 
 blp = limit_writes(ApiBlueprint("reports", __name__, url_prefix="/api/v1", description="Graph analysis reports"))
@@ -40,7 +43,7 @@ def _scope_brand(args: dict) -> int:
         if space is None:
             raise not_found("space")
         brand_id = space.purpose.brand_id
-        if not (can_see(account, space) or can_analyse_brand(account, brand_id)):
+        if not can_see(account, space):
             raise not_found("space")
         args["purpose_id"] = space.purpose_id
         return brand_id
@@ -56,7 +59,7 @@ def _scope_brand(args: dict) -> int:
 
 def _report(report_id: int) -> GraphReport:
     report = db.session.get(GraphReport, report_id)
-    if report is None or not can_analyse_brand(current_account(), report.brand_id):
+    if report is None or not may_read(current_account(), report):
         raise not_found("report")
     return report
 
@@ -91,7 +94,8 @@ def request_report(args):
     require_brand_analyst(current_account(), brand_id)
     _check_capacity(brand_id)
     params = {"seed": args["seed"], "top": args["top"], "half_life_days": args["half_life_days"],
-              "since": args["since"].isoformat() if args["since"] else None, "max_pivots": 128, "resolution": 1.0}
+              "since": args["since"].isoformat() if args["since"] else None, "max_pivots": 128, "resolution": 1.0,
+              "private_spaces": private_spaces_for(current_account(), brand_id, args["purpose_id"], args["space_id"])}
     report = GraphReport(brand_id=brand_id, purpose_id=args["purpose_id"], space_id=args["space_id"],
                          requested_by=current_account().id, params=params)
     db.session.add(report)
@@ -105,13 +109,15 @@ def request_report(args):
 @blp.arguments(ReportListArgs, location="query")
 @blp.response(200, ReportPage)
 def list_reports(args):
-    """The brand's reports, newest first."""
+    """The brand's reports, newest first; those drawing on a private space you cannot see are left out
+    (so a page may hold fewer than ``limit``; follow ``next_cursor`` until it is null)."""
     if db.session.get(Brand, args["brand_id"]) is None:
         raise not_found("brand")
     require_brand_analyst(current_account(), args["brand_id"])
     stmt = select(GraphReport).where(GraphReport.brand_id == args["brand_id"])
-    return keyset_page(stmt, [SortKey(GraphReport.id, descending=True)], scope=f"reports:{args['brand_id']}",
+    page = keyset_page(stmt, [SortKey(GraphReport.id, descending=True)], scope=f"reports:{args['brand_id']}",
                        args=args, attrs=["id"])
+    return {**page, "items": [r for r in page["items"] if may_read(current_account(), r)]}
 
 
 @blp.route("/reports/<id:report_id>", methods=["GET"])

@@ -54,6 +54,9 @@ class GraphScope:
     space_id: int | None = None
     since: datetime | None = None  # time window start (UTC); None = everything
     as_of: datetime | None = None  # snapshot time; None = now
+    #: The private spaces that may be loaded (graph.access: those the requester may see);
+    #: None = all of them (bench, scripts). Public spaces are always loaded.
+    private_spaces: frozenset[int] | None = None
 
 
 def _epoch(moment: datetime) -> float:
@@ -92,6 +95,8 @@ def _scope_spaces(scope: GraphScope):
         stmt = stmt.where(Space.purpose_id == scope.purpose_id)
     if scope.space_id is not None:
         stmt = stmt.where(Space.id == scope.space_id)
+    if scope.private_spaces is not None:
+        stmt = stmt.where(or_(Space.visibility == Visibility.public, Space.id.in_(list(scope.private_spaces))))
     spaces = {sid: (name, pid) for sid, name, pid in db.session.execute(stmt)}
     if scope.space_id is not None and not spaces:
         raise ValueError(f"space {scope.space_id} is not in brand {scope.brand_id}'s scope")

@@ -222,7 +222,8 @@ def _compute(report: GraphReport, run: Run):
     params = report.params
     since = params.get("since")
     scope = GraphScope(brand_id=report.brand_id, purpose_id=report.purpose_id, space_id=report.space_id,
-                       since=datetime.fromisoformat(since) if since else None, as_of=report.created_at)
+                       since=datetime.fromisoformat(since) if since else None, as_of=report.created_at,
+                       private_spaces=frozenset(params["private_spaces"]) if "private_spaces" in params else None)
     run("load", 0)
     G = load_graph(scope, half_life_days=params.get("half_life_days", 90.0), progress=run.loader_progress)
     db.session.commit()  # the loader's reads are done; later writes start fresh transactions

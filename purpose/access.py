@@ -1,12 +1,21 @@
-"""Who may do what with a brand: platform admins, the brand's managers and its analysts."""
+"""Who may do what with a brand: platform admins, the brand's managers and its analysts.
+
+The analyst rule (issue 23, item 8), in one place: a brand analyst is an account that holds
+the platform's ``analyst`` role **and** is appointed to the brand (``brand_analysts``).
+Only accounts holding that role (or admins) may be appointed (``require_appointable``), and
+an appointment counts only while the role is held: taking the role away closes the brand's
+people and reports to the account at once, without touching the appointment, which counts
+again if the role is given back. Every endpoint that reads a brand's people or reports asks
+``can_analyse_brand``.
+"""
 
 from __future__ import annotations
 
 from blinker import Namespace
 from sqlalchemy import exists, select
 
-from core.accounts import Account
-from core.errors import forbidden
+from core.accounts import Account, GlobalRole
+from core.errors import ApiError, forbidden
 from core.extensions import db
 from purpose.models import BrandAnalyst, BrandManager
 
@@ -15,6 +24,9 @@ from purpose.models import BrandAnalyst, BrandManager
 #: account id, with ``brand_id``. The real-time layer moves the account's open sockets at once
 #: (into or out of the brand's moderators' rooms; off private spaces it may no longer see).
 brand_staff_changed = Namespace().signal("brand-staff-changed")
+
+#: Global roles that may be appointed a brand's analyst.
+ANALYST_ROLES = frozenset({GlobalRole.analyst, GlobalRole.admin})
 
 
 def _assigned(model, account: Account, brand_id: int) -> bool:
@@ -30,11 +42,23 @@ def require_brand_manager(account: Account, brand_id: int) -> None:
         raise forbidden("Only platform admins and this brand's managers may do this.")
 
 
+def is_brand_analyst(account: Account, brand_id: int) -> bool:
+    """Appointed to the brand and still holding the ``analyst`` role."""
+    return account.role is GlobalRole.analyst and _assigned(BrandAnalyst, account, brand_id)
+
+
 def can_analyse_brand(account: Account, brand_id: int) -> bool:
-    """Admins, the brand's managers and the analysts assigned to the brand read its people and reports."""
-    return account.is_admin or is_brand_manager(account, brand_id) or _assigned(BrandAnalyst, account, brand_id)
+    """Admins, the brand's managers and its analysts (``is_brand_analyst``) read its people and reports."""
+    return account.is_admin or is_brand_manager(account, brand_id) or is_brand_analyst(account, brand_id)
 
 
 def require_brand_analyst(account: Account, brand_id: int) -> None:
     if not can_analyse_brand(account, brand_id):
         raise forbidden("Only this brand's analysts, its managers and platform admins may see its people and reports.")
+
+
+def require_appointable(account: Account) -> None:
+    """409 ``not-an-analyst`` unless the account holds the ``analyst`` role (or is an admin)."""
+    if account.role not in ANALYST_ROLES:
+        raise ApiError(409, "Only accounts with the platform's analyst role can be a brand's analysts; "
+                            "an admin grants the role first (PUT /accounts/{id}/role).", type_="not-an-analyst")

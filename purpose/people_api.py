@@ -19,7 +19,7 @@ from core.errors import ApiBlueprint, ApiError, not_found
 from core.extensions import db, utcnow
 from core.pagination import list_page
 from purpose import imports, privacy
-from purpose.access import require_brand_analyst, require_brand_manager
+from purpose.access import require_appointable, require_brand_analyst, require_brand_manager
 from purpose.models import Brand, BrandAnalyst, Purpose, Stakeholder
 from purpose.profiles import Scope, build_profiles, summarise_segments
 from purpose.schemas import (AnalystOut, ImportArgs, ImportReportOut, ObjectionArgs, ProfileListArgs,
@@ -58,10 +58,15 @@ def _scope(brand_id: int, purpose_id: int | None, args: dict | None = None) -> S
 @authenticated
 @blp.response(200, AnalystOut)
 def add_analyst(brand_id, account_id):
-    """Assign an analyst to the brand (admin or the brand's manager); assigning twice is harmless."""
+    """Assign an analyst to the brand (admin or the brand's manager); assigning twice is harmless.
+
+    The account must hold the platform's ``analyst`` role (409 ``not-an-analyst`` otherwise);
+    the appointment counts only while it does."""
     _brand(brand_id, manage=True)
-    if db.session.get(Account, account_id) is None:
+    account = db.session.get(Account, account_id)
+    if account is None:
         raise not_found("account")
+    require_appointable(account)
     lookup = select(BrandAnalyst).where(BrandAnalyst.brand_id == brand_id, BrandAnalyst.account_id == account_id)
     analyst = db.session.scalar(lookup)
     if analyst is None:

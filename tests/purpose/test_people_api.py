@@ -328,3 +328,21 @@ def test_scoring_a_large_brand_lets_the_process_serve_its_sockets_meanwhile(app,
     before = len(loop_turns)
     assert admin.get(f"/api/v1/brands/{brand}/stakeholders?limit=5").status_code == 200
     assert len(loop_turns) - before >= 4 * n
+
+
+def test_only_analyst_role_holders_are_appointed_and_the_appointment_lapses_with_the_role(world):
+    """Issue 23, item 8: a brand manager could make any plain member an analyst."""
+    brand, manager, admin, analyst, member = (world[k] for k in ("brand", "manager", "admin", "analyst", "member"))
+    stakeholders, reports = f"/api/v1/brands/{brand}/stakeholders", f"/api/v1/reports?brand_id={brand}"
+    refused = manager.put(f"/api/v1/brands/{brand}/analysts/{member.id}")
+    assert refused.status_code == 409 and refused.get_json()["type"] == "not-an-analyst", refused.get_json()
+    assert refused.mimetype == "application/problem+json"
+    assert member.get(stakeholders).status_code == 403 and member.get(reports).status_code == 403
+    assert manager.put(f"/api/v1/brands/{brand}/analysts/{admin.id}").status_code == 200  # admins hold every right anyway
+    assert manager.put(f"/api/v1/brands/{brand}/analysts/{analyst.id}").status_code == 200
+    assert analyst.get(stakeholders).status_code == 200 and analyst.get(reports).status_code == 200
+    assert admin.put(f"/api/v1/accounts/{analyst.id}/role", json={"role": "member"}).status_code == 200
+    for url in (stakeholders, reports, f"/api/v1/brands/{brand}/segments"):
+        assert analyst.get(url).status_code == 403, url  # the appointment no longer counts
+    assert admin.put(f"/api/v1/accounts/{analyst.id}/role", json={"role": "analyst"}).status_code == 200
+    assert analyst.get(stakeholders).status_code == 200  # and counts again with the role
