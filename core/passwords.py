@@ -51,7 +51,8 @@ class NewPassword(ma.fields.String):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("load_only", True)
-        kwargs.setdefault("metadata", {"description": f"{MIN_LENGTH}-{MAX_LENGTH} characters, not a common password."})
+        kwargs.setdefault("metadata", {"description": f"{MIN_LENGTH}-{MAX_LENGTH} characters, not a common password.",
+                                       "minLength": MIN_LENGTH, "maxLength": MAX_LENGTH})
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):

@@ -20,6 +20,21 @@ _LINE_BREAKS = re.compile(r"[\r\n\t]")
 # ("Trojan Source"): a display name could make a post seem to say something else.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 HANDLE_PATTERN = r"[a-z0-9_]{3,30}"
+# The same rules as regular expressions for the OpenAPI document (``\uXXXX`` escapes read alike in
+# ECMA-262 and Python), so clients and fuzzers know which strings are taken. Lone surrogates are
+# left out of the pattern (regex engines without surrogate code points, such as Rust's, refuse a
+# range naming them and then ignore the whole pattern); they are still refused (422).
+_CONTROLS_CLASS = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
+_SINGLE_LINE_CLASS = _CONTROLS_CLASS + r"\u0009\u000a\u000d\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+
+
+def safe_text_pattern(*, multiline: bool, allow_blank: bool) -> str:
+    """The ``pattern`` documenting :class:`SafeText`'s refusals: no forbidden character, and
+    (unless blanks are allowed) at least one that is not white space, so not blank once trimmed."""
+    forbidden = _CONTROLS_CLASS if multiline else _SINGLE_LINE_CLASS
+    if allow_blank:
+        return f"^[^{forbidden}]*$"
+    return f"^[^{forbidden}]*[^{forbidden}\\s][^{forbidden}]*$"
 
 
 class SafeText(ma.fields.String):
@@ -43,6 +58,9 @@ class SafeText(ma.fields.String):
         super().__init__(**kwargs)
         self.multiline = multiline
         self.allow_blank = allow_blank
+        if not any(isinstance(v, validate.Regexp) for v in self.validators) and "pattern" not in self.metadata:
+            # Documented in the OpenAPI document; a field with its own Regexp documents that one.
+            self.metadata = {**self.metadata, "pattern": safe_text_pattern(multiline=multiline, allow_blank=allow_blank)}
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
