@@ -314,3 +314,32 @@ def loop_turns(monkeypatch):
     other = gevent.spawn(sockets)
     yield turns
     other.kill()
+
+
+#: Seconds a report's background run may take before the test fails (a 1,000-member brand on a
+#: busy 2-core machine takes well under a minute).
+REPORT_WAIT = 120
+
+
+@pytest.fixture
+def finished():
+    """``finished(report_id)`` waits until the background run of that report has ended."""
+    import threading
+
+    from graph.tasks import report_finished
+
+    done, cond = set(), threading.Condition()
+
+    def on_finished(report_id, **_):
+        with cond:
+            done.add(report_id)
+            cond.notify_all()
+
+    report_finished.connect(on_finished)
+
+    def wait(report_id):
+        with cond:
+            assert cond.wait_for(lambda: report_id in done, timeout=REPORT_WAIT), f"report {report_id} did not finish"
+
+    yield wait
+    report_finished.disconnect(on_finished)

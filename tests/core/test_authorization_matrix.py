@@ -13,7 +13,6 @@ import itertools
 
 import pytest
 
-from tests.graph.test_reports_api import finished  # noqa: F401 (fixture)
 
 API = "/api/v1"
 ACTORS = ("anonymous", "member", "moderator", "manager", "analyst", "admin")

@@ -3,7 +3,6 @@ requested through the API, its result read back, and each cited fact checked aga
 
 from __future__ import annotations
 
-import threading
 
 import pytest
 from sqlalchemy import select
@@ -11,30 +10,8 @@ from sqlalchemy import select
 from core.accounts import Account
 from core.extensions import db
 from graph.seed import seed_synthetic
-from graph.tasks import report_finished
 from purpose.models import Stakeholder, Touchpoint
 
-WAIT = 120
-
-
-@pytest.fixture
-def finished():
-    """``finished(report_id)`` waits until the background run of that report has ended."""
-    done, cond = set(), threading.Condition()
-
-    def on_finished(report_id, **_):
-        with cond:
-            done.add(report_id)
-            cond.notify_all()
-
-    report_finished.connect(on_finished)
-
-    def wait(report_id):
-        with cond:
-            assert cond.wait_for(lambda: report_id in done, timeout=WAIT), f"report {report_id} did not finish"
-
-    yield wait
-    report_finished.disconnect(on_finished)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.graph.test_reports_api import finished, reply, run, talk, thread  # noqa: F401 (fixtures)
+from tests.graph.test_reports_api import reply, run, talk, thread  # noqa: F401 (fixtures)
 
 API = "/api/v1"
 

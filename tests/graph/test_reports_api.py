@@ -5,35 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 
 import networkx as nx
 import pytest
 
 from core.extensions import db
-from graph.tasks import report_finished
 
-WAIT = 60
-
-
-@pytest.fixture
-def finished():
-    """``finished(report_id)`` waits until the background run of that report has ended."""
-    done, cond = set(), threading.Condition()
-
-    def on_finished(report_id, **_):
-        with cond:
-            done.add(report_id)
-            cond.notify_all()
-
-    report_finished.connect(on_finished)
-
-    def wait(report_id):
-        with cond:
-            assert cond.wait_for(lambda: report_id in done, timeout=WAIT), f"report {report_id} did not finish"
-
-    yield wait
-    report_finished.disconnect(on_finished)
 
 
 def thread(actor, space, body="Who is coming to the Saturday run?"):

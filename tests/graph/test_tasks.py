@@ -19,16 +19,17 @@ from core.extensions import db, utcnow
 from graph.models import GraphReport, GraphReportGraph, ReportStatus
 from graph.tasks import Heartbeat, Run, StopRun, claim, execute_report, resume_embedded, store
 from tests.conftest import TEST_REDIS_URL, base_config, needs_redis
-from tests.graph.test_reports_api import finished, run, talk  # noqa: F401  (fixtures)
+from tests.graph.test_reports_api import run, talk  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def queued(app, world, **params) -> int:
-    """A report row as the API leaves it before any worker has taken it."""
+    """A report row as the API leaves it before any worker has taken it (requested by the analyst,
+    who sees none of the brand's private spaces)."""
     with app.app_context():
         report = GraphReport(brand_id=world["brand"], requested_by=world["analyst"].id,
-                             params={"seed": 0, "top": 5, **params})
+                             params={"seed": 0, "top": 5, "private_spaces": [], **params})
         db.session.add(report)
         db.session.commit()
         return report.id
