@@ -225,13 +225,20 @@ def check_post(account: Account, thread: Thread, space: Space, parent_id: int | 
     moderation_rules.check_can_post(account, space, body)
 
 
-def _sent_before(account: Account, thread: Thread, client_msg_id: str | None) -> Post | None:
-    """The post this key already made, for an idempotent resend; 409 if the key made another kind of post."""
+def _sent_before(account: Account, thread: Thread, client_msg_id: str | None, body: str,
+                 parent_id: int | None) -> Post | None:
+    """The post this key already made, for an idempotent resend; 409 if the key made another post:
+    in another thread, or (while that post is as it was sent: not edited, not deleted) with
+    another body or parent. An edited or deleted post no longer shows what was sent, so a resend
+    then gets the post as it is."""
     if client_msg_id is None:
         return None
     post = db.session.scalar(select(Post).where(Post.author_id == account.id, Post.client_msg_id == client_msg_id))
     if post is not None and post.thread_id != thread.id:
         raise conflict("This client_msg_id was already used for a post in another thread.", "client-msg-id-reused")
+    as_sent = post is not None and post.edited_at is None and not post.deleted
+    if as_sent and (post.body, post.parent_id) != (body, parent_id):
+        raise conflict("This client_msg_id was already used for a different post.", "client-msg-id-reused")
     return post
 
 
@@ -245,7 +252,7 @@ def do_create_post(account: Account, thread: Thread, space: Space, body: str, pa
     try:
         check_post(account, thread, space, parent_id, body)
     except ApiError:  # e.g. locked since the first send: a resend still gets the first post
-        existing = _sent_before(account, thread, client_msg_id)
+        existing = _sent_before(account, thread, client_msg_id, body, parent_id)
         if existing is None:
             raise
         return existing, False
@@ -256,7 +263,7 @@ def do_create_post(account: Account, thread: Thread, space: Space, body: str, pa
         db.session.commit()
     except IntegrityError:  # this key was stored before, or just now from another tab
         db.session.rollback()
-        existing = _sent_before(account, thread, client_msg_id)
+        existing = _sent_before(account, thread, client_msg_id, body, parent_id)
         if existing is None:
             raise
         return existing, False

@@ -280,3 +280,21 @@ def test_private_objects_answer_exactly_like_ids_never_used(world, method, url, 
     assert hidden.status_code == unused.status_code == 404
     assert hidden.get_json() == unused.get_json()
     assert hidden.headers["Content-Type"] == unused.headers["Content-Type"]
+
+
+def test_a_client_msg_id_resent_with_another_body_is_a_conflict(world):
+    """The same key with the same post is a resend (200, the first post); with another body it is
+    a client bug that would otherwise lose the second message silently (409). Once the post is
+    edited, what was sent is no longer known: a resend gets the post as it is."""
+    member = world["member"]
+    thread = _thread(member, world["public"])
+    url = f"/api/v1/threads/{thread['id']}/posts"
+    first = member.post(url, json={"body": "first words", "client_msg_id": "k-1"})
+    assert first.status_code == 201
+    assert member.post(url, json={"body": "first words", "client_msg_id": "k-1"}).get_json()["id"] == first.get_json()["id"]
+    other = member.post(url, json={"body": "other words", "client_msg_id": "k-1"})
+    assert other.status_code == 409 and other.get_json()["type"].endswith("client-msg-id-reused")
+    assert [p["body"] for p in _posts(member, thread["id"])["items"]].count("other words") == 0
+    assert member.patch(f"/api/v1/posts/{first.get_json()['id']}", json={"body": "edited words"}).status_code == 200
+    again = member.post(url, json={"body": "first words", "client_msg_id": "k-1"})
+    assert again.status_code == 200 and again.get_json()["body"] == "edited words"
