@@ -8,6 +8,9 @@ Models (docs/relationships.md has the formulas):
 - Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM and CLV"; Colombo & Jiang 1999): spend per
   transaction ~ Gamma(p, nu), nu ~ Gamma(q, v); data: x > 0 and the mean spend m_x.
 Both are fitted by maximum likelihood on log-parameters with scipy.optimize.
+
+Imports nothing of the platform (neither Flask nor the database nor ``core``): a fit that must
+let a web process's event loop run takes a ``tick`` from its caller (``core.cooperative.pause``).
 """
 
 from __future__ import annotations
@@ -15,12 +18,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Callable
 
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import gammaln, hyp2f1
-
-from core.cooperative import pause  # imports neither Flask nor the database
 
 
 @dataclass(frozen=True)
@@ -109,17 +111,19 @@ MAX_SPEND_SHAPE = 1e6
 SPEND_BOUNDS = ((-30.0, float(np.log(MAX_SPEND_SHAPE * 100))), (-30.0, 30.0), (-30.0, 30.0))
 
 
-def _minimise(negative, size: int, start=None, bounds=None):
+def _minimise(negative, size: int, start=None, bounds=None, tick: Callable[[], None] | None = None):
     """Minimise ``negative`` over log-parameters from ``start`` (default 0: all parameters 1),
-    within ``bounds`` if given, restarting if needed. Each evaluation covers every buyer; between
-    two, the web process's event loop may run."""
+    within ``bounds`` if given, restarting if needed. Each evaluation covers every buyer; before
+    each, ``tick`` is called if given (a web process lets its event loop run there)."""
 
-    def paced_negative(log_params):
-        pause()
+    def ticking_negative(log_params):
+        tick()
         return negative(log_params)
 
+    objective = negative if tick is None else ticking_negative
+
     def run(start):
-        return minimize(paced_negative, start, method="Nelder-Mead", bounds=bounds,
+        return minimize(objective, start, method="Nelder-Mead", bounds=bounds,
                         options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
 
     result = run(np.zeros(size) if start is None else np.asarray(start, dtype=float))
@@ -171,8 +175,9 @@ def bgnbd_log_likelihood(params, x, t_x, T) -> np.ndarray:
     return _BGNBDData(x, t_x, T).log_likelihood(params)
 
 
-def fit_bgnbd(x, t_x, T) -> BGNBDParams:
-    """Maximum-likelihood BG/NBD parameters for customers (x, t_x, T)."""
+def fit_bgnbd(x, t_x, T, *, tick: Callable[[], None] | None = None) -> BGNBDParams:
+    """Maximum-likelihood BG/NBD parameters for customers (x, t_x, T); ``tick``, if given, is
+    called before each evaluation of the likelihood (see :func:`_minimise`)."""
     x, t_x, T = _arrays(x, t_x, T)
     if np.any(t_x > T) or np.any((x == 0) & (t_x != 0)):
         raise ValueError("need t_x <= T, and t_x == 0 when x == 0")
@@ -181,7 +186,7 @@ def fit_bgnbd(x, t_x, T) -> BGNBDParams:
     def negative(log_params):
         return -data.log_likelihood(np.exp(log_params)).sum()
 
-    result = _minimise(negative, 4)
+    result = _minimise(negative, 4, tick=tick)
     r, alpha, a, b = (float(v) for v in np.exp(result.x))
     return BGNBDParams(r, alpha, a, b, -float(result.fun), bool(result.success))
 
@@ -224,8 +229,9 @@ def gamma_gamma_log_likelihood(params, x, m_x) -> np.ndarray:
     return _GammaGammaData(x, m_x).log_likelihood(params)
 
 
-def fit_gamma_gamma(x, m_x) -> GammaGammaParams:
-    """Maximum-likelihood Gamma-Gamma parameters from repeat customers (x > 0, mean spend m_x > 0)."""
+def fit_gamma_gamma(x, m_x, *, tick: Callable[[], None] | None = None) -> GammaGammaParams:
+    """Maximum-likelihood Gamma-Gamma parameters from repeat customers (x > 0, mean spend m_x > 0);
+    ``tick``, if given, is called before each evaluation of the likelihood (see :func:`_minimise`)."""
     x, m_x = _arrays(x, m_x)
     if np.any(x <= 0) or np.any(m_x <= 0):
         raise ValueError("Gamma-Gamma needs x > 0 and m_x > 0")
@@ -238,8 +244,8 @@ def fit_gamma_gamma(x, m_x) -> GammaGammaParams:
     # as much within a customer as an exponential; q = 3; v such that the mean spend p·v/(q-1) is the
     # data's). From 1 alone Nelder-Mead can walk up the ridge below although an interior maximum exists.
     moment = np.log([1.0, 3.0, 2.0 * float(np.mean(m_x))])
-    result = min((_minimise(negative, 3, bounds=SPEND_BOUNDS), _minimise(negative, 3, moment, bounds=SPEND_BOUNDS)),
-                 key=lambda r: r.fun)
+    result = min((_minimise(negative, 3, bounds=SPEND_BOUNDS, tick=tick),
+                  _minimise(negative, 3, moment, bounds=SPEND_BOUNDS, tick=tick)), key=lambda r: r.fun)
     p, q, v = (float(val) for val in np.exp(result.x))
     # When customers' spend hardly varies between their own purchases, the likelihood keeps
     # rising as p grows and v shrinks (p·v fixed): there is no maximum. Nelder-Mead then stops on

@@ -15,11 +15,16 @@ from datetime import datetime
 
 import numpy as np
 
-from core.cooperative import paced
-from purpose import clv
+from core.cooperative import paced, pause
+from purpose import clv, relationship
 from purpose.people import Known, People, load_people
 from purpose.relationship import (PYRAMID_LEVELS, alignment_of_lowered, pareto_share, pyramid_position, relationship_style,
                                   rfm)
+
+# The analysis modules import nothing of the platform: their long loops let this process's event
+# loop run only through what their callers pass in (``pace=paced``, ``tick=pause``), and through
+# this default for code of this process that calls ``rfm`` without one.
+relationship.default_pace = paced
 
 #: Fewer buyers than this and CLV is not estimated: the models' parameters would be noise.
 MIN_BUYERS_FOR_CLV = 20
@@ -95,8 +100,8 @@ def _clv_model(people: People, as_of: datetime, transactions: str = "daily") -> 
     if int(spenders.sum()) < MIN_REPEAT_BUYERS_FOR_SPEND:
         return ClvModel("too-few-repeat-buyers", len(buyers), {},
                         fit_summary("too-few-repeat-buyers", transactions, len(buyers), repeat))
-    purchases = clv.fit_bgnbd(x, t_x, T)
-    spend = clv.fit_gamma_gamma(x[spenders], m_x[spenders])
+    purchases = clv.fit_bgnbd(x, t_x, T, tick=pause)
+    spend = clv.fit_gamma_gamma(x[spenders], m_x[spenders], tick=pause)
     status = "fitted" if purchases.converged and spend.converged and spend.q > 1 else "did-not-converge"
     fit = fit_summary(status, transactions, len(buyers), repeat, purchases, spend, int(spenders.sum()))
     if status != "fitted":
@@ -111,7 +116,7 @@ def _clv_model(people: People, as_of: datetime, transactions: str = "daily") -> 
 
 
 def _profiles(people: People, as_of: datetime, model: ClvModel) -> dict[int, Profile]:
-    scores = rfm(list(people.persons.values()), as_of)
+    scores = rfm(list(people.persons.values()), as_of, pace=paced)
     wanted = {pid: {t.lower() for t in tags} for pid, tags in people.purpose_tags.items()}
     out = {}
     for sid, person in paced(people.persons.items()):
@@ -141,7 +146,8 @@ class Scope:
 
 def build_profiles(scope: Scope) -> tuple[dict[int, Profile], ClvModel]:
     """Seconds of work for a large brand: its loops let the web process's event loop run
-    meanwhile (``paced``, core/cooperative.py), so its sockets do not stall."""
+    meanwhile (``paced`` and ``pause``, core/cooperative.py, also passed to the pure
+    ``relationship.rfm`` and ``clv`` fits), so its sockets do not stall."""
     people = load_people(scope.brand_id, as_of=scope.as_of, purpose_id=scope.purpose_id)
     model = _clv_model(people, scope.as_of, scope.transactions)
     return _profiles(people, scope.as_of, model), model

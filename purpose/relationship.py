@@ -1,7 +1,8 @@
 """Pure relationship metrics: RFM, segments, Pareto share, pyramid level, relationship style.
 
-Imports neither Flask nor the database, so it can be used from a notebook or a Celery
-task on plain data. Every rule and threshold is documented in docs/relationships.md.
+Imports nothing of the platform (neither Flask nor the database nor ``core``), so it can be
+used from a notebook or a Celery task on plain data. Every rule and threshold is documented
+in docs/relationships.md.
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from core.cooperative import paced  # imports neither Flask nor the database
+from typing import Callable, Iterable
 
 #: The relationship pyramid, from the shallowest level to the deepest.
 #: Level numbers are 1-based positions in this tuple; 0 means "no relationship yet".
@@ -31,6 +31,11 @@ LAPSED_AFTER_DAYS = 365
 #: Combined frequency + monetary quintile score (2..10) from which a buyer is heavy / medium.
 HEAVY_FM_SCORE = 9
 MEDIUM_FM_SCORE = 6
+
+#: What :func:`rfm` iterates people through when its caller passes no ``pace``: plain iteration
+#: here (a notebook). A process whose event loop must keep turning during long loops installs its
+#: own once: the web platform sets ``core.cooperative.paced`` (purpose/profiles.py).
+default_pace: Callable[[Iterable], Iterable] = iter
 
 
 @dataclass(frozen=True)
@@ -93,8 +98,13 @@ def _segment(person: Person, recency: float | None, f_score: int, m_score: int) 
     return "medium" if f_score + m_score >= MEDIUM_FM_SCORE else "light"
 
 
-def rfm(people: list[Person], as_of: datetime) -> dict[int, RFM]:
-    """Recency, frequency, monetary value, their quintile scores among buyers, and the segment."""
+def rfm(people: list[Person], as_of: datetime, *, pace: Callable[[Iterable], Iterable] | None = None
+        ) -> dict[int, RFM]:
+    """Recency, frequency, monetary value, their quintile scores among buyers, and the segment.
+
+    Each loop over people runs through ``pace`` (default :data:`default_pace`), which may do
+    other work between two people, e.g. let a web process's event loop run."""
+    paced = pace or default_pace
     buyers = [p for p in paced(people) if p.purchases]
     recency = {p.id: (as_of - max(t for t, _ in p.purchases)).total_seconds() / 86400 for p in paced(buyers)}
     frequency = {p.id: len(p.purchases) for p in buyers}

@@ -107,6 +107,30 @@ def test_spend_that_never_varies_within_a_customer_has_no_fit():
     assert fitted.p <= np.exp(clv.SPEND_BOUNDS[0][1]) * (1 + 1e-9)
 
 
+@pytest.mark.parametrize("fit", ["bgnbd", "gamma_gamma"])
+def test_a_fit_calls_its_callers_tick_before_each_evaluation_and_ends_where_it_would_without(fit, monkeypatch):
+    """How a web process lets its event loop run during a fit (core.cooperative.pause), without
+    this module importing the platform (issue 21)."""
+    if fit == "bgnbd":
+        x, t_x, T, _future = simulate(300, 39.0, 0.0, seed=21)
+        run = lambda **tick: clv.fit_bgnbd(x, t_x, T, **tick)  # noqa: E731
+    else:
+        rng = np.random.default_rng(21)
+        x = rng.integers(1, 8, 300).astype(float)
+        m_x = rng.gamma(TRUE_GG.p, 1 / rng.gamma(TRUE_GG.q, 1 / TRUE_GG.v, 300)) * rng.uniform(0.8, 1.2, 300)
+        run = lambda **tick: clv.fit_gamma_gamma(x, m_x, **tick)  # noqa: E731
+    plain = run()
+    evaluations, ticks = [], []
+    minimize = clv.minimize
+
+    def counting(fun, *args, **kwargs):
+        return minimize(lambda params: evaluations.append(1) or fun(params), *args, **kwargs)
+
+    monkeypatch.setattr(clv, "minimize", counting)
+    assert run(tick=lambda: ticks.append(1)) == plain
+    assert len(ticks) == len(evaluations) > 0
+
+
 def test_clv_discounts_and_sums_per_brand(fitted):
     values = clv.clv(fitted, TRUE_GG, [5, 0], [38, 0], [39, 39], [40.0, 0.0], periods=12)
     assert values[0] > values[1] > 0
@@ -158,7 +182,7 @@ def test_the_synthetic_brands_spend_model_is_fitted(app, monkeypatch):
 
     fits = []
     fit = clv.fit_gamma_gamma
-    monkeypatch.setattr(clv, "fit_gamma_gamma", lambda x, m_x: fits.append(fit(x, m_x)) or fits[-1])
+    monkeypatch.setattr(clv, "fit_gamma_gamma", lambda x, m_x, **tick: fits.append(fit(x, m_x, **tick)) or fits[-1])
     with app.app_context():
         as_of = utcnow()
         brand = seed_synthetic(1000, seed=1, as_of=as_of).brand_id

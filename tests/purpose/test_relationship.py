@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -47,6 +51,37 @@ def test_rfm_values_scores_and_segments():
 )
 def test_pareto_share(amounts, expected):
     assert pareto_share(amounts) == pytest.approx(expected)
+
+
+def test_rfm_runs_each_loop_over_people_through_the_pace_its_caller_passes():
+    """How a web process lets its event loop run between two people (core.cooperative.paced),
+    without this module importing the platform (issue 21)."""
+    people = [Person(1, purchases=((days_ago(3), 10.0),)), Person(2, is_member=True), Person(3)]
+    seen = []
+
+    def pace(items):
+        for item in items:
+            seen.append(item)
+            yield item
+
+    assert rfm(people, NOW, pace=pace) == rfm(people, NOW, pace=iter)
+    assert seen.count(people[0]) >= 2 and seen.count(people[1]) >= 1 and seen.count(people[2]) >= 1
+
+
+#: The pure analysis modules, meant to be reusable from a notebook: they may import each other
+#: (and numpy, scipy, networkx), nothing of the platform.
+PURE = ("purpose.relationship", "purpose.clv", "graph.metrics", "graph.opportunities")
+PURE_PACKAGES = {"purpose", "graph", "graph.reasons", *PURE}
+PLATFORM = ("app", "core", "community", "graph", "purpose", "flask", "flask_sqlalchemy", "sqlalchemy", "gevent",
+            "celery", "marshmallow")
+
+
+def test_the_analysis_modules_import_nothing_of_the_platform():
+    loaded = subprocess.run(
+        [sys.executable, "-c", f"import json, sys\nimport {', '.join(PURE)}\nprint(json.dumps(sorted(sys.modules)))"],
+        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, check=True).stdout
+    platform = {m for m in json.loads(loaded) if m.split(".")[0] in PLATFORM} - PURE_PACKAGES
+    assert not platform, f"imported by {PURE}: {sorted(platform)}"
 
 
 def test_pareto_share_rejects_a_nonsense_fraction():
