@@ -4,29 +4,71 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 import marshmallow as ma
 from marshmallow import validate
 
 from community.models import SpaceRole, Visibility
-from core.validation import PageArgs, SafeText, StrictSchema, page_schema
+from core.validation import _BIDI_CONTROLS, PageArgs, SafeText, StrictSchema, page_schema
 from purpose.models import PurposeKind
 
 MAX_POST_LENGTH = 10_000
 _SHORTCODE = re.compile(r"^:[a-z0-9_+-]{1,30}:$")
 _EMOJI_CATEGORIES = {"So", "Sk", "Mn", "Me", "Cf"}
+_EMOJI_MAX_CODE_POINTS = 10
+#: Planes scanned for emoji characters: the BMP, the SMP (emoji, symbols, skin tones) and plane 14
+#: (tags, variation selectors). The others hold only ideographs (Lo), private use (Co) or nothing.
+_EMOJI_PLANES = (range(0x20000), range(0xE0000, 0xF0000))
+
+
+def _class_range(first: int, last: int) -> str:
+    # BMP code points as \uXXXX (read alike by ECMA-262 and Python); others as the character itself,
+    # which ECMA-262 (unicode mode), Python and Rust all read as one code point.
+    def one(code: int) -> str:
+        return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
+
+    return one(first) if first == last else f"{one(first)}-{one(last)}"
+
+
+@cache
+def emoji_pattern() -> str:
+    """:class:`Emoji`'s rule as a ``pattern`` for the OpenAPI document: a ``:shortcode:``, or 1 to
+    10 characters of the emoji categories (symbols, modifiers, combining and format marks), less
+    what SafeText refuses (bidi controls) and what NFC would rewrite (a few legacy accents and
+    musical symbols that decompose into several code points). Derived from the running Python's
+    Unicode database, the one the server checks with."""
+    ranges: list[list[int]] = []
+    for code in (code for plane in _EMOJI_PLANES for code in plane):
+        char = chr(code)
+        if (unicodedata.category(char) not in _EMOJI_CATEGORIES or _BIDI_CONTROLS.match(char)
+                or char.isspace() or unicodedata.normalize("NFC", char) != char):
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    characters = "".join(_class_range(first, last) for first, last in ranges)
+    return f"^(?:{_SHORTCODE.pattern[1:-1]}|[{characters}]{{1,{_EMOJI_MAX_CODE_POINTS}}})$"
 
 
 class Emoji(SafeText):
-    """A reaction: one emoji (up to 10 code points, e.g. with skin tone or ZWJ) or a ``:shortcode:``."""
+    """A reaction: one emoji (up to 10 code points, e.g. with skin tone or ZWJ) or a ``:shortcode:``.
+    The OpenAPI document states the rule as a ``pattern`` (:func:`emoji_pattern`)."""
 
     default_error_messages = {"emoji": "Must be an emoji or a :shortcode:."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"pattern": emoji_pattern(),
+                                       "description": "One emoji (up to 10 code points: skin tones, ZWJ sequences) "
+                                                      "or a `:shortcode:`."})
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if _SHORTCODE.match(text):
             return text
-        if len(text) > 10 or not all(unicodedata.category(c) in _EMOJI_CATEGORIES for c in text):
+        if len(text) > _EMOJI_MAX_CODE_POINTS or not all(unicodedata.category(c) in _EMOJI_CATEGORIES for c in text):
             raise self.make_error("emoji")
         return text
 

@@ -18,6 +18,8 @@ import math
 
 import marshmallow as ma
 import redis
+from apispec import BasePlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask, jsonify
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec import prepare_response
@@ -167,10 +169,41 @@ class ProblemSchema(ma.Schema):
     errors = ma.fields.Dict(metadata={"description": "Validation errors: field -> messages."})
 
 
+class SchemaRulesPlugin(BasePlugin):
+    """Rules across a schema's fields, which no one field's keywords can state (say, a ``oneOf``
+    saying which of several fields is required), from the marshmallow schema's ``Meta.openapi_rules``
+    into its component of the OpenAPI document."""
+
+    def schema_helper(self, name, definition, **kwargs):
+        schema = kwargs.get("schema")
+        if schema is None:
+            return None
+        rules = getattr(getattr(resolve_schema_cls(schema), "Meta", None), "openapi_rules", None)
+        return dict(rules) if rules else None
+
+
+class PatchBodyPlugin(BasePlugin):
+    """A ``PATCH`` body must change something (``core.request_parsing``: ``{}`` is a 422), so every
+    ``PATCH`` operation's JSON body is documented with ``minProperties: 1``, around the schema it
+    refers to (a schema may serve other operations, where ``{}`` is taken)."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        body = (operations or {}).get("patch", {}).get("requestBody", {})
+        for media_type in body.get("content", {}).values():
+            if "schema" in media_type:
+                media_type["schema"] = {"allOf": [media_type["schema"]], "minProperties": 1}
+
+
 class ProblemApi(Api):
-    """flask-smorest's Api, with every HTTP error rendered (and documented) as problem details."""
+    """flask-smorest's Api, with every HTTP error rendered (and documented) as problem details,
+    and rules beyond the fields' own documented (``SchemaRulesPlugin``, ``PatchBodyPlugin``)."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, app=None, *, spec_kwargs=None, **kwargs):
+        spec_kwargs = dict(spec_kwargs or {})
+        spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()), SchemaRulesPlugin(), PatchBodyPlugin()]
+        super().__init__(app, spec_kwargs=spec_kwargs, **kwargs)
 
     def _register_responses(self):
         """The error responses every operation refers to, as ``application/problem+json``."""

@@ -12,7 +12,18 @@ MAX_ID = 2**31 - 1
 _id = dict(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
 
 
+_SCOPES = ("brand_id", "purpose_id", "space_id")
+
+
 class ReportArgs(StrictSchema):
+    class Meta(StrictSchema.Meta):
+        # Exactly one scope, in the OpenAPI document too (core.errors.SchemaRulesPlugin): each variant
+        # requires its field as an integer (not null), and ``oneOf`` refuses a body that fits two.
+        openapi_rules = {
+            "description": "Give exactly one of brand_id, purpose_id and space_id (the others absent or null).",
+            "oneOf": [{"required": [scope], "properties": {scope: {"type": "integer"}}} for scope in _SCOPES],
+        }
+
     brand_id = ma.fields.Integer(**_id, metadata={"description": "Scope: the whole brand."})
     purpose_id = ma.fields.Integer(**_id, metadata={"description": "Scope: one purpose's people."})
     space_id = ma.fields.Integer(**_id, metadata={"description": "Scope: one space's people."})
@@ -27,7 +38,7 @@ class ReportArgs(StrictSchema):
 
     @ma.validates_schema
     def one_scope(self, data, **_kwargs):
-        given = [k for k in ("brand_id", "purpose_id", "space_id") if data.get(k) is not None]
+        given = [k for k in _SCOPES if data.get(k) is not None]
         if len(given) != 1:
             raise ma.ValidationError("Give exactly one of brand_id, purpose_id and space_id.", "_schema")
 
