@@ -16,15 +16,10 @@ from datetime import datetime
 import numpy as np
 
 from core.cooperative import paced, pause
-from purpose import clv, relationship
+from purpose import clv
 from purpose.people import Known, People, load_people
 from purpose.relationship import (PYRAMID_LEVELS, alignment_of_lowered, pareto_share, pyramid_position, relationship_style,
                                   rfm)
-
-# The analysis modules import nothing of the platform: their long loops let this process's event
-# loop run only through what their callers pass in (``pace=paced``, ``tick=pause``), and through
-# this default for code of this process that calls ``rfm`` without one.
-relationship.default_pace = paced
 
 #: Fewer buyers than this and CLV is not estimated: the models' parameters would be noise.
 MIN_BUYERS_FOR_CLV = 20

@@ -32,12 +32,6 @@ LAPSED_AFTER_DAYS = 365
 HEAVY_FM_SCORE = 9
 MEDIUM_FM_SCORE = 6
 
-#: What :func:`rfm` iterates people through when its caller passes no ``pace``: plain iteration
-#: here (a notebook). A process whose event loop must keep turning during long loops installs its
-#: own once: the web platform sets ``core.cooperative.paced`` (purpose/profiles.py).
-default_pace: Callable[[Iterable], Iterable] = iter
-
-
 @dataclass(frozen=True)
 class Person:
     """What the brand knows of one stakeholder, as plain data.
@@ -98,13 +92,12 @@ def _segment(person: Person, recency: float | None, f_score: int, m_score: int) 
     return "medium" if f_score + m_score >= MEDIUM_FM_SCORE else "light"
 
 
-def rfm(people: list[Person], as_of: datetime, *, pace: Callable[[Iterable], Iterable] | None = None
-        ) -> dict[int, RFM]:
+def rfm(people: list[Person], as_of: datetime, *, pace: Callable[[Iterable], Iterable] = iter) -> dict[int, RFM]:
     """Recency, frequency, monetary value, their quintile scores among buyers, and the segment.
 
-    Each loop over people runs through ``pace`` (default :data:`default_pace`), which may do
-    other work between two people, e.g. let a web process's event loop run."""
-    paced = pace or default_pace
+    Each loop over people runs through ``pace`` (default: plain iteration), which may do other
+    work between two people, e.g. let a web process's event loop run (``core.cooperative.paced``)."""
+    paced = pace
     buyers = [p for p in paced(people) if p.purchases]
     recency = {p.id: (as_of - max(t for t, _ in p.purchases)).total_seconds() / 86400 for p in paced(buyers)}
     frequency = {p.id: len(p.purchases) for p in buyers}

@@ -303,6 +303,7 @@ def test_scoring_a_large_brand_lets_the_process_serve_its_sockets_meanwhile(app,
     and the next (core/cooperative.py)."""
     import gevent
 
+    from core.cooperative import paced
     from graph.seed import seed_synthetic
     from purpose.people import load_people
     from purpose.profiles import _clv_model, _profiles, summarise_segments
@@ -319,7 +320,7 @@ def test_scoring_a_large_brand_lets_the_process_serve_its_sockets_meanwhile(app,
         as_of = datetime.now(timezone.utc)
         people, reading = turns(lambda: load_people(brand, as_of=as_of))
         model, fitting = turns(lambda: _clv_model(people, as_of))
-        _scores, scoring = turns(lambda: rfm(list(people.persons.values()), as_of))
+        _scores, scoring = turns(lambda: rfm(list(people.persons.values()), as_of, pace=paced))  # as profiles call it
         profiles, building = turns(lambda: _profiles(people, as_of, model))
         _summary, summarising = turns(lambda: summarise_segments(profiles, model))
     n = len(people.persons)
