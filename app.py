@@ -27,8 +27,10 @@ from core.errors import ProblemApi, register_error_handlers
 from core.websocket import share_frames, without_websocket_extensions
 from community.activity import init_activity
 from community.events import init_realtime
+from community.moderation_members import init_moderation_members
 from community.fanout import build_client_manager
 from core.extensions import db, limiter, migrate, socketio
+from graph.tasks import init_graph_tasks
 from purpose.stakeholders import init_stakeholders
 
 MAX_ID = 2**31 - 1
@@ -70,7 +72,10 @@ def create_app(config: dict | None = None) -> Flask:
     init_realtime(app)
     init_stakeholders(app)
     init_activity()
-    _register_api(app)
+    init_moderation_members()
+    init_graph_tasks()
+    with app.app_context():  # the OpenAPI document states this app's settings (core/validation.py's PageLimit)
+        _register_api(app)
     app.register_blueprint(webclient.bp)  # the reference web client at /
     register_error_handlers(app)
     celery_init_app(app)

@@ -394,9 +394,9 @@ def init_realtime(app: Flask) -> None:
     socketio.server.manager.space_left = _space_left
     guard_frames(socketio.server, _connections, rate=app.config["SOCKETIO_EVENTS_PER_SECOND"],
                  burst=app.config["SOCKETIO_EVENT_BURST"])
-
-
-access_revoked.connect(_on_access_revoked)
-service.space_access_lost.connect(cut_off_space)
-service.space_role_changed.connect(_on_role_changed)
-brand_staff_changed.connect(_on_brand_staff_changed)
+    # Connected here, not at import (docs/architecture.md); blinker keys receivers by id, so
+    # every app built in one process connects each once.
+    access_revoked.connect(_on_access_revoked)
+    service.space_access_lost.connect(cut_off_space)
+    service.space_role_changed.connect(_on_role_changed)
+    brand_staff_changed.connect(_on_brand_staff_changed)

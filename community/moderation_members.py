@@ -260,5 +260,7 @@ def erase_moderation_data(account_id: int) -> None:
     db.session.commit()
 
 
-account_erasing.connect(erase_moderation_data)
-register_export_source(account_source=export_moderation_data)
+def init_moderation_members() -> None:
+    """Called by ``create_app``: erasure and exports reach moderation data (idempotent)."""
+    account_erasing.connect(erase_moderation_data)
+    register_export_source(account_source=export_moderation_data)

@@ -1,7 +1,7 @@
 """Celery wiring, Flask's documented pattern: every task runs inside an app context.
 
 With ``REDIS_URL`` set, Redis is the broker and result backend and separate workers run
-the tasks (``celery -A app:celery_app worker``). In embedded mode there is no broker:
+the tasks (``celery -A worker:celery_app worker``, ``worker.py``). In embedded mode there is no broker:
 tasks run in-process (``task_always_eager``) so the platform needs nothing else.
 """
 

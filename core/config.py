@@ -114,6 +114,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     cfg["REDIS_URL"] = env.get("REDIS_URL") or None
     cfg["DATABASE_URL"] = env.get("DATABASE_URL") or None
     cfg["SECRET_KEY"] = env.get("SECRET_KEY") or None
+    cfg["EMAIL_HASH_KEY"] = env.get("EMAIL_HASH_KEY") or None  # unset: SECRET_KEY (purpose/stakeholders.py)
     cfg.update(overrides)
 
     production = cfg["PLATFORM_ENV"] == "production"

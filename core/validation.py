@@ -10,7 +10,10 @@ import re
 import unicodedata
 
 import marshmallow as ma
+from flask import current_app, has_app_context
 from marshmallow import validate
+
+from core.config import _INT_SETTINGS
 
 # C0 controls other than tab, newline and carriage return; DEL; C1 controls.
 _FORBIDDEN_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -132,13 +135,33 @@ class StrictSchema(ma.Schema):
         unknown = ma.RAISE
 
 
+class PageLimit(validate.Range):
+    """1 to the app's ``PAGE_LIMIT_MAX``, read when a request is validated, not fixed at import.
+
+    apispec documents any validator with ``min`` and ``max`` as ``minimum`` / ``maximum``, so
+    the OpenAPI document, built in an app context (``create_app``), states the same bound;
+    outside one ``max`` is the setting's default."""
+
+    def __init__(self) -> None:
+        super().__init__(min=1, max=_INT_SETTINGS["PAGE_LIMIT_MAX"])
+
+    @property
+    def max(self):
+        return current_app.config["PAGE_LIMIT_MAX"] if has_app_context() else self._default_max
+
+    @max.setter
+    def max(self, value) -> None:
+        self._default_max = value
+
+
 class PageArgs(StrictSchema):
     """Cursor pagination query arguments shared by every list endpoint."""
 
     limit = ma.fields.Integer(
         load_default=None,
-        validate=validate.Range(min=1, max=200),
-        metadata={"description": "Page size, 1-200 (default 50)."},
+        validate=PageLimit(),
+        metadata={"description": "Page size, from 1 to `maximum` (the PAGE_LIMIT_MAX setting, 200 unless "
+                                 "configured); omitted: the PAGE_LIMIT_DEFAULT setting (50 unless configured)."},
     )
     cursor = ma.fields.String(
         load_default=None,

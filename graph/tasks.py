@@ -307,4 +307,6 @@ def scrub_erased_person(brand_id, *, stakeholder_id=None, account_id=None, **_):
     db.session.commit()
 
 
-person_erased.connect(scrub_erased_person, weak=False)
+def init_graph_tasks() -> None:
+    """Called by ``create_app``: stored reports forget an erased person (idempotent)."""
+    person_erased.connect(scrub_erased_person, weak=False)

@@ -79,3 +79,40 @@ def test_production_without_redis_warns_its_operator(tmp_path, monkeypatch, capl
     load_config(str(tmp_path))
     warned = [r for r in caplog.records if r.levelname == "WARNING" and r.getMessage() == NO_REDIS_IN_PRODUCTION]
     assert len(warned) == (0 if redis_url else 1)
+
+
+def test_email_hash_key_from_the_environment(tmp_path, monkeypatch):
+    import hashlib
+    import hmac
+
+    from flask import Flask
+
+    from core.validation import normalise_email
+    from purpose.stakeholders import email_hash
+
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.delenv("EMAIL_HASH_KEY", raising=False)
+    assert load_config(str(tmp_path))["EMAIL_HASH_KEY"] is None  # unset: SECRET_KEY keys the hash
+    monkeypatch.setenv("EMAIL_HASH_KEY", "k" * 40)
+    cfg = load_config(str(tmp_path))
+    assert cfg["EMAIL_HASH_KEY"] == "k" * 40
+    app = Flask(__name__)
+    app.config.update(cfg)
+    with app.app_context():
+        expected = hmac.new(b"k" * 40, normalise_email("Ada@Example.com").encode(), hashlib.sha256).hexdigest()
+        assert email_hash("Ada@Example.com") == expected
+
+
+@pytest.mark.parametrize(("page_limit_max", "admitted", "refused"), [(None, 200, 201), (500, 500, 501)])
+def test_page_limit_max_bounds_the_limit_and_its_document(make_app, page_limit_max, admitted, refused):
+    from tests.conftest import register
+
+    app = make_app() if page_limit_max is None else make_app(PAGE_LIMIT_MAX=page_limit_max)
+    member = register(app.test_client())
+    assert member.get(f"/api/v1/spaces?limit={admitted}").status_code == 200
+    response = member.get(f"/api/v1/spaces?limit={refused}")
+    assert response.status_code == 422, response.get_json()
+    assert set(response.get_json()["errors"]) == {"limit"}
+    spec = member.get("/api/v1/openapi.json").get_json()
+    (limit,) = (p for p in spec["paths"]["/api/v1/spaces"]["get"]["parameters"] if p["name"] == "limit")
+    assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, admitted)
