@@ -110,6 +110,10 @@ class SanctionOut(ma.Schema):
 
 
 class SettingsArgs(StrictSchema):
+    class Meta(StrictSchema.Meta):
+        # Something to change besides the reason, in the OpenAPI document too (core.errors.SchemaRulesPlugin).
+        openapi_rules = {"anyOf": [{"required": ["slow_mode_seconds"]}, {"required": ["new_member_limits"]}]}
+
     slow_mode_seconds = ma.fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_SLOW_MODE_SECONDS),
                                           metadata={"description": "At most one post per this many seconds per member; 0: off."})
     new_member_limits = StrictBoolean(metadata={"description": "Limit members in their first day here."})

@@ -37,13 +37,6 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403",
 include-name = "POST /api/v1/brands/{brand_id}/imports/touchpoints"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "415", "429", "5xx"]
 
-# Not yet in the document: moderation settings need slow_mode_seconds or new_member_limits besides
-# the reason (422 "Nothing to change" otherwise). To lift with an ``anyOf`` of the two required
-# fields in SettingsArgs' ``Meta.openapi_rules`` (core.errors.SchemaRulesPlugin).
-[[operations]]
-include-name = "PATCH /api/v1/spaces/{space_id}/moderation/settings"
-checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
-
 # A rule on stored data, which no schema states: ``purpose_id`` must name one of the brand's
 # purposes (purpose/people_api.py ``_scope``: 422 "Not a purpose of this brand"), and a generated
 # id seldom does. (A 404 for it, as for an unknown id in the path, would need no entry here.)
