@@ -24,7 +24,7 @@ from graph.models import FINISHED, GraphReport, GraphReportGraph, ReportStatus
 from graph.reports import compare_reports
 from graph.schemas import CompareOut, ReportArgs, ReportListArgs, ReportOut, ReportPage
 from graph.tasks import cancel, dispatch
-from graph.access import may_read, private_spaces_for
+from graph.access import may_read, private_spaces_for, readable
 from purpose.access import require_brand_analyst
 from purpose.models import Brand, Purpose
 
@@ -117,7 +117,7 @@ def list_reports(args):
     stmt = select(GraphReport).where(GraphReport.brand_id == args["brand_id"])
     page = keyset_page(stmt, [SortKey(GraphReport.id, descending=True)], scope=f"reports:{args['brand_id']}",
                        args=args, attrs=["id"])
-    return {**page, "items": [r for r in page["items"] if may_read(current_account(), r)]}
+    return {**page, "items": readable(current_account(), args["brand_id"], page["items"])}
 
 
 @blp.route("/reports/<id:report_id>", methods=["GET"])
