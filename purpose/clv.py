@@ -88,12 +88,17 @@ def summarise(purchase_times: list[datetime], as_of: datetime, *, unit_days: flo
 
     By default purchases on the same UTC day count once (``transactions="daily"``); ``"raw"``
     counts each one."""
-    times = [t for t, _ in prepare([(t, 0.0) for t in purchase_times], transactions)]
-    if not times or times[-1] > as_of:
+    return summarise_transactions(prepare([(t, 0.0) for t in purchase_times], transactions), as_of, unit_days=unit_days)
+
+
+def summarise_transactions(transactions: list[tuple[datetime, float]], as_of: datetime, *,
+                           unit_days: float = 7.0) -> tuple[int, float, float]:
+    """(x, t_x, T) from one customer's transactions as :func:`prepare` returns them (time order)."""
+    if not transactions or transactions[-1][0] > as_of:
         raise ValueError("need at least one purchase, none after as_of")
     unit = unit_days * 86400
-    first = times[0]
-    return len(times) - 1, (times[-1] - first).total_seconds() / unit, (as_of - first).total_seconds() / unit
+    first, last = transactions[0][0], transactions[-1][0]
+    return len(transactions) - 1, (last - first).total_seconds() / unit, (as_of - first).total_seconds() / unit
 
 
 #: Nelder-Mead restarts from its own result when it stops on its iteration cap: a fresh

@@ -64,12 +64,7 @@ def _mean_repeat_spend(purchases) -> float:
 def _customers(buyers, as_of: datetime, transactions: str):
     """x, t_x, T (weeks) and m_x per buyer, from their purchases prepared by ``transactions``."""
     prepared = [clv.prepare(p.purchases, transactions) for p in paced(buyers)]
-    if any(tx[-1][0] > as_of for tx in prepared):
-        raise ValueError("purchases after as_of")
-    week = 7 * 86400.0
-    x = np.array([len(tx) - 1 for tx in prepared], dtype=float)
-    t_x = np.array([(tx[-1][0] - tx[0][0]).total_seconds() / week for tx in prepared])
-    T = np.array([(as_of - tx[0][0]).total_seconds() / week for tx in prepared])
+    x, t_x, T = (np.array(c, dtype=float) for c in zip(*(clv.summarise_transactions(tx, as_of) for tx in paced(prepared))))
     # Gamma-Gamma's m_x is the mean of the x repeat purchases, as x counts them: averaging the first
     # purchase in too makes each average steadier than x purchases can be, and the fit runs off to p -> infinity.
     m_x = np.array([_mean_repeat_spend(tx) for tx in paced(prepared)])
