@@ -151,11 +151,11 @@ def _demo_login() -> str | None:
     """The demo admin's login while that account exists (the demo seeded it), else None."""
     from sqlalchemy import select
 
-    from community.demo import DEMO_PASSWORD
+    from community.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD
     from core.accounts import Account
 
-    email = "admin@demo.example"  # community.demo's admin
-    return f"{email} / {DEMO_PASSWORD}" if db.session.scalar(select(Account.id).where(Account.email == email)) else None
+    seeded = db.session.scalar(select(Account.id).where(Account.email == DEMO_ADMIN_EMAIL))
+    return f"{DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}" if seeded else None
 
 
 def _announce(url: str, login: str | None) -> None:

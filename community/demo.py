@@ -19,6 +19,8 @@ from core.extensions import db
 from purpose.models import Brand, BrandManager, Purpose, PurposeKind
 
 DEMO_PASSWORD = "demo-password-2026"
+#: The demo admin, whose login ``python app.py`` prints on every start.
+DEMO_ADMIN_EMAIL = "admin@demo.example"
 _FIRST = "Ana Ben Chloe Dev Emi Femi Gus Hana Ivo Jade Kai Lena Milo Nia Omar Pia Quinn Rosa Sami Tara Uli Vera Wes Xia Yuri Zoe".split()
 _LAST = "Reyes Okafor Lind Patel Sato Adeyemi Berg Kim Novak Ward Moana Fischer Costa Diallo".split()
 _LIFE_THREADS = [
@@ -41,7 +43,7 @@ _EMOJIS = ["👍", "❤️", "🎉", "🌊", "🏃"]
 
 def _accounts(rng: random.Random, count: int) -> list[Account]:
     password_hash = hash_password(DEMO_PASSWORD)
-    admin = Account(email="admin@demo.example", handle="demo_admin", display_name="Demo Admin",
+    admin = Account(email=DEMO_ADMIN_EMAIL, handle="demo_admin", display_name="Demo Admin",
                     password_hash=password_hash, role=GlobalRole.admin)
     analyst = Account(email="analyst@demo.example", handle="demo_analyst", display_name="Ada Analyst",
                       password_hash=password_hash, role=GlobalRole.analyst)
@@ -106,6 +108,6 @@ def seed_demo_if_empty() -> bool:
     if db.session.scalar(select(func.count()).select_from(Account)):
         return False
     seed_demo()
-    print(f"Seeded the demo community. Log in as admin@demo.example / {DEMO_PASSWORD}", flush=True)
+    print(f"Seeded the demo community. Log in as {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}", flush=True)
     return True
 
