@@ -10,7 +10,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from community.models import SpaceRole, Visibility
-from core.validation import _BIDI_CONTROLS, PageArgs, SafeText, StrictSchema, page_schema
+from core.validation import BIDI_CONTROLS, PageArgs, SafeText, StrictSchema, page_schema
 from purpose.models import PurposeKind
 
 MAX_POST_LENGTH = 10_000
@@ -41,7 +41,7 @@ def emoji_pattern() -> str:
     ranges: list[list[int]] = []
     for code in (code for plane in _EMOJI_PLANES for code in plane):
         char = chr(code)
-        if (unicodedata.category(char) not in _EMOJI_CATEGORIES or _BIDI_CONTROLS.match(char)
+        if (unicodedata.category(char) not in _EMOJI_CATEGORIES or BIDI_CONTROLS.match(char)
                 or char.isspace() or unicodedata.normalize("NFC", char) != char):
             continue
         if ranges and ranges[-1][1] == code - 1:

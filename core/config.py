@@ -16,7 +16,8 @@ from pathlib import Path
 #: The secret a production deployment must never run with.
 DEFAULT_SECRET = "embedded-development-secret-change-me"
 
-_INT_SETTINGS = {
+#: Whole-number settings and their defaults (read from the environment by load_config).
+INT_SETTINGS = {
     "ACCESS_TOKEN_MINUTES": 15,
     "REFRESH_TOKEN_DAYS": 30,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
@@ -108,7 +109,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """
     env = os.environ
     overrides = dict(overrides or {})
-    cfg: dict = {name: _number(name, env[name]) if name in env else default for name, default in _INT_SETTINGS.items()}
+    cfg: dict = {name: _number(name, env[name]) if name in env else default for name, default in INT_SETTINGS.items()}
     cfg.update({name: env.get(name, default) for name, default in _STR_SETTINGS.items()})
     cfg.update({name: _flag(name, env[name]) if name in env else default for name, default in _BOOL_SETTINGS.items()})
     cfg["REDIS_URL"] = env.get("REDIS_URL") or None

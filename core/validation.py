@@ -13,7 +13,7 @@ import marshmallow as ma
 from flask import current_app, has_app_context
 from marshmallow import validate
 
-from core.config import _INT_SETTINGS
+from core.config import INT_SETTINGS
 
 # C0 controls other than tab, newline and carriage return; DEL; C1 controls.
 _FORBIDDEN_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -21,7 +21,7 @@ _LINE_BREAKS = re.compile(r"[\r\n\t]")
 # Unicode bidirectional controls: embeddings and overrides (U+202A-U+202E), isolates (U+2066-U+2069),
 # marks (U+200E, U+200F, U+061C). In a name or title they reorder what is shown around it
 # ("Trojan Source"): a display name could make a post seem to say something else.
-_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 HANDLE_PATTERN = r"[a-z0-9_]{3,30}"
 # The same rules as regular expressions for the OpenAPI document (``\uXXXX`` escapes read alike in
 # ECMA-262 and Python), so clients and fuzzers know which strings are taken. Lone surrogates are
@@ -75,7 +75,7 @@ class SafeText(ma.fields.String):
             raise self.make_error("control")
         if not self.multiline and _LINE_BREAKS.search(text):
             raise self.make_error("line_break")
-        if not self.multiline and _BIDI_CONTROLS.search(text):
+        if not self.multiline and BIDI_CONTROLS.search(text):
             raise self.make_error("bidi")
         text = unicodedata.normalize("NFC", text).strip()
         if not text and not self.allow_blank:
@@ -143,7 +143,7 @@ class PageLimit(validate.Range):
     outside one ``max`` is the setting's default."""
 
     def __init__(self) -> None:
-        super().__init__(min=1, max=_INT_SETTINGS["PAGE_LIMIT_MAX"])
+        super().__init__(min=1, max=INT_SETTINGS["PAGE_LIMIT_MAX"])
 
     @property
     def max(self):
