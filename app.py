@@ -24,11 +24,11 @@ from core.auth import init_auth
 from core.celery_app import celery_init_app
 from core.config import load_config
 from core.errors import ProblemApi, register_error_handlers
-from core.websocket import share_frames, without_websocket_extensions
-from community.activity import init_activity
-from community.events import init_realtime
-from community.moderation_members import init_moderation_members
-from community.fanout import build_client_manager
+from community.realtime.websocket import share_frames, without_websocket_extensions
+from community.conversations.activity import init_activity
+from community.realtime.listeners import init_realtime
+from community.moderation.members import init_moderation_members
+from community.realtime.fanout import build_client_manager
 from core.extensions import db, limiter, migrate, socketio
 from graph.tasks import init_graph_tasks
 from purpose.stakeholders import init_stakeholders
@@ -66,7 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
         ping_interval=app.config["SOCKETIO_PING_INTERVAL"],
         ping_timeout=app.config["SOCKETIO_PING_TIMEOUT"],
     )
-    if not app.config["SOCKETIO_WEBSOCKET_COMPRESSION"]:  # core/websocket.py says why
+    if not app.config["SOCKETIO_WEBSOCKET_COMPRESSION"]:  # community/realtime/websocket.py says why
         app.wsgi_app = without_websocket_extensions(app.wsgi_app)
         share_frames(socketio.server.eio)  # plain frames only: then one frame serves every recipient
     init_realtime(app)
@@ -90,8 +90,10 @@ def _migrations_dir() -> str:
 
 
 def _register_api(app: Flask) -> None:
-    from community import api as community_api
-    from community import conversation_api, moderation_api, moderation_me_api, moderation_review_api
+    from community.conversations import spaces_api as community_api, threads_api as conversation_api
+    from community.moderation import api as moderation_api
+    from community.moderation import me_api as moderation_me_api
+    from community.moderation import review_api as moderation_review_api
     from graph import api as graph_api
     from purpose import api as purpose_api
     from purpose import people_api
@@ -119,8 +121,8 @@ def _register_api(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from graph.seed import seed_demo_command  # wraps community.demo's; synthetic at scale
-    from community.events_log import prune_events_command
+    from graph.seed import seed_demo_command  # wraps devtools.demo's; synthetic at scale
+    from community.space_log import prune_events_command
 
     from purpose.imports import import_stakeholders_command, import_touchpoints_command
 
@@ -132,7 +134,7 @@ def main() -> None:
     """Embedded mode: migrate, seed when empty, serve on 127.0.0.1 and print the URL and login."""
     from flask_migrate import upgrade
 
-    from community.demo import seed_demo_if_empty
+    from devtools.demo import seed_demo_if_empty
     from core.embedded import embedded_async_mode, serve
 
     app = create_app({"SOCKETIO_ASYNC_MODE": embedded_async_mode()})
@@ -151,7 +153,7 @@ def _demo_login() -> str | None:
     """The demo admin's login while that account exists (the demo seeded it), else None."""
     from sqlalchemy import select
 
-    from community.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD
+    from devtools.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD
     from core.accounts import Account
 
     seeded = db.session.scalar(select(Account.id).where(Account.email == DEMO_ADMIN_EMAIL))

@@ -24,7 +24,7 @@ have the same schema) and alternates all three servers within the run.
 By default the harness offers no WebSocket extension, so both servers send plain frames and
 the ratio compares the two paths alone. Browsers offer permessage-deflate, which the bare
 server (python-socketio's defaults) accepts and ours declines unless configured to
-(core/websocket.py): ``--deflate`` makes every client offer it, to measure what that choice
+(community/realtime/websocket.py): ``--deflate`` makes every client offer it, to measure what that choice
 is worth with the clients a deployment actually has.
 """
 

@@ -9,6 +9,7 @@ Rules (docs/api.md has the matrix):
 
 from __future__ import annotations
 
+from blinker import Namespace
 from sqlalchemy import bindparam, event, or_, select
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,12 @@ from core.extensions import db
 from purpose.access import is_brand_manager, require_brand_manager  # noqa: F401 (re-exported)
 from purpose.models import BrandManager, Purpose
 
+#: Sent after a commit that ends an account's access to a space: ``sender`` is the account id,
+#: with ``space_id`` and ``reason``. The Socket.IO layer cuts that account's sockets off the room.
+space_access_lost = Namespace().signal("space-access-lost")
+#: Sent after a commit that changes an account's role in a space: ``sender`` is the account id,
+#: with ``space_id``. The Socket.IO layer takes a demoted moderator's sockets out of the moderators' room.
+space_role_changed = Namespace().signal("space-role-changed")
 
 _CACHE = "membership_cache"
 

@@ -34,7 +34,7 @@ class Space(db.Model):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     visibility: Mapped[Visibility] = mapped_column(string_enum(Visibility), default=Visibility.public, index=True)
-    #: Last number handed out by the space's gap-free post sequence (``community.events_log.next_space_seq``).
+    #: Last number handed out by the space's gap-free post sequence (``community.space_log.next_space_seq``).
     last_seq: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: Slow mode: a member may post at most once per this many seconds here (0: off; staff exempt).

@@ -9,7 +9,10 @@ from functools import cache
 import marshmallow as ma
 from marshmallow import validate
 
-from community.models import SpaceRole, Visibility
+from sqlalchemy import func, select
+
+from community.models import Reaction, SpaceRole, Visibility
+from core.extensions import db
 from core.validation import BIDI_CONTROLS, PageArgs, SafeText, StrictSchema, page_schema
 from purpose.models import PurposeKind
 
@@ -191,3 +194,19 @@ SpacePage = page_schema(SpaceOut, "SpacePage")
 MembershipPage = page_schema(MembershipOut, "MembershipPage")
 ThreadPage = page_schema(ThreadOut, "ThreadPage")
 PostPage = page_schema(PostOut, "PostPage")
+
+
+def reaction_summaries(post_ids: list[int], viewer_id: int) -> dict[int, list[dict]]:
+    """Per post: ``[{"emoji", "count", "mine"}]`` in one query for a whole page."""
+    rows = db.session.execute(
+        select(
+            Reaction.post_id, Reaction.emoji, func.count(), func.max(func.cast(Reaction.account_id == viewer_id, db.Integer))
+        )
+        .where(Reaction.post_id.in_(post_ids))
+        .group_by(Reaction.post_id, Reaction.emoji)
+        .order_by(Reaction.post_id, func.min(Reaction.id))
+    )
+    summaries: dict[int, list[dict]] = {pid: [] for pid in post_ids}
+    for post_id, emoji, count, mine in rows:
+        summaries[post_id].append({"emoji": emoji, "count": count, "mine": bool(mine)})
+    return summaries

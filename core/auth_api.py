@@ -1,6 +1,6 @@
 """Accounts over REST: register, log in, refresh, log out, me; admin role changes.
 
-Suspension is a moderation action with a reason and an audit entry: community/moderation_api.py."""
+Suspension is a moderation action with a reason and an audit entry: community/moderation/api.py."""
 
 from __future__ import annotations
 

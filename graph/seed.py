@@ -29,7 +29,7 @@ import click
 import numpy as np
 from sqlalchemy import func, insert, select, text, update
 
-from community.demo import DEMO_PASSWORD
+from devtools.demo import DEMO_PASSWORD
 from community.models import Membership, Mention, Post, Reaction, Space, SpaceRole, Thread, Visibility
 from core.accounts import Account, AccountStatus, GlobalRole, hash_password
 from core.cli import with_schema
@@ -314,7 +314,7 @@ def _demo_accounts(brand_id: int, as_of: datetime) -> None:
 @with_schema
 def seed_demo_command(members: int, seed: int, if_empty: bool) -> None:
     """Build a demo community: hand-written for small sizes, synthetic at scale (``--members 100000``)."""
-    from community.demo import seed_demo
+    from devtools.demo import seed_demo
 
     if if_empty and db.session.scalar(select(func.count()).select_from(Account)):
         click.echo("The database already has accounts; nothing seeded.")

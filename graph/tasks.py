@@ -25,7 +25,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from flask import current_app
 from sqlalchemy import or_, select, update
 
-from community.events_log import account_room
+from community.space_log import account_room
 from core.extensions import db, socketio, utcnow
 from graph import exports
 from graph.models import FINISHED, GraphReport, GraphReportGraph, ReportStatus

@@ -31,7 +31,7 @@ def test_seed_demo_command_builds_both_kinds_of_space(app):
 
 
 def test_demo_admin_can_log_in_and_read_the_spaces(app, client):
-    from community.demo import DEMO_PASSWORD, seed_demo_if_empty
+    from devtools.demo import DEMO_PASSWORD, seed_demo_if_empty
 
     with app.app_context():
         assert seed_demo_if_empty() is True

@@ -203,11 +203,11 @@ def test_move_renumbers_posts_in_the_target_space(app, mw):
     queue = manager.get(f"{API}/spaces/{mw['walkers']}/moderation/queue").get_json()["items"]
     assert [i["post"]["id"] for i in queue] == [post_id]
     assert thread_id not in [t["id"] for t in member.get(f"{API}/spaces/{mw['public']}/threads").get_json()["items"]]
-    from community import events_log
+    from community import space_log
 
     with app.app_context():
-        source = events_log.replay_after(mw["public"], 0).events
-        target = events_log.replay_after(mw["walkers"], 0).events
+        source = space_log.replay_after(mw["public"], 0).events
+        target = space_log.replay_after(mw["walkers"], 0).events
     assert source[-1]["kind"] == "thread_moved" and source[-1]["data"]["to_space_id"] == mw["walkers"]
     assert all(e["data"].get("post", {}).get("body") is None for e in source if e["kind"] == "post_created")
     assert target[-1]["kind"] == "thread_moved" and target[-1]["data"]["thread"]["id"] == thread_id

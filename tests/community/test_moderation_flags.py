@@ -155,12 +155,12 @@ def test_hidden_post_vanishes_for_members_author_sees_why(mw):
 
 
 def test_hidden_body_is_not_replayed(app, mw):
-    from community import events_log
+    from community import space_log
 
     _thread, post_id = mw["threads"]["public"]
     assert mw["moderator"].post(f"{API}/posts/{post_id}/hide", json={"reason": "spam"}).status_code == 200
     with app.app_context():
-        replay = events_log.replay_after(mw["public"], 0)
+        replay = space_log.replay_after(mw["public"], 0)
     kinds = [(e["kind"], e["data"].get("post", {}).get("body")) for e in replay.events]
     assert kinds == [("thread_created", None), ("post_hidden", None)]
     assert replay.events[0]["data"]["post"]["hidden"] is True

@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from community import events
-from community.presence import MemoryPresence, RedisPresence
+from community.realtime import heartbeat
+from community.realtime.presence import MemoryPresence, RedisPresence
 from core.extensions import socketio
 from tests.conftest import TEST_REDIS_URL, needs_redis, register
 
@@ -125,10 +125,10 @@ def test_presence_survives_its_store_being_unreachable_for_a_moment(app, world, 
     member = socketio.test_client(app, auth={"token": world["member"].access_token})
     assert member.emit("join", {"space_id": world["public"]}, callback=True)["ok"]
     member.get_received()
-    events._beat(app, refresh=True)  # the store is down: logged, and nothing told is lost
+    heartbeat.beat(app, refresh=True)  # the store is down: logged, and nothing told is lost
     assert "the next heartbeat tries again" in caplog.text
     presence.down = False
-    events._beat(app, refresh=True)  # the next beat (this one, or the process's own) gets through
+    heartbeat.beat(app, refresh=True)  # the next beat (this one, or the process's own) gets through
     told = [m["args"][0] for m in member.get_received() if m["name"] == "presence"]
     assert {"space_id": world["public"], "joined": [world["member"].id], "left": []} in told
     sid = socketio.server.manager.sid_from_eio_sid(member.eio_sid, "/")

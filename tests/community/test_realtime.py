@@ -115,7 +115,7 @@ def test_post_is_acked_with_the_stored_post_then_broadcast(rt, clients):
 
 
 def test_broadcasts_of_every_size_and_script_reach_every_member_intact(rt, clients):
-    """One frame is built per broadcast and shared by its recipients (core/websocket.py):
+    """One frame is built per broadcast and shared by its recipients (community/realtime/websocket.py):
     short, medium and long messages (each length encoding of a WebSocket frame), in
     scripts beyond ASCII, interleaved, arrive intact and in order at every member."""
     server, thread = rt["server"], rt["thread"]
@@ -131,7 +131,7 @@ def test_broadcasts_of_every_size_and_script_reach_every_member_intact(rt, clien
 
 def test_a_member_who_stops_reading_misses_nothing_and_holds_up_no_one(rt, clients):
     """A broadcast is written to each socket at once when nothing is ahead of it; what a
-    stalled socket cannot take waits on that socket's own queue (core/websocket.py)."""
+    stalled socket cannot take waits on that socket's own queue (community/realtime/websocket.py)."""
     server, thread = rt["server"], rt["thread"]
     stalled = StalledReader(server, rt["ann"]["token"])
     try:
@@ -221,7 +221,7 @@ def test_resume_while_others_post_gives_each_event_once_in_order(rt, clients):
 
 
 def test_resume_past_the_retention_window_requires_resync(rt, clients, app):
-    from community.events_log import prune_events
+    from community.space_log import prune_events
 
     client = clients(rt["server"], rt["ann"]["token"])
     _post(client, rt["thread"], "old news")
@@ -435,7 +435,7 @@ BROWSER_OFFER = "permessage-deflate; client_max_window_bits"  # what Chrome, Fir
 
 def test_websocket_compression_is_declined_unless_configured(app, live):
     """Browsers offer permessage-deflate; by default the server declines (a compressor per
-    connection costs memory and CPU per recipient: core/websocket.py), and sends plain frames."""
+    connection costs memory and CPU per recipient: community/realtime/websocket.py), and sends plain frames."""
     headers, compressed, opening = websocket_upgrade(live(), BROWSER_OFFER)
     assert "sec-websocket-extensions" not in headers
     assert not compressed and opening.startswith(b'0{"sid":')

@@ -77,7 +77,7 @@ def test_a_worker_process_can_emit_to_clients_of_a_server(app, live, clients, ma
     listener.call("join", {"space_id": space})
     worker_app = make_app(REDIS_URL=TEST_REDIS_URL, SOCKETIO_CHANNEL=channel)  # as a Celery worker builds it
     with worker_app.app_context():
-        from community import service
+        from community.conversations import service
         from community.models import Space, Thread
 
         author = db.session.get(Account, ben["id"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from community.demo import DEMO_PASSWORD
+from devtools.demo import DEMO_PASSWORD
 from core.accounts import Account
 from core.extensions import db
 from graph import metrics

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from community import service
+from community.conversations import service
 from community.models import Membership, Mention, Post, Reaction, Space
 from core.accounts import Account
 from core.extensions import db

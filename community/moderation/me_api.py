@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from community import moderation_members as members
+from community.moderation import members
 from community.models import PersonalFilter, PersonalFilterKind
-from community.moderation_schemas import PersonalFilterOut, PersonalFilterPage
+from community.moderation.schemas import PersonalFilterOut, PersonalFilterPage
 from core.auth import authenticated, current_account, limit_writes
 from core.errors import ApiBlueprint
 from core.pagination import SortKey, keyset_page

@@ -13,10 +13,10 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from community import access, events_log
+from community import access, space_log
 from community.models import Appeal, Flag, FlagReason, Post, Space, SpaceEvent, Thread
-from community.moderation_audit import audit, tell_action, tell_member, tell_moderators
-from community.moderation_schemas import AuditOut
+from community.moderation.audit import audit, tell_action, tell_member, tell_moderators
+from community.moderation.schemas import AuditOut
 from community.schemas import PostOut, ThreadOut
 from core.accounts import Account
 from core.errors import ApiError, conflict, forbidden
@@ -59,7 +59,7 @@ def _hide(post: Post, space: Space, actor: Account | None, reason: str):
     post.hidden_by_id = actor.id if actor is not None else None
     _scrub_bodies([post.id], "hidden")
     data = {"post_id": post.id, "thread_id": post.thread_id}
-    event = events_log.record_event(space.id, "post_hidden", data, post_id=post.id)
+    event = space_log.record_event(space.id, "post_hidden", data, post_id=post.id)
     by = "moderator" if actor is not None else "flags"
     entry = audit(actor, "post_hidden", "post", post.id, space=space, reason=reason,
                   before={"hidden": False}, after={"hidden": True, "by": by})
@@ -71,7 +71,7 @@ def _unhide(post: Post, space: Space, actor: Account, reason: str, action: str =
     post.hidden, post.hidden_reason, post.hidden_at, post.hidden_by_id = False, None, None, None
     _resolve_appeal(post, "granted")
     data = {"post": _POST_EVENT.dump(post), "thread_id": post.thread_id}
-    event = events_log.record_event(space.id, "post_unhidden", data, post_id=post.id)
+    event = space_log.record_event(space.id, "post_unhidden", data, post_id=post.id)
     entry = audit(actor, action, "post", post.id, space=space, reason=reason, before=before, after={"hidden": False})
     return event, entry
 
@@ -79,7 +79,7 @@ def _unhide(post: Post, space: Space, actor: Account, reason: str, action: str =
 def _finish(events: list[SpaceEvent], entries: list, notify_account: int | None = None) -> None:
     """Commit, then broadcast: space events, the audit entries to moderators, a notice to the member."""
     db.session.commit()
-    events_log.publish(*events)
+    space_log.publish(*events)
     for entry in entries:
         tell_action(entry)
         if notify_account is not None:
@@ -164,9 +164,9 @@ def do_remove_post(actor: Account, post: Post, space: Space, reason: str) -> Pos
         raise conflict("This post was deleted.", "post-deleted")
     post.deleted = True
     _resolve_flags(post, "actioned")
-    events_log.scrub_post(post.id)
+    space_log.scrub_post(post.id)
     data = {"post_id": post.id, "thread_id": post.thread_id, "by_staff": True}
-    event = events_log.record_event(space.id, "post_deleted", data, post_id=post.id)
+    event = space_log.record_event(space.id, "post_deleted", data, post_id=post.id)
     entry = audit(actor, "post_deleted", "post", post.id, space=space, reason=reason,
                   before={"deleted": False}, after={"deleted": True})
     _finish([event], [entry], notify_account=post.author_id)
@@ -189,7 +189,7 @@ def do_set_thread_state(actor: Account, thread: Thread, space: Space, attr: str,
         word = action.removeprefix("thread_")
         raise conflict(f"The thread is already {word}.", f"already-{word}")
     setattr(thread, attr, value)
-    event = events_log.record_event(space.id, action, {"thread": ThreadOut().dump(thread)})
+    event = space_log.record_event(space.id, action, {"thread": ThreadOut().dump(thread)})
     entry = audit(actor, action, "thread", thread.id, space=space, reason=reason, before={attr: not value}, after={attr: value})
     _finish([event], [entry], notify_account=thread.author_id)
     return thread
@@ -218,10 +218,10 @@ def do_move_thread(actor: Account, thread: Thread, space: Space, target_id: int,
     ``thread_moved`` event.
     """
     target = _move_target(actor, space, target_id)
-    events_log.lock_spaces(space.id, target.id)  # both numberings below, in one lock order
+    space_log.lock_spaces(space.id, target.id)  # both numberings below, in one lock order
     posts = list(db.session.scalars(select(Post).where(Post.thread_id == thread.id).order_by(Post.seq)))
     for post in posts:
-        post.seq = events_log.next_space_seq(target.id)
+        post.seq = space_log.next_space_seq(target.id)
         post.space_id = target.id
     post_ids = [p.id for p in posts]
     db.session.execute(update(Flag).where(Flag.post_id.in_(post_ids)).values(space_id=target.id))
@@ -229,8 +229,8 @@ def do_move_thread(actor: Account, thread: Thread, space: Space, target_id: int,
     thread.space_id = target.id
     moved = {"thread_id": thread.id, "from_space_id": space.id, "to_space_id": target.id}
     events = [
-        events_log.record_event(space.id, "thread_moved", moved),
-        events_log.record_event(target.id, "thread_moved", {**moved, "thread": ThreadOut().dump(thread)}),
+        space_log.record_event(space.id, "thread_moved", moved),
+        space_log.record_event(target.id, "thread_moved", {**moved, "thread": ThreadOut().dump(thread)}),
     ]
     entry = audit(actor, "thread_moved", "thread", thread.id, space=space, reason=reason,
                   before={"space_id": space.id}, after={"space_id": target.id})

@@ -17,7 +17,7 @@ import time
 
 import socketio
 
-from community.events_log import EVENT_NAME, space_of_room, space_room
+from community.space_log import EVENT_NAME, space_of_room, space_room
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class _HoldBack(socketio.Manager):
         self._held: dict[tuple[str, int], list[dict]] = {}
         self._floors: dict[int, dict[str, int]] = {}
         self._hold_lock = threading.Lock()
-        self.space_left = None  # community.events sets it: called as space_left(sid, space_id)
+        self.space_left = None  # community.realtime.listeners sets it: called as space_left(sid, space_id)
 
     def leave_room(self, sid, namespace, room):
         """Every way a socket of this process leaves a room comes here: its own ``leave``, or

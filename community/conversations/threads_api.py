@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from community import access, moderation_rules, service
+from community import access
+from community.moderation import rules as moderation_rules
+from community.conversations import service
 from community.models import Mention, Post, Space, Thread
 from community.schemas import (
-    PostArgs, PostEditArgs, PostOut, PostPage, ReactionArgs, ReactionOut, ThreadArgs, ThreadOut, ThreadPage,
+    PostArgs, PostEditArgs, PostOut, PostPage, ReactionArgs, ReactionOut, ThreadArgs, ThreadOut, ThreadPage, reaction_summaries,
 )
 from core.auth import authenticated, current_account, limit_writes
 from core.pagination import SortKey, keyset_page
@@ -18,7 +20,7 @@ blp = limit_writes(ApiBlueprint("conversations", __name__, url_prefix="/api/v1",
 
 
 def _with_reactions(posts: list[Post]) -> list[Post]:
-    summaries = service.reaction_summaries([p.id for p in posts], current_account().id)
+    summaries = reaction_summaries([p.id for p in posts], current_account().id)
     for post in posts:
         post.reaction_summary = summaries[post.id]
     return posts

@@ -6,14 +6,15 @@ posts are 404 to those who may not); the service then checks who may act.
 
 from __future__ import annotations
 
-from community import access, moderation, moderation_members as members
+from community import access
+from community.moderation import actions as moderation, members
 from community.models import Sanction, SanctionKind
-from community.moderation_schemas import (
+from community.moderation.schemas import (
     AppealArgs, AppealOut, BanArgs, FlagArgs, FlagOut, MoveArgs, MuteArgs, PostModerationOut, ReasonArgs, SanctionOut,
     SanctionPage, SettingsArgs, SettingsOut,
 )
 from community.schemas import PostOut, ThreadOut
-from community.service import reaction_summaries
+from community.schemas import reaction_summaries
 from core.auth import authenticated, current_account, limit_writes, require_admin
 from core.auth_api import AccountOut
 from core.errors import ApiBlueprint

@@ -15,9 +15,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from community import access
-from community.events_log import account_room
+from community.space_log import account_room
 from community.models import Appeal, AuditEntry, Flag, Post, Space
-from community.moderation_schemas import AuditOut
+from community.moderation.schemas import AuditOut
 from core.accounts import Account
 from core.extensions import db, socketio
 from purpose.models import Purpose

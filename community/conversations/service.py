@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 
-from blinker import Namespace
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from community import access, events_log, moderation_audit, moderation_rules
+from community import access, space_log
+from community.moderation import audit as moderation_audit, rules as moderation_rules
 from community.models import Membership, Mention, PersonalFilter, Post, Reaction, Space, SpaceRole, Thread
 from community.schemas import PostOut, ThreadOut
 from core import sql
@@ -22,13 +22,6 @@ from core.accounts import Account
 from core.errors import ApiError, conflict, forbidden, not_found
 from core.extensions import db, socketio, utcnow
 from purpose.models import Purpose
-
-#: Sent after a commit that ends an account's access to a space: ``sender`` is the account id,
-#: with ``space_id`` and ``reason``. The Socket.IO layer cuts that account's sockets off the room.
-space_access_lost = Namespace().signal("space-access-lost")
-#: Sent after a commit that changes an account's role in a space: ``sender`` is the account id,
-#: with ``space_id``. The Socket.IO layer takes a demoted moderator's sockets out of the moderators' room.
-space_role_changed = Namespace().signal("space-role-changed")
 
 #: Socket.IO event sent to a mentioned account's own room (docs/realtime.md).
 MENTION_EVENT = "mention"
@@ -89,7 +82,7 @@ def do_leave(account: Account, space: Space) -> None:
         raise conflict("You are not a member of this space.", "not-a-member")
     db.session.delete(membership)
     db.session.commit()
-    space_access_lost.send(account.id, space_id=space.id, reason="left")
+    access.space_access_lost.send(account.id, space_id=space.id, reason="left")
 
 
 def _is_brand_staff(actor: Account, space: Space) -> bool:
@@ -120,7 +113,7 @@ def do_set_member(actor: Account, space: Space, account_id: int, role: SpaceRole
     entry = moderation_audit.audit(actor, "member_role_changed", "account", target.id, space=space, reason=reason,
                                    before={"role": before.value} if before else None, after={"role": role.value})
     _commit_or_conflict("The membership changed concurrently; retry.")
-    space_role_changed.send(target.id, space_id=space.id)
+    access.space_role_changed.send(target.id, space_id=space.id)
     moderation_audit.tell_action(entry)
     return membership
 
@@ -136,7 +129,7 @@ def do_remove_member(actor: Account, space: Space, account_id: int) -> None:
         raise forbidden("Only the brand's managers may remove a space's moderators or managers.")
     db.session.delete(membership)
     db.session.commit()
-    space_access_lost.send(account_id, space_id=space.id, reason="removed")
+    access.space_access_lost.send(account_id, space_id=space.id, reason="removed")
 
 
 # Threads and posts ----------------------------------------------------------------
@@ -174,7 +167,7 @@ def _notify_mentions(post: Post, author: Account, mentioned: list[int]) -> None:
               "by": {"id": author.id, "handle": author.handle, "display_name": author.display_name}}
     for account_id in mentioned:
         if account_id not in filtering:
-            socketio.emit(MENTION_EVENT, notice, to=events_log.account_room(account_id))
+            socketio.emit(MENTION_EVENT, notice, to=space_log.account_room(account_id))
 
 
 _TOUCH_THREAD = (  # built once, as the rest of the post path's statements (core/sql.py)
@@ -189,7 +182,7 @@ def _insert_post(author: Account, thread: Thread, space: Space, body: str, paren
     """Add the post with the space's next sequence number; returns it and the accounts it mentions."""
     now = utcnow()
     post = sql.insert_loaded(Post, {
-        "space_id": space.id, "thread_id": thread.id, "seq": events_log.next_space_seq(space.id), "author_id": author.id,
+        "space_id": space.id, "thread_id": thread.id, "seq": space_log.next_space_seq(space.id), "author_id": author.id,
         "parent_id": parent_id, "body": body, "created_at": now, "client_msg_id": client_msg_id,
     })
     mentioned = _store_mentions(post, space)
@@ -206,9 +199,9 @@ def do_create_thread(account: Account, space: Space, title: str, body: str) -> T
     db.session.flush()
     post, mentioned = _insert_post(account, thread, space, body, None)
     data = {"thread": ThreadOut().dump(thread), "post": _POST_EVENT.dump(post)}
-    event = events_log.record_event(space.id, "thread_created", data, seq=post.seq, post_id=post.id)
+    event = space_log.record_event(space.id, "thread_created", data, seq=post.seq, post_id=post.id)
     db.session.commit()
-    events_log.publish(event)
+    space_log.publish(event)
     _notify_mentions(post, account, mentioned)
     return thread
 
@@ -259,7 +252,7 @@ def do_create_post(account: Account, thread: Thread, space: Space, body: str, pa
     try:  # a resend is caught by the unique key, which saves a lookup on every first send
         post, mentioned = _insert_post(account, thread, space, body, parent_id, client_msg_id)
         data = {"post": _POST_EVENT.dump(post)}
-        event = events_log.record_event(space.id, "post_created", data, seq=post.seq, post_id=post.id)
+        event = space_log.record_event(space.id, "post_created", data, seq=post.seq, post_id=post.id)
         db.session.commit()
     except IntegrityError:  # this key was stored before, or just now from another tab
         db.session.rollback()
@@ -267,7 +260,7 @@ def do_create_post(account: Account, thread: Thread, space: Space, body: str, pa
         if existing is None:
             raise
         return existing, False
-    events_log.publish(event)
+    space_log.publish(event)
     _notify_mentions(post, account, mentioned)
     return post, True
 
@@ -289,9 +282,9 @@ def do_edit_post(account: Account, post: Post, thread: Thread, space: Space, bod
     post.body = body
     post.edited_at = utcnow()
     added = _store_mentions(post, space, replace=True)
-    event = events_log.record_event(space.id, "post_edited", {"post": _POST_EVENT.dump(post)}, post_id=post.id)
+    event = space_log.record_event(space.id, "post_edited", {"post": _POST_EVENT.dump(post)}, post_id=post.id)
     db.session.commit()
-    events_log.publish(event)
+    space_log.publish(event)
     _notify_mentions(post, account, added)
     return post
 
@@ -302,11 +295,11 @@ def do_delete_post(account: Account, post: Post) -> None:
     if post.deleted:
         return
     post.deleted = True
-    events_log.scrub_post(post.id)
+    space_log.scrub_post(post.id)
     data = {"post_id": post.id, "thread_id": post.thread_id}
-    event = events_log.record_event(post.space_id, "post_deleted", data, post_id=post.id)
+    event = space_log.record_event(post.space_id, "post_deleted", data, post_id=post.id)
     db.session.commit()
-    events_log.publish(event)
+    space_log.publish(event)
 
 
 # Reactions ------------------------------------------------------------------------
@@ -317,7 +310,7 @@ def _reaction_event(kind: str, post: Post, account: Account, emoji: str):
         select(func.count()).select_from(Reaction).where(Reaction.post_id == post.id, Reaction.emoji == emoji)
     )
     data = {"post_id": post.id, "thread_id": post.thread_id, "emoji": emoji, "account_id": account.id, "count": count}
-    return events_log.record_event(post.space_id, kind, data, post_id=post.id)
+    return space_log.record_event(post.space_id, kind, data, post_id=post.id)
 
 
 def do_react(account: Account, post: Post, space: Space, emoji: str) -> tuple[Reaction, bool]:
@@ -339,7 +332,7 @@ def do_react(account: Account, post: Post, space: Space, emoji: str) -> tuple[Re
     except IntegrityError:  # the same reaction from a second tab at the same moment
         db.session.rollback()
         return db.session.scalar(lookup), False
-    events_log.publish(event)
+    space_log.publish(event)
     return reaction, True
 
 
@@ -352,20 +345,4 @@ def do_unreact(account: Account, post: Post, emoji: str) -> None:
         return
     event = _reaction_event("reaction_removed", post, account, emoji)
     db.session.commit()
-    events_log.publish(event)
-
-
-def reaction_summaries(post_ids: list[int], viewer_id: int) -> dict[int, list[dict]]:
-    """Per post: ``[{"emoji", "count", "mine"}]`` in one query for a whole page."""
-    rows = db.session.execute(
-        select(
-            Reaction.post_id, Reaction.emoji, func.count(), func.max(func.cast(Reaction.account_id == viewer_id, db.Integer))
-        )
-        .where(Reaction.post_id.in_(post_ids))
-        .group_by(Reaction.post_id, Reaction.emoji)
-        .order_by(Reaction.post_id, func.min(Reaction.id))
-    )
-    summaries: dict[int, list[dict]] = {pid: [] for pid in post_ids}
-    for post_id, emoji, count, mine in rows:
-        summaries[post_id].append({"emoji": emoji, "count": count, "mine": bool(mine)})
-    return summaries
+    space_log.publish(event)

@@ -12,7 +12,7 @@ import random
 
 from sqlalchemy import func, select
 
-from community import service
+from community.conversations import service
 from community.models import SpaceRole, Visibility
 from core.accounts import Account, GlobalRole, hash_password
 from core.extensions import db

@@ -2,7 +2,7 @@
 
 Every server process keeps its own table (a socket lives on one process); what other
 processes need to know (an account's sockets and how many there are, presence) is in
-``community.presence``, which also caps the sockets one account may hold open
+``community.realtime.presence``, which also caps the sockets one account may hold open
 (``SOCKETIO_MAX_CONNECTIONS_PER_ACCOUNT``, over every process). ``guard_frames`` checks
 every frame before python-socketio dispatches it, so malformed ones count against the budget.
 """
@@ -65,6 +65,10 @@ class ConnectionTable:
     def items(self) -> list[tuple[str, Connection]]:
         with self._lock:
             return list(self._by_sid.items())
+
+
+#: This process's open connections (one table per process; a socket lives on one process).
+OPEN = ConnectionTable()
 
 
 # Malformed frames ------------------------------------------------------------------

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from community import access
 from community.models import AuditEntry
-from community.moderation_audit import audit_query, brand_space_ids, review_queue
-from community.moderation_schemas import AuditListArgs, AuditPage, QueuePage
-from community.service import reaction_summaries
+from community.moderation.audit import audit_query, brand_space_ids, review_queue
+from community.moderation.schemas import AuditListArgs, AuditPage, QueuePage
+from community.schemas import reaction_summaries
 from core.auth import authenticated, current_account, limit_writes, require_admin
 from core.errors import ApiBlueprint, not_found
 from core.extensions import db

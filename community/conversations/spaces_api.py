@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from community import access, service
+from community import access
+from community.conversations import service
 from community.models import Membership, Space
 from community.schemas import MemberArgs, MembershipOut, MembershipPage, SpaceArgs, SpaceListArgs, SpaceOut, SpacePage
 from core.auth import authenticated, current_account, limit_writes

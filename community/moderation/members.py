@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from community import access, events_log, service
+from community import access, space_log
 from community.models import Appeal, Flag, PersonalFilter, PersonalFilterKind, Post, Sanction, SanctionKind, Space
-from community.moderation_audit import audit, tell_action, tell_member, tell_moderators
+from community.moderation.audit import audit, tell_action, tell_member, tell_moderators
 from core import accounts
 from core.accounts import Account, AccountStatus
 from core.errors import ApiError, conflict, forbidden, not_found
@@ -66,7 +66,7 @@ def do_sanction(actor: Account, space: Space, account_id: int, kind: SanctionKin
                   after={"until": until.isoformat() if until else None})
     db.session.commit()
     if kind is SanctionKind.ban:
-        service.space_access_lost.send(target.id, space_id=space.id, reason="banned")
+        access.space_access_lost.send(target.id, space_id=space.id, reason="banned")
     tell_action(entry)
     tell_member(target.id, entry)
     return sanction
@@ -129,10 +129,10 @@ def do_update_settings(actor: Account, space: Space, changes: dict, reason: str)
     for name, value in changes.items():
         setattr(space, name, value)
     data = {"space_id": space.id, **{k: getattr(space, k) for k in SETTINGS}}
-    event = events_log.record_event(space.id, "space_settings_changed", data)
+    event = space_log.record_event(space.id, "space_settings_changed", data)
     entry = audit(actor, "space_settings_changed", "space", space.id, space=space, reason=reason, before=before, after=changes)
     db.session.commit()
-    events_log.publish(event)
+    space_log.publish(event)
     tell_action(entry)
     return space
 
