@@ -30,6 +30,7 @@ from community.realtime.listeners import init_realtime
 from community.moderation.members import init_moderation_members
 from community.realtime.fanout import build_client_manager
 from core.extensions import db, limiter, migrate, socketio
+from core.outbox import CommitPerRequest
 from graph.tasks import init_graph_tasks
 from purpose.stakeholders import init_stakeholders
 
@@ -45,7 +46,7 @@ class IdConverter(IntegerConverter):
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the platform; ``config`` overrides environment and defaults (tests use it)."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = CommitPerRequest(__name__, instance_relative_config=True)  # one commit per request (core/outbox.py)
     app.config.update(load_config(app.instance_path, config))
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     app.url_map.converters["id"] = IdConverter

@@ -52,6 +52,14 @@ def _forget_memberships(session) -> None:
     session.info.pop(_CACHE, None)
 
 
+@event.listens_for(Session, "before_flush")
+def _forget_changed_memberships(session, _context, _instances) -> None:
+    """Several actions share a transaction (core/outbox.py): one that joins, leaves or changes a
+    role makes the next one look memberships up again."""
+    if any(isinstance(obj, Membership) for obj in (*session.new, *session.deleted, *session.dirty)):
+        session.info.pop(_CACHE, None)
+
+
 def is_space_staff(account: Account, space: Space) -> bool:
     if account.is_admin or is_brand_manager(account, brand_of_space(space)):
         return True

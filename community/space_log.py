@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from community.models import SpaceEvent, Space
 from core import sql
 from core.cli import with_schema
+from core.outbox import on_commit
 from core.extensions import db, socketio, utcnow
 
 EVENT_NAME = "space_event"
@@ -62,11 +63,14 @@ def next_space_seq(space_id: int) -> int:
 
 
 def record_event(space_id: int, kind: str, data: dict, *, seq: int | None = None, post_id: int | None = None) -> SpaceEvent:
-    """Append an event to the log in the current transaction (numbered unless ``seq`` is given)."""
-    return sql.insert_loaded(SpaceEvent, {
+    """Append an event to the log in the current transaction (numbered unless ``seq`` is given);
+    it is broadcast to the space's room once the transaction commits (``core.outbox``)."""
+    event = sql.insert_loaded(SpaceEvent, {
         "space_id": space_id, "seq": seq if seq is not None else next_space_seq(space_id), "kind": kind,
         "post_id": post_id, "data": data, "created_at": utcnow(),
     })
+    on_commit(publish, event)
+    return event
 
 
 def event_payload(event: SpaceEvent) -> dict:
@@ -78,7 +82,8 @@ def event_payload(event: SpaceEvent) -> dict:
 
 
 def publish(*events: SpaceEvent) -> None:
-    """Broadcast committed events to their spaces' rooms (every server process, via Redis)."""
+    """Broadcast committed events to their spaces' rooms (every server process, via Redis).
+    ``record_event`` queues this for after the commit; nothing else needs to call it."""
     for event in events:
         socketio.emit(EVENT_NAME, event_payload(event), to=space_room(event.space_id))
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from core import sql
 from core.cooperative import off_the_loop
 from core.errors import ApiError, conflict
+from core.outbox import on_commit
 from core.extensions import db, string_enum, utcnow
 
 
@@ -215,9 +216,7 @@ def set_status(account: Account, status: AccountStatus) -> Account:
     account.status = status
     if status is AccountStatus.suspended:
         revoke_all_sessions(account.id)
-    db.session.commit()
-    if status is AccountStatus.suspended:
-        access_revoked.send(account.id, session_id=None, reason="suspended")
+        on_commit(access_revoked.send, account.id, session_id=None, reason="suspended")
     return account
 
 
@@ -233,19 +232,16 @@ def anonymise_account(account: Account) -> None:
     account.interests = []
     account.status = AccountStatus.suspended
     revoke_all_sessions(account.id)
-    db.session.commit()
-    access_revoked.send(account.id, session_id=None, reason="erased")
+    on_commit(access_revoked.send, account.id, session_id=None, reason="erased")
 
 
 def update_profile(account: Account, **changes) -> Account:
     """Set the given profile fields (display name, interests)."""
     for name, value in changes.items():
         setattr(account, name, value)
-    db.session.commit()
     return account
 
 
 def set_role(account: Account, role: GlobalRole) -> Account:
     account.role = role
-    db.session.commit()
     return account

@@ -13,6 +13,8 @@ from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, registry
 
+from core.outbox import OutboxSession
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -62,8 +64,9 @@ class Base(DeclarativeBase):
     )
 
 
-# Objects stay readable after commit, so views serialise what they just stored without reloading it.
-db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+# Objects stay readable after commit, so views serialise what they just stored without reloading it;
+# the session runs the effects queued with ``core.outbox.on_commit`` once its transaction commits.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False, "class_": OutboxSession})
 
 
 @event.listens_for(Engine, "connect")

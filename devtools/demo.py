@@ -100,6 +100,7 @@ def seed_demo(*, members: int = 36, seed: int = 7) -> Brand:
             service.do_join(person, space)
         service.do_set_member(admin, space, joined[1].id, SpaceRole.moderator)
         _converse(rng, space, joined, threads)
+    db.session.commit()  # a dev tool is its own boundary: the actions above only flushed
     return brand
 
 

@@ -13,16 +13,17 @@ from blinker import Namespace
 from sqlalchemy import select
 
 from core.accounts import Account, anonymise_account
+from core.outbox import on_commit
 from core.extensions import db, utcnow
 from purpose.models import Stakeholder, Touchpoint
 from purpose.stakeholders import erased_external_id
 
-#: Sent after a commit that erased a stakeholder: ``sender`` is the brand id, with
+#: Sent once the transaction that erased a stakeholder commits (``core.outbox``): ``sender`` is the brand id, with
 #: ``stakeholder_id`` and ``account_id`` (None for a nonuser). Listeners scrub their copies.
 person_erased = Namespace().signal("person-erased")
 
-#: Sent before an account is anonymised (``sender`` is the account id): the community layer
-#: deletes the person's posts, reactions and memberships through its own paths.
+#: Sent before an account is anonymised (``sender`` is the account id), in the erasure's transaction:
+#: the community layer deletes the person's posts, reactions and memberships through its own paths.
 account_erasing = Namespace().signal("account-erasing")
 
 #: ``source(stakeholder) -> (section name, JSON-able data)``: what another part stores on the person.
@@ -89,8 +90,7 @@ def erase_person(stakeholder: Stakeholder) -> None:
     stakeholder.email = stakeholder.email_hash = stakeholder.account_id = None
     stakeholder.contact_preference = None
     stakeholder.erased_at = utcnow()
-    db.session.commit()
-    person_erased.send(stakeholder.brand_id, stakeholder_id=stakeholder.id, account_id=account_id)
+    on_commit(person_erased.send, stakeholder.brand_id, stakeholder_id=stakeholder.id, account_id=account_id)
 
 
 def _linked(account: Account) -> list[Stakeholder]:
@@ -108,7 +108,8 @@ def export_account(account: Account) -> dict:
 
 
 def erase_account(account: Account) -> None:
-    """Erase a person from the whole platform: every brand's record, their community content, the account."""
+    """Erase a person from the whole platform: every brand's record, their community content, the
+    account, in one transaction (the request commits it): a failure half way erases nothing."""
     for stakeholder in _linked(account):
         erase_person(stakeholder)
     account_erasing.send(account.id)
@@ -119,5 +120,4 @@ def set_objection(stakeholder: Stakeholder, objected: bool) -> Stakeholder:
     """Record (or withdraw) an objection: an objecting person is left out of every later analysis."""
     stakeholder.objected = objected
     stakeholder.objected_at = utcnow() if objected else None
-    db.session.commit()
     return stakeholder

@@ -106,7 +106,6 @@ def erase_community_content(account_id: int) -> None:
         service.do_unreact(account, post, emoji)
     for model in (Reaction, Mention, Membership):
         db.session.execute(db.delete(model).where(model.account_id == account_id))
-    db.session.commit()
 
 
 def init_activity() -> None:

@@ -1,8 +1,11 @@
-"""Community actions: ``check_*`` validates and authorises, ``do_*`` changes and commits.
+"""Community actions: ``check_*`` validates and authorises, ``do_*`` changes (and never commits).
 
 REST views and Socket.IO handlers only parse input and call these, so one path serves
-every transport. Every visible change appends an event to the space's log in the same
-transaction (see ``events_log``) and is broadcast only after the commit.
+every transport, and the transport's boundary commits once (core/outbox.py): several
+actions can share one transaction (erasure does). Every visible change appends an event to
+the space's log in the same transaction (``community.space_log.record_event``), which is
+broadcast once the transaction commits; mention notices and access signals are queued the
+same way with ``on_commit``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from core import sql
 from core.accounts import Account
 from core.errors import ApiError, conflict, forbidden, not_found
 from core.extensions import db, socketio, utcnow
+from core.outbox import on_commit
 from purpose.models import Purpose
 
 #: Socket.IO event sent to a mentioned account's own room (docs/realtime.md).
@@ -37,9 +41,9 @@ def mentioned_handles(body: str) -> list[str]:
     return list(seen)[:MAX_MENTIONS]
 
 
-def _commit_or_conflict(detail: str, type_: str = "conflict") -> None:
+def _flush_or_conflict(detail: str, type_: str = "conflict") -> None:
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         db.session.rollback()
         raise conflict(detail, type_) from None
@@ -56,7 +60,7 @@ def do_create_space(account: Account, purpose: Purpose, args: dict) -> Space:
     db.session.add(space)
     db.session.flush()
     db.session.add(Membership(space_id=space.id, account_id=account.id, role=SpaceRole.manager))
-    _commit_or_conflict("A space with this slug already exists.", "slug-taken")
+    _flush_or_conflict("A space with this slug already exists.", "slug-taken")
     return space
 
 
@@ -69,7 +73,7 @@ def do_join(account: Account, space: Space) -> Membership:
     membership = Membership(space_id=space.id, account_id=account.id)
     db.session.add(membership)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:  # joined concurrently from another tab
         db.session.rollback()
         membership = access.membership_of(account, space)
@@ -81,8 +85,7 @@ def do_leave(account: Account, space: Space) -> None:
     if membership is None:
         raise conflict("You are not a member of this space.", "not-a-member")
     db.session.delete(membership)
-    db.session.commit()
-    access.space_access_lost.send(account.id, space_id=space.id, reason="left")
+    on_commit(access.space_access_lost.send, account.id, space_id=space.id, reason="left")
 
 
 def _is_brand_staff(actor: Account, space: Space) -> bool:
@@ -112,8 +115,8 @@ def do_set_member(actor: Account, space: Space, account_id: int, role: SpaceRole
     db.session.add(membership)
     entry = moderation_audit.audit(actor, "member_role_changed", "account", target.id, space=space, reason=reason,
                                    before={"role": before.value} if before else None, after={"role": role.value})
-    _commit_or_conflict("The membership changed concurrently; retry.")
-    access.space_role_changed.send(target.id, space_id=space.id)
+    _flush_or_conflict("The membership changed concurrently; retry.")
+    on_commit(access.space_role_changed.send, target.id, space_id=space.id)
     moderation_audit.tell_action(entry)
     return membership
 
@@ -128,8 +131,7 @@ def do_remove_member(actor: Account, space: Space, account_id: int) -> None:
     if membership.role is not SpaceRole.member and not _is_brand_staff(actor, space):
         raise forbidden("Only the brand's managers may remove a space's moderators or managers.")
     db.session.delete(membership)
-    db.session.commit()
-    access.space_access_lost.send(account_id, space_id=space.id, reason="removed")
+    on_commit(access.space_access_lost.send, account_id, space_id=space.id, reason="removed")
 
 
 # Threads and posts ----------------------------------------------------------------
@@ -156,8 +158,8 @@ def _store_mentions(post: Post, space: Space, *, replace: bool = False) -> list[
 
 
 def _notify_mentions(post: Post, author: Account, mentioned: list[int]) -> None:
-    """After the commit: a ``mention`` event to each newly mentioned account's sockets, except
-    the author and anyone who muted or blocked the author."""
+    """Once the transaction commits: a ``mention`` event to each newly mentioned account's
+    sockets, except the author and anyone who muted or blocked the author."""
     mentioned = [a for a in mentioned if a != author.id]
     if not mentioned:
         return
@@ -167,7 +169,7 @@ def _notify_mentions(post: Post, author: Account, mentioned: list[int]) -> None:
               "by": {"id": author.id, "handle": author.handle, "display_name": author.display_name}}
     for account_id in mentioned:
         if account_id not in filtering:
-            socketio.emit(MENTION_EVENT, notice, to=space_log.account_room(account_id))
+            on_commit(socketio.emit, MENTION_EVENT, notice, to=space_log.account_room(account_id))
 
 
 _TOUCH_THREAD = (  # built once, as the rest of the post path's statements (core/sql.py)
@@ -199,9 +201,7 @@ def do_create_thread(account: Account, space: Space, title: str, body: str) -> T
     db.session.flush()
     post, mentioned = _insert_post(account, thread, space, body, None)
     data = {"thread": ThreadOut().dump(thread), "post": _POST_EVENT.dump(post)}
-    event = space_log.record_event(space.id, "thread_created", data, seq=post.seq, post_id=post.id)
-    db.session.commit()
-    space_log.publish(event)
+    space_log.record_event(space.id, "thread_created", data, seq=post.seq, post_id=post.id)
     _notify_mentions(post, account, mentioned)
     return thread
 
@@ -252,15 +252,13 @@ def do_create_post(account: Account, thread: Thread, space: Space, body: str, pa
     try:  # a resend is caught by the unique key, which saves a lookup on every first send
         post, mentioned = _insert_post(account, thread, space, body, parent_id, client_msg_id)
         data = {"post": _POST_EVENT.dump(post)}
-        event = space_log.record_event(space.id, "post_created", data, seq=post.seq, post_id=post.id)
-        db.session.commit()
+        space_log.record_event(space.id, "post_created", data, seq=post.seq, post_id=post.id)
     except IntegrityError:  # this key was stored before, or just now from another tab
         db.session.rollback()
         existing = _sent_before(account, thread, client_msg_id, body, parent_id)
         if existing is None:
             raise
         return existing, False
-    space_log.publish(event)
     _notify_mentions(post, account, mentioned)
     return post, True
 
@@ -282,9 +280,7 @@ def do_edit_post(account: Account, post: Post, thread: Thread, space: Space, bod
     post.body = body
     post.edited_at = utcnow()
     added = _store_mentions(post, space, replace=True)
-    event = space_log.record_event(space.id, "post_edited", {"post": _POST_EVENT.dump(post)}, post_id=post.id)
-    db.session.commit()
-    space_log.publish(event)
+    space_log.record_event(space.id, "post_edited", {"post": _POST_EVENT.dump(post)}, post_id=post.id)
     _notify_mentions(post, account, added)
     return post
 
@@ -297,9 +293,7 @@ def do_delete_post(account: Account, post: Post) -> None:
     post.deleted = True
     space_log.scrub_post(post.id)
     data = {"post_id": post.id, "thread_id": post.thread_id}
-    event = space_log.record_event(post.space_id, "post_deleted", data, post_id=post.id)
-    db.session.commit()
-    space_log.publish(event)
+    space_log.record_event(post.space_id, "post_deleted", data, post_id=post.id)
 
 
 # Reactions ------------------------------------------------------------------------
@@ -327,12 +321,10 @@ def do_react(account: Account, post: Post, space: Space, emoji: str) -> tuple[Re
     db.session.add(reaction)
     try:
         db.session.flush()
-        event = _reaction_event("reaction_added", post, account, emoji)
-        db.session.commit()
     except IntegrityError:  # the same reaction from a second tab at the same moment
         db.session.rollback()
         return db.session.scalar(lookup), False
-    space_log.publish(event)
+    _reaction_event("reaction_added", post, account, emoji)
     return reaction, True
 
 
@@ -340,9 +332,5 @@ def do_unreact(account: Account, post: Post, emoji: str) -> None:
     removed = db.session.execute(
         db.delete(Reaction).where(Reaction.post_id == post.id, Reaction.account_id == account.id, Reaction.emoji == emoji)
     ).rowcount
-    if not removed:
-        db.session.rollback()
-        return
-    event = _reaction_event("reaction_removed", post, account, emoji)
-    db.session.commit()
-    space_log.publish(event)
+    if removed:
+        _reaction_event("reaction_removed", post, account, emoji)

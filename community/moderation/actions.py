@@ -2,10 +2,11 @@
 
 Each action checks (space staff: admins, the brand's managers, the space's moderators and
 managers), changes, appends one audit entry and, where members see the change, one event
-to the space's log, all in one transaction; then it commits and broadcasts: the space
-event to the space's room, the audit entry to the moderators' room, and a notice to the
-member concerned. A hidden post's body is scrubbed from the logged events, so neither live
-clients nor resuming ones get it; listings leave it out for everyone but staff and its author.
+to the space's log, all in one transaction; once it commits, the space event goes to the
+space's room, the audit entry to the moderators' room, and a notice to the member
+concerned (queued with ``core.outbox.on_commit``; the request or socket event commits).
+A hidden post's body is scrubbed from the logged events, so neither live clients nor
+resuming ones get it; listings leave it out for everyone but staff and its author.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from sqlalchemy import func, select, update
 from community import access, space_log
 from community.models import Appeal, Flag, FlagReason, Post, Space, SpaceEvent, Thread
 from community.moderation.audit import audit, tell_action, tell_member, tell_moderators
-from community.moderation.schemas import AuditOut
 from community.schemas import PostOut, ThreadOut
 from core.accounts import Account
 from core.errors import ApiError, conflict, forbidden
@@ -59,11 +59,10 @@ def _hide(post: Post, space: Space, actor: Account | None, reason: str):
     post.hidden_by_id = actor.id if actor is not None else None
     _scrub_bodies([post.id], "hidden")
     data = {"post_id": post.id, "thread_id": post.thread_id}
-    event = space_log.record_event(space.id, "post_hidden", data, post_id=post.id)
+    space_log.record_event(space.id, "post_hidden", data, post_id=post.id)
     by = "moderator" if actor is not None else "flags"
-    entry = audit(actor, "post_hidden", "post", post.id, space=space, reason=reason,
-                  before={"hidden": False}, after={"hidden": True, "by": by})
-    return event, entry
+    return audit(actor, "post_hidden", "post", post.id, space=space, reason=reason,
+                 before={"hidden": False}, after={"hidden": True, "by": by})
 
 
 def _unhide(post: Post, space: Space, actor: Account, reason: str, action: str = "post_unhidden"):
@@ -71,15 +70,13 @@ def _unhide(post: Post, space: Space, actor: Account, reason: str, action: str =
     post.hidden, post.hidden_reason, post.hidden_at, post.hidden_by_id = False, None, None, None
     _resolve_appeal(post, "granted")
     data = {"post": _POST_EVENT.dump(post), "thread_id": post.thread_id}
-    event = space_log.record_event(space.id, "post_unhidden", data, post_id=post.id)
-    entry = audit(actor, action, "post", post.id, space=space, reason=reason, before=before, after={"hidden": False})
-    return event, entry
+    space_log.record_event(space.id, "post_unhidden", data, post_id=post.id)
+    return audit(actor, action, "post", post.id, space=space, reason=reason, before=before, after={"hidden": False})
 
 
-def _finish(events: list[SpaceEvent], entries: list, notify_account: int | None = None) -> None:
-    """Commit, then broadcast: space events, the audit entries to moderators, a notice to the member."""
-    db.session.commit()
-    space_log.publish(*events)
+def _finish(entries: list, notify_account: int | None = None) -> None:
+    """Once the transaction commits: the audit entries to moderators, a notice to the member
+    (the space events were queued by ``space_log.record_event``)."""
     for entry in entries:
         tell_action(entry)
         if notify_account is not None:
@@ -107,11 +104,10 @@ def do_flag(account: Account, post: Post, space: Space, reason: FlagReason, text
         select(func.count(func.distinct(Flag.flagger_id))).where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
     )
     threshold = current_app.config["FLAG_HIDE_THRESHOLD"]
-    events, entries = [], []
+    entries = []
     if pending >= threshold and not already_hidden:
-        event, entry = _hide(post, space, None, f"Hidden pending review: flagged by {pending} members.")
-        events, entries = [event], [entry]
-    _finish(events, entries, notify_account=post.author_id)
+        entries = [_hide(post, space, None, f"Hidden pending review: flagged by {pending} members.")]
+    _finish(entries, notify_account=post.author_id)
     tell_moderators(space.id, "flag_added", {"post_id": post.id, "flag_count": pending, "hidden": post.hidden})
     return flag
 
@@ -124,11 +120,9 @@ def do_dismiss_flags(actor: Account, post: Post, space: Space, reason: str) -> P
         raise conflict("This post has no pending flags.", "no-pending-flags")
     entries = [audit(actor, "flags_dismissed", "post", post.id, space=space, reason=reason,
                      before={"pending_flags": count}, after={"pending_flags": 0})]
-    events = []
     if post.hidden and post.hidden_by_id is None:  # hidden by the threshold, pending this review
-        event, entry = _unhide(post, space, actor, reason)
-        events, entries = [event], entries + [entry]
-    _finish(events, entries)
+        entries.append(_unhide(post, space, actor, reason))
+    _finish(entries)
     return post
 
 
@@ -142,8 +136,8 @@ def do_hide(actor: Account, post: Post, space: Space, reason: str) -> Post:
     if post.hidden:  # hidden by the flags: a moderator confirms it, with their reason
         post.hidden = False
     _resolve_flags(post, "actioned")
-    event, entry = _hide(post, space, actor, reason)
-    _finish([event], [entry], notify_account=post.author_id)
+    entry = _hide(post, space, actor, reason)
+    _finish([entry], notify_account=post.author_id)
     return post
 
 
@@ -152,8 +146,8 @@ def do_unhide(actor: Account, post: Post, space: Space, reason: str) -> Post:
     if not post.hidden:
         raise conflict("This post is not hidden.", "not-hidden")
     _resolve_flags(post, "dismissed")
-    event, entry = _unhide(post, space, actor, reason)
-    _finish([event], [entry], notify_account=post.author_id)
+    entry = _unhide(post, space, actor, reason)
+    _finish([entry], notify_account=post.author_id)
     return post
 
 
@@ -166,10 +160,10 @@ def do_remove_post(actor: Account, post: Post, space: Space, reason: str) -> Pos
     _resolve_flags(post, "actioned")
     space_log.scrub_post(post.id)
     data = {"post_id": post.id, "thread_id": post.thread_id, "by_staff": True}
-    event = space_log.record_event(space.id, "post_deleted", data, post_id=post.id)
+    space_log.record_event(space.id, "post_deleted", data, post_id=post.id)
     entry = audit(actor, "post_deleted", "post", post.id, space=space, reason=reason,
                   before={"deleted": False}, after={"deleted": True})
-    _finish([event], [entry], notify_account=post.author_id)
+    _finish([entry], notify_account=post.author_id)
     return post
 
 
@@ -189,9 +183,9 @@ def do_set_thread_state(actor: Account, thread: Thread, space: Space, attr: str,
         word = action.removeprefix("thread_")
         raise conflict(f"The thread is already {word}.", f"already-{word}")
     setattr(thread, attr, value)
-    event = space_log.record_event(space.id, action, {"thread": ThreadOut().dump(thread)})
+    space_log.record_event(space.id, action, {"thread": ThreadOut().dump(thread)})
     entry = audit(actor, action, "thread", thread.id, space=space, reason=reason, before={attr: not value}, after={attr: value})
-    _finish([event], [entry], notify_account=thread.author_id)
+    _finish([entry], notify_account=thread.author_id)
     return thread
 
 
@@ -228,17 +222,10 @@ def do_move_thread(actor: Account, thread: Thread, space: Space, target_id: int,
     _scrub_bodies(post_ids, "moved", space_id=space.id)
     thread.space_id = target.id
     moved = {"thread_id": thread.id, "from_space_id": space.id, "to_space_id": target.id}
-    events = [
-        space_log.record_event(space.id, "thread_moved", moved),
-        space_log.record_event(target.id, "thread_moved", {**moved, "thread": ThreadOut().dump(thread)}),
-    ]
+    space_log.record_event(space.id, "thread_moved", moved)
+    space_log.record_event(target.id, "thread_moved", {**moved, "thread": ThreadOut().dump(thread)})
     entry = audit(actor, "thread_moved", "thread", thread.id, space=space, reason=reason,
                   before={"space_id": space.id}, after={"space_id": target.id})
-    _finish(events, [entry], notify_account=thread.author_id)
-    tell_action_in(target.id, entry)
+    _finish([entry], notify_account=thread.author_id)
+    tell_action(entry, space_id=target.id)  # a move concerns the moderators of both spaces
     return thread
-
-
-def tell_action_in(space_id: int, entry) -> None:
-    """The audit entry also to another space's moderators (a move concerns both spaces)."""
-    tell_moderators(space_id, "action", AuditOut().dump(entry))

@@ -19,6 +19,7 @@ from community.space_log import account_room
 from community.models import Appeal, AuditEntry, Flag, Post, Space
 from community.moderation.schemas import AuditOut
 from core.accounts import Account
+from core.outbox import on_commit
 from core.extensions import db, socketio
 from purpose.models import Purpose
 
@@ -44,18 +45,29 @@ def audit(actor: Account | None, action: str, target_type: str, target_id: int, 
 
 
 def tell_moderators(space_id: int, kind: str, data: dict) -> None:
-    """After a commit: a ``moderation`` event to the staff sockets of the space."""
-    socketio.emit(MOD_EVENT, {"space_id": space_id, "kind": kind, "data": data}, to=moderators_room(space_id))
+    """Once the transaction commits: a ``moderation`` event to the staff sockets of the space."""
+    on_commit(socketio.emit, MOD_EVENT, {"space_id": space_id, "kind": kind, "data": data}, to=moderators_room(space_id))
 
 
-def tell_action(entry: AuditEntry) -> None:
-    """After a commit: the action's audit entry to the moderators' room."""
-    if entry.space_id is not None:
-        tell_moderators(entry.space_id, "action", AuditOut().dump(entry))
+def tell_action(entry: AuditEntry, space_id: int | None = None) -> None:
+    """Once the transaction commits: the action's audit entry to the moderators' room of its
+    space (or of ``space_id``: a moved thread's new space)."""
+    space_id = space_id or entry.space_id
+    if space_id is not None:
+        on_commit(_emit_action, space_id, entry)
+
+
+def _emit_action(space_id: int, entry: AuditEntry) -> None:
+    socketio.emit(MOD_EVENT, {"space_id": space_id, "kind": "action", "data": AuditOut().dump(entry)},
+                  to=moderators_room(space_id))
 
 
 def tell_member(account_id: int, entry: AuditEntry) -> None:
-    """After a commit: a ``moderation_notice`` to every socket of the affected member."""
+    """Once the transaction commits: a ``moderation_notice`` to every socket of the affected member."""
+    on_commit(_emit_notice, account_id, entry)
+
+
+def _emit_notice(account_id: int, entry: AuditEntry) -> None:
     notice = {k: v for k, v in AuditOut().dump(entry).items() if k in ("action", "target_type", "target_id", "space_id", "reason", "after", "created_at")}
     socketio.emit(NOTICE_EVENT, notice, to=account_room(account_id))
 

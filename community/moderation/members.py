@@ -1,8 +1,8 @@
 """Moderating people and spaces: mutes and bans, suspension, slow mode and new-member limits,
 appeals, and each member's own mutes and blocks.
 
-Same shape as ``community.moderation``: check, change with one audit entry, commit, then tell
-the moderators' room and the member concerned.
+Same shape as ``community.moderation.actions``: check, change with one audit entry; once the
+request or socket event commits, the moderators' room and the member concerned are told.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from core import accounts
 from core.accounts import Account, AccountStatus
 from core.errors import ApiError, conflict, forbidden, not_found
 from core.extensions import db, utcnow
+from core.outbox import on_commit
 from purpose.privacy import account_erasing, register_export_source
 
 
@@ -64,9 +65,8 @@ def do_sanction(actor: Account, space: Space, account_id: int, kind: SanctionKin
     action = "member_muted" if kind is SanctionKind.mute else "member_banned"
     entry = audit(actor, action, "account", target.id, space=space, reason=reason, before=before,
                   after={"until": until.isoformat() if until else None})
-    db.session.commit()
     if kind is SanctionKind.ban:
-        access.space_access_lost.send(target.id, space_id=space.id, reason="banned")
+        on_commit(access.space_access_lost.send, target.id, space_id=space.id, reason="banned")
     tell_action(entry)
     tell_member(target.id, entry)
     return sanction
@@ -83,7 +83,6 @@ def do_lift_sanction(actor: Account, space: Space, account_id: int, kind: Sancti
         sanction.lifted_at = now
     entry = audit(actor, f"{kind.value}_lifted", "account", target.id, space=space, reason=reason,
                   before={"until": max((s.until.isoformat() if s.until else "") for s in active) or None}, after=None)
-    db.session.commit()
     tell_action(entry)
     tell_member(target.id, entry)
 
@@ -110,7 +109,7 @@ def do_set_suspension(actor: Account, account_id: int, suspended: bool, reason: 
         raise forbidden("You cannot suspend yourself.")
     audit(actor, "account_suspended" if suspended else "account_reinstated", "account", target.id,
           reason=reason, before={"status": target.status.value}, after={"status": status.value})
-    accounts.set_status(target, status)  # commits the entry with the change, then disconnects (access_revoked)
+    accounts.set_status(target, status)  # once committed with the entry, its sockets disconnect (access_revoked)
     return target
 
 
@@ -129,10 +128,8 @@ def do_update_settings(actor: Account, space: Space, changes: dict, reason: str)
     for name, value in changes.items():
         setattr(space, name, value)
     data = {"space_id": space.id, **{k: getattr(space, k) for k in SETTINGS}}
-    event = space_log.record_event(space.id, "space_settings_changed", data)
+    space_log.record_event(space.id, "space_settings_changed", data)
     entry = audit(actor, "space_settings_changed", "space", space.id, space=space, reason=reason, before=before, after=changes)
-    db.session.commit()
-    space_log.publish(event)
     tell_action(entry)
     return space
 
@@ -169,7 +166,7 @@ def do_appeal(account: Account, post: Post, space: Space, text: str) -> Appeal:
     appeal = Appeal(post_id=post.id, account_id=account.id, text=text)
     db.session.add(appeal)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:  # the same appeal from two tabs at once
         db.session.rollback()
         raise conflict("You already appealed for this post.", "already-appealed") from None
@@ -185,7 +182,6 @@ def do_deny_appeal(actor: Account, post: Post, space: Space, reason: str) -> App
     appeal.resolved_at, appeal.resolution = utcnow(), "denied"
     entry = audit(actor, "appeal_denied", "post", post.id, space=space, reason=reason,
                   before={"appeal": "pending"}, after={"appeal": "denied"})
-    db.session.commit()
     tell_action(entry)
     tell_member(post.author_id, entry)
     return appeal
@@ -208,7 +204,7 @@ def do_personal_filter(owner: Account, target_id: int, kind: PersonalFilterKind)
     entry = PersonalFilter(owner_id=owner.id, target_id=target_id, kind=kind)
     db.session.add(entry)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:  # from two tabs at once
         db.session.rollback()
         return db.session.scalar(lookup), False
@@ -219,7 +215,6 @@ def do_remove_personal_filter(owner: Account, target_id: int, kind: PersonalFilt
     db.session.execute(db.delete(PersonalFilter).where(
         PersonalFilter.owner_id == owner.id, PersonalFilter.target_id == target_id, PersonalFilter.kind == kind
     ))
-    db.session.commit()
 
 
 # The member's rights over their data ---------------------------------------------------
@@ -257,7 +252,6 @@ def erase_moderation_data(account_id: int) -> None:
         db.delete(PersonalFilter).where(or_(PersonalFilter.owner_id == account_id, PersonalFilter.target_id == account_id)),
     ):
         db.session.execute(stmt)
-    db.session.commit()
 
 
 def init_moderation_members() -> None:

@@ -1,7 +1,8 @@
 """The Socket.IO events members send: join, leave, post, resume, typing, presence.
 
 Each only authenticates (``protocol.handler``), checks access and calls the service;
-the service commits and then broadcasts ``space_event`` to the space's room.
+the envelope commits once the handler returns, and then what the actions queued (the
+``space_event`` broadcast to the space's room, mention notices) follows (core/outbox.py).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import marshmallow as ma
 from flask import current_app, request
 from flask_jwt_extended import decode_token
 from flask_socketio import ConnectionRefusedError, join_room
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from community import space_log
 from community.realtime.connections import OPEN
@@ -102,7 +102,9 @@ def handler(event: str, schema: type[ma.Schema]):
                 socketio.server.disconnect(request.sid)
                 return ack_error("unauthorized", "Your session has ended.")
             try:
-                return func(conn, live[1], loader.load(data if isinstance(data, dict) else {"_": data}))
+                answer = func(conn, live[1], loader.load(data if isinstance(data, dict) else {"_": data}))
+                db.session.commit()  # the event's boundary: one commit, then what its actions queued (core/outbox.py)
+                return answer
             except ma.ValidationError as exc:
                 return ack_error("validation_error", "The payload is invalid.", errors=validation_messages(exc))
             except ApiError as exc:  # slow mode, new-member limits and write budgets carry retry_after
@@ -113,6 +115,9 @@ def handler(event: str, schema: type[ma.Schema]):
                 log.warning("Socket.IO %s answered unavailable: Redis unreachable", event)
                 return ack_error("unavailable", "The service is unavailable for a moment; retry shortly.",
                                  retry_after=UNAVAILABLE_RETRY_AFTER)
+            except IntegrityError:  # a concurrent change won: nothing of this event was stored
+                db.session.rollback()
+                return ack_error("conflict", "The change conflicts with another made at the same time; retry.")
             except Exception as exc:
                 db.session.rollback()
                 if isinstance(exc, OperationalError) and database_busy(exc):  # nothing stored: resend
