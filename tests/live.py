@@ -17,7 +17,7 @@ from pathlib import Path
 import requests
 import socketio
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT = 10  # seconds any single expected delivery may take before the test fails

@@ -10,7 +10,7 @@ import pytest
 from community.models import Membership, Post
 from core.extensions import db
 from tests.community.moderation_fixtures import mw, post_in, start_thread  # noqa: F401 (fixture)
-from tests.conftest import TEST_DATABASE_URL
+from tests.helpers import TEST_DATABASE_URL
 
 API = "/api/v1"
 LATER = "2999-01-01T00:00:00Z"

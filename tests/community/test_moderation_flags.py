@@ -11,7 +11,7 @@ from app import create_app
 from community.models import AuditEntry, AuditLogIsAppendOnly
 from core.extensions import db
 from tests.community.moderation_fixtures import mw, post_in, start_thread  # noqa: F401 (fixture)
-from tests.conftest import base_config
+from tests.helpers import base_config
 from tests.core.test_migrations import empty_database_url  # noqa: F401 (fixture)
 
 API = "/api/v1"

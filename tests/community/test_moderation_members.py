@@ -122,7 +122,7 @@ def test_analysts_never_see_private_conversations(mw):
 
 
 def test_export_and_erasure_cover_moderation_data(mw):
-    from tests.conftest import PASSWORD
+    from tests.helpers import PASSWORD
 
     member, poster = mw["member"], mw["poster"]
     _thread, post_id = mw["threads"]["public"]

@@ -13,7 +13,7 @@ import pytest
 from community.realtime import heartbeat
 from community.realtime.presence import MemoryPresence, RedisPresence
 from core.extensions import socketio
-from tests.conftest import TEST_REDIS_URL, needs_redis, register
+from tests.helpers import TEST_REDIS_URL, needs_redis, register
 
 
 def _memory():

@@ -9,7 +9,7 @@ import uuid
 import pytest
 import socketio
 
-from tests.conftest import TEST_REDIS_URL, needs_redis
+from tests.helpers import TEST_REDIS_URL, needs_redis
 from tests.live import WAIT, LiveClient, StalledReader, connect_once_a_place_is_free, live_community, resume_during_burst, websocket_upgrade
 
 
@@ -446,7 +446,7 @@ def test_websocket_compression_is_declined_unless_configured(app, live):
 
 
 def test_a_post_that_waits_too_long_for_a_lock_is_refused_with_retry_after(app, live, clients, database_url):
-    from tests.conftest import space_held_by_another_transaction
+    from tests.helpers import space_held_by_another_transaction
 
     community = live_community(app, live(DATABASE_LOCK_TIMEOUT_MS=200), members=("fay",))
     fay = clients(community["server"], community["fay"]["token"])

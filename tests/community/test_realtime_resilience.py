@@ -11,7 +11,7 @@ import uuid
 
 from core.accounts import Account
 from core.extensions import db
-from tests.conftest import TEST_REDIS_URL, needs_redis
+from tests.helpers import TEST_REDIS_URL, needs_redis
 from tests.live import ROOT, WAIT, connect_once_a_place_is_free, live_community, resume_during_burst
 
 

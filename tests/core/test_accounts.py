@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from core.accounts import Account
 from core.extensions import db
-from tests.conftest import PASSWORD, register
+from tests.helpers import PASSWORD, register
 
 
 def _login(client, email, password=PASSWORD):

@@ -105,7 +105,7 @@ def test_email_hash_key_from_the_environment(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(("page_limit_max", "admitted", "refused"), [(None, 200, 201), (500, 500, 501)])
 def test_page_limit_max_bounds_the_limit_and_its_document(make_app, page_limit_max, admitted, refused):
-    from tests.conftest import register
+    from tests.helpers import register
 
     app = make_app() if page_limit_max is None else make_app(PAGE_LIMIT_MAX=page_limit_max)
     member = register(app.test_client())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import space_held_by_another_transaction
+from tests.helpers import space_held_by_another_transaction
 
 
 def _problem(response, status):
@@ -64,7 +64,7 @@ def test_unicode_is_kept_and_normalised(world):
 
 
 def test_huge_body_is_413(make_app, database_url):
-    from tests.conftest import register
+    from tests.helpers import register
 
     app = make_app(MAX_CONTENT_LENGTH=2048)
     actor = register(app.test_client(), "big_body")

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from app import create_app
 from core.extensions import db
-from tests.conftest import TEST_DATABASE_URL, base_config
+from tests.helpers import TEST_DATABASE_URL, base_config
 
 
 @pytest.fixture

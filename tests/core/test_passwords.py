@@ -11,7 +11,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from core.config import ConfigError
 from core.mail import SmtpServer, parse_smtp_url
-from tests.conftest import PASSWORD, register
+from tests.helpers import PASSWORD, register
 from tests.core.mail_server import MailServer
 
 API = "/api/v1"

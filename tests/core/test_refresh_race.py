@@ -15,7 +15,7 @@ import threading
 import pytest
 import requests
 
-from tests.conftest import PASSWORD, base_config
+from tests.helpers import PASSWORD, base_config
 from tests.live import ROOT, WAIT, LiveServer, free_port
 
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.config import SchemathesisConfig
 
 from core.passwords import common_passwords
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 #: A reset token is opaque by nature: only the server can sign one (it names an account and a
 #: fingerprint of its password hash), so a generated token is never valid and gets the documented

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.live import ROOT
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")

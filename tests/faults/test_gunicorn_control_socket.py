@@ -9,7 +9,7 @@ from __future__ import annotations
 from gunicorn.config import _get_default_control_socket
 from gunicorn.ctl.client import ControlClient, ControlClientError
 
-from tests.conftest import needs_redis
+from tests.helpers import needs_redis
 
 pytestmark = needs_redis
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import PASSWORD, needs_redis
+from tests.helpers import PASSWORD, needs_redis
 from tests.live import LiveClient, live_community
 
 pytestmark = needs_redis

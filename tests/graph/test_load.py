@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core.extensions import db
 from graph.load import GraphScope, load_graph
 from purpose.models import Stakeholder
-from tests.conftest import register
+from tests.helpers import register
 
 NOW = datetime.now(timezone.utc)
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from core.extensions import db, utcnow
 from graph.models import GraphReport, GraphReportGraph, ReportStatus
 from graph.tasks import Heartbeat, Run, StopRun, claim, execute_report, resume_embedded, store
-from tests.conftest import TEST_REDIS_URL, base_config, needs_redis
+from tests.helpers import TEST_REDIS_URL, base_config, needs_redis
 from tests.graph.test_reports_api import run, talk  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import pytest
 from core.accounts import Account
 from core.extensions import db
 from purpose.stakeholders import link_registration
-from tests.conftest import register
+from tests.helpers import register
 from tests.purpose.test_clv import simulate
 
 NOW = datetime.now(timezone.utc)

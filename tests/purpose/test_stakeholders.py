@@ -7,7 +7,7 @@ from sqlalchemy import select
 from core.extensions import db
 from purpose.models import Brand, Stakeholder, StakeholderKind
 from purpose.stakeholders import email_hash
-from tests.conftest import register
+from tests.helpers import register
 
 
 def _stakeholder(brand_name: str, email: str, kind: StakeholderKind) -> int:
