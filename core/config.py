@@ -75,6 +75,8 @@ _STR_SETTINGS = {
 
 _BOOL_SETTINGS = {
     "SOCKETIO_WEBSOCKET_COMPRESSION": False,  # permessage-deflate for WebSocket clients that offer it (community/realtime/websocket.py)
+    "SOCKETIO_DIRECT_WRITES": True,  # broadcasts framed once, written straight to sockets (community/realtime/websocket.py)
+    "SQL_FAST_PATH": True,  # the post path's statements on the DBAPI cursor (core/sql.py)
     # Redis unreachable: count rate limits in each process's memory until it is back (Flask-Limiter's
     # own fallback) rather than refuse every rate-limited request with 503 (docs/realtime.md, "Redis outages")
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

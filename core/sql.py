@@ -28,16 +28,88 @@ here is logged), the compiled cache's bookkeeping, and the execution context tha
 column defaults could read (they are called with ``None``; ours take no argument). Only
 prebuilt statements belong here: plans are kept per statement object for the life of the
 process.
+
+The fast path (executing on the cursor, and :func:`loaded` attaching rows as the ORM's loader
+does) reads SQLAlchemy internals that no release promises to keep: :data:`PRIVATE_NAMES`.
+It runs only when the setting ``SQL_FAST_PATH`` is on (the default) and the installed
+SQLAlchemy is a release it was written against (:data:`SQLALCHEMY_SERIES`) that has every
+one of those names. Otherwise every call takes the stock path, with the same results:
+``Session.execute`` for :func:`run` (engine events and SQL echo included) and, for
+:func:`loaded`, the object built by its constructor and made persistent with the public
+``make_transient_to_detached`` and ``Session.add``. A fast path that is asked for but cannot
+run is logged once per process, with the reason.
 """
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 
-from sqlalchemy import exc, insert, inspect
+import sqlalchemy
+from flask import current_app
+from sqlalchemy import Column, Integer, MetaData, Table, exc, insert, inspect
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict, instance_state, set_committed_value
+from sqlalchemy.orm.instrumentation import ClassManager
+from sqlalchemy.orm.state import InstanceState
 
 from core.extensions import db
+
+log = logging.getLogger(__name__)
+
+#: The SQLAlchemy release series (major.minor) the fast path was written and tested against.
+SQLALCHEMY_SERIES = ("2.1",)
+#: The installed release, as the guard reads it (a test sets it to simulate another).
+INSTALLED = sqlalchemy.__version__
+#: What the fast path uses that SQLAlchemy does not document, by owner; all must be there.
+PRIVATE_NAMES = {
+    "SQLCompiler": ("_bind_processors", "_result_columns", "bind_names", "escaped_bind_names",
+                    "insert_prefetch", "positiontup"),
+    "TypeEngine": ("_cached_result_processor",),
+    "Connection": ("_handle_dbapi_exception",),
+    "IdentityMap": ("_add_unpresent",),
+    "Session": ("hash_key",),
+    "ClassManager": ("new_instance",),
+    "InstanceState": ("key", "identity_token", "session_id"),
+}
+
+_fast_ok: bool | None = None  # the guard's verdict, once per process (None: not asked yet)
+
+
+def unsupported() -> str | None:
+    """Why the fast path cannot run on the installed SQLAlchemy, or None when it can."""
+    series = ".".join(INSTALLED.split(".")[:2])
+    if series not in SQLALCHEMY_SERIES:
+        return f"SQLAlchemy {INSTALLED}, not a release it was written against ({', '.join(SQLALCHEMY_SERIES)})"
+    table = Table("guard", MetaData(), Column("id", Integer, primary_key=True), Column("n", Integer, default=0))
+    compiled = insert(table).returning(table.c.id).compile(dialect=sqlite.dialect(), column_keys=["id"])
+    owners = {"SQLCompiler": compiled, "TypeEngine": Integer(), "Connection": Connection,
+              "IdentityMap": Session().identity_map, "Session": Session(), "ClassManager": ClassManager,
+              "InstanceState": InstanceState}
+    missing = [f"{owner}.{name}" for owner, names in PRIVATE_NAMES.items() for name in names
+               if not hasattr(owners[owner], name)]
+    if not missing and len(compiled._result_columns[0]) != 4:  # (key, name, objects, type)
+        missing.append("SQLCompiler._result_columns entries of four")
+    return f"SQLAlchemy {INSTALLED} lacks {', '.join(missing)}" if missing else None
+
+
+def _fast() -> bool:
+    """Whether this call takes the fast path: the app's setting, then the guard's verdict."""
+    if not current_app.config.get("SQL_FAST_PATH", True):
+        return False
+    if _fast_ok is None:
+        _refuse(unsupported())
+    return _fast_ok
+
+
+def _refuse(reason: str | None) -> None:
+    """Record the guard's verdict; a refusal is logged once per process."""
+    global _fast_ok
+    if reason is not None and _fast_ok is not False:
+        log.warning("core.sql: SQL_FAST_PATH is on but %s: every statement takes the stock path (Session.execute)", reason)
+    _fast_ok = reason is None
 
 
 class Row(tuple):
@@ -128,10 +200,16 @@ def run(stmt, params: dict | None = None) -> Rows:
     """
     params = params or {}
     session = db.session()
+    if not _fast():
+        return _run_stock(session, stmt, params)
     session.flush()  # a no-op when nothing is pending, as it almost always is here
     connection = session.connection()
     dialect = connection.dialect
-    plan = _plan(stmt, dialect, frozenset(params) if stmt.is_insert else None)
+    try:
+        plan = _plan(stmt, dialect, frozenset(params) if stmt.is_insert else None)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:  # an internal not as written against
+        _refuse(f"compiling for {dialect.name} failed ({error!r})")
+        return _run_stock(session, stmt, params)
     parameters = plan.parameters(params)
     cursor = connection.connection.dbapi_connection.cursor()
     try:
@@ -144,6 +222,23 @@ def run(stmt, params: dict | None = None) -> Rows:
         connection._handle_dbapi_exception(error, plan.sql, parameters, cursor, None)
     convert, row = plan.results, plan.row
     return Rows(row(value if c is None else c(value) for c, value in zip(convert, values)) for values in raw)
+
+
+def _run_stock(session, stmt, params: dict) -> Rows:
+    """:func:`run` the stock way: ``Session.execute``, its rows as the same :class:`Row` and :class:`Rows`."""
+    result = session.execute(stmt, params)
+    if not getattr(result, "returns_rows", True):  # a CursorResult of an UPDATE or DELETE without RETURNING
+        return Rows()
+    row = _stock_row(tuple(result.keys()))
+    return Rows(row(values) for values in result)
+
+
+@cache
+def _stock_row(keys: tuple[str, ...]) -> type:
+    positions: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        positions.setdefault(key, index)
+    return type("Row", (Row,), {"__slots__": (), "_positions": positions})
 
 
 @cache
@@ -166,6 +261,7 @@ def loaded(row, *models) -> tuple:
     as a query would. The ORM's ``load`` events and ``@reconstructor`` hooks do not run: no
     model here uses them; one that does should be read with an ordinary query."""
     session = db.session()
+    fast = _fast()
     objects, start = [], 0
     for model in models:
         keys, _, pk = _layout(model)
@@ -178,7 +274,11 @@ def loaded(row, *models) -> tuple:
         mapper = inspect(model)
         key = mapper.identity_key_from_primary_key(identity)
         obj = session.identity_map.get(key)
-        if obj is None:  # attach it as the ORM's loader does (orm/loading.py): no events, no cascades
+        if obj is None and not fast:  # the stock way: built, then persistent with its values as loaded
+            obj = model(**dict(zip(keys, values)))
+            make_transient_to_detached(obj)
+            session.add(obj)
+        elif obj is None:  # attach it as the ORM's loader does (orm/loading.py): no events, no cascades
             obj = mapper.class_manager.new_instance()
             instance_dict(obj).update(zip(keys, values))
             state = instance_state(obj)

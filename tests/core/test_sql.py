@@ -1,18 +1,25 @@
 """core.sql: statements run on the DBAPI cursor must give what ``Session.execute`` would (types converted,
 defaults filled, SQLAlchemy's errors), and objects built from their rows must behave exactly like
-objects a query loaded."""
+objects a query loaded. Every test runs both ways: the fast path (``SQL_FAST_PATH`` on, the default)
+and the stock path it falls back to (the setting off, or a SQLAlchemy it was not written against)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timezone
 
 import pytest
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, event, func, select, update
 from sqlalchemy.exc import IntegrityError, NoResultFound
 
 from core import sql
 from core.accounts import Account, AccountStatus, LoginSession
 from core.extensions import db, utcnow
+
+
+@pytest.fixture(params=[True, False], ids=["fast path", "stock path"])
+def app(make_app, request):
+    return make_app(SQL_FAST_PATH=request.param)
 
 
 def _account(handle: str) -> Account:
@@ -117,3 +124,51 @@ def test_a_constraint_violation_is_sqlalchemys_integrity_error_and_stores_nothin
         db.session.rollback()
         assert sql.run(_SESSION_WITH_ACCOUNT, {"account_id": first.id}).one().handle == "mila"  # the session goes on
         assert db.session.scalar(select(func.count()).select_from(Account)) == 1
+
+
+def test_only_the_stock_path_is_seen_by_engine_events(app):
+    """What the setting gives back when off: the statements pass through the engine (events, echo)."""
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            account = _account("nora")
+            seen.clear()
+            assert sql.run(_SESSION_WITH_ACCOUNT, {"account_id": account.id}).one().handle == "nora"
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        assert len(seen) == (0 if app.config["SQL_FAST_PATH"] else 1)
+
+
+def test_a_sqlalchemy_it_was_not_written_against_takes_the_stock_path_and_says_so_once(make_app, monkeypatch, caplog):
+    monkeypatch.setattr(sql, "INSTALLED", "2.2.0")  # as if another release were installed
+    monkeypatch.setattr(sql, "_fast_ok", None)  # the guard has not been asked in this process yet
+    app = make_app()  # SQL_FAST_PATH on, the default
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context(), caplog.at_level(logging.WARNING, logger="core.sql"):
+        account = _account("olga")
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            session = sql.insert_loaded(LoginSession, {"account_id": account.id})
+            row = sql.run(_SESSION_WITH_ACCOUNT, {"account_id": account.id}).one()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        assert len(seen) == 2  # both statements went through Session.execute
+        assert sql.loaded(row, LoginSession, Account) == (session, account)
+        assert session in db.session and not db.session.dirty
+    warnings = [r for r in caplog.records if r.name == "core.sql"]
+    assert len(warnings) == 1 and "SQLAlchemy 2.2.0" in warnings[0].getMessage()
+
+
+def test_the_guard_names_a_missing_private_attribute(monkeypatch):
+    assert sql.unsupported() is None  # the pinned SQLAlchemy is one the fast path was written against
+    monkeypatch.setitem(sql.PRIVATE_NAMES, "SQLCompiler", (*sql.PRIVATE_NAMES["SQLCompiler"], "_gone_in_a_later_release"))
+    assert "SQLCompiler._gone_in_a_later_release" in sql.unsupported()
