@@ -69,7 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     if not app.config["SOCKETIO_WEBSOCKET_COMPRESSION"]:  # community/realtime/websocket.py says why
         app.wsgi_app = without_websocket_extensions(app.wsgi_app)
-        share_frames(socketio.server.eio)  # plain frames only: then one frame serves every recipient
+        share_frames(socketio.server.eio, app.config["SOCKETIO_DIRECT_WRITES"])  # plain frames: one serves every recipient
     init_realtime(app)
     init_stakeholders(app)
     init_activity()

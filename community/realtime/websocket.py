@@ -14,19 +14,52 @@ Socket.IO's reference server (Node) ships with permessage-deflate off for the sa
 the client's extension offer from the upgrade request before the handshake, so the
 connection is plain WebSocket: nothing else changes for the client, which must accept a
 server that declines an extension (RFC 6455, section 9.1).
+
+``share_frames`` subclasses a private Engine.IO module and writes to sockets itself, so it is
+contained: ``SOCKETIO_DIRECT_WRITES`` (on by default) chooses it, and a guard keeps it to the
+releases of python-engineio, python-socketio, simple-websocket and wsproto it was written
+against (:data:`WRITTEN_AGAINST`) that still have what it reads. Anywhere else the server
+keeps Engine.IO's stock WebSocket path, and the process logs once why.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+from importlib.metadata import PackageNotFoundError, version
 
 from engineio import packet as eio_packet
-from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from engineio.socket import Socket as EngineSocket
-from wsproto.connection import ConnectionState
-from wsproto.frame_protocol import FrameProtocol
+
+try:  # private or internal modules: their absence means a release this was not written against
+    from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
+    from wsproto.connection import ConnectionState
+    from wsproto.frame_protocol import FrameProtocol
+except ImportError as error:  # pragma: no cover - only on other releases
+    SimpleWebSocketWSGI = ConnectionState = FrameProtocol = None
+    _IMPORT_ERROR: str | None = f"cannot import {error.name or error}"
+else:
+    _IMPORT_ERROR = None
+
+log = logging.getLogger(__name__)
 
 OFFER = "HTTP_SEC_WEBSOCKET_EXTENSIONS"
+
+#: The release series (major.minor) ``share_frames`` was written and tested against, per distribution.
+WRITTEN_AGAINST = {"python-engineio": ("4.15",), "python-socketio": ("5.18",), "simple-websocket": ("1.1",),
+                   "wsproto": ("1.3",)}
+
+
+def _installed(distribution: str) -> str:
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "none"
+
+
+#: The installed releases, as the guard reads them (a test sets one to simulate another).
+INSTALLED = {distribution: _installed(distribution) for distribution in WRITTEN_AGAINST}
+_warned = False  # the fallback is logged once per process
 
 
 def without_websocket_extensions(wsgi_app):
@@ -83,17 +116,46 @@ class _Rest(bytes):
         return self
 
 
-def share_frames(eio_server) -> None:
+def unsupported(eio_server) -> str | None:
+    """Why ``share_frames`` cannot serve ``eio_server`` with the installed releases, or None."""
+    if _IMPORT_ERROR:
+        return _IMPORT_ERROR
+    for distribution, series in WRITTEN_AGAINST.items():
+        installed = INSTALLED[distribution]
+        if ".".join(installed.split(".")[:2]) not in series:
+            return f"{distribution} {installed}, not a release it was written against ({', '.join(series)})"
+    missing = [name for owner, names in ((EngineSocket, ("send", "check_ping_timeout")),
+                                         (eio_packet, ("MESSAGE",)), (ConnectionState, ("OPEN",)),
+                                         (FrameProtocol, ("send_data",)), (SimpleWebSocketWSGI, ("send",)),
+                                         (eio_server, ("_async", "async_mode")))
+               for name in names if not hasattr(owner, name)]
+    if missing:
+        return f"no {', '.join(missing)} in the installed Engine.IO stack"
+    return None
+
+
+def share_frames(eio_server, enabled: bool = True) -> None:
     """Give ``eio_server``'s WebSocket connections one frame per message, written straight to
     the socket when nothing is ahead of it (gevent), as described above.
 
     Only for connections that negotiate no extension (compression makes each connection's
     frames its own): call it only together with ``without_websocket_extensions``. Engine.IO
     picks its WebSocket class per server from its async driver's table, so this server gets
-    its own table with a subclass in it.
+    its own table with a subclass in it. ``enabled`` is the ``SOCKETIO_DIRECT_WRITES`` setting:
+    off, or on releases the guard refuses (logged once), the server is left stock.
     """
-    base = eio_server._async["websocket"]
-    if not issubclass(base, SimpleWebSocketWSGI):  # gevent-websocket, say: leave it alone
+    global _warned
+    if not enabled:
+        return
+    reason = unsupported(eio_server)
+    if reason is not None:
+        if not _warned:
+            log.warning("community.realtime.websocket: SOCKETIO_DIRECT_WRITES is on but %s: "
+                        "WebSocket sends take Engine.IO's stock path", reason)
+            _warned = True
+        return
+    base = eio_server._async.get("websocket")
+    if base is None or not issubclass(base, SimpleWebSocketWSGI):  # gevent-websocket, say: leave it alone
         return
     plain_socket = None  # under gevent: its socket class, the only kind written to directly
     if eio_server.async_mode == "gevent":
