@@ -30,7 +30,7 @@ PNG_MAX_NODES = 1000
 SEGMENT_COLOURS = {"heavy": "#1f4e9c", "medium": "#4f9bd9", "light": "#9cd3a8", "lapsed": "#c8c8c8",
                    "nonuser": "#f2b134"}
 OPPORTUNITY_COLOUR = "#d62728"
-CSV_FIELDS = ("rank", "node", "label", "kind", "segment", "score", "reasons", "suggested_action")
+CSV_FIELDS = ("rank", "node", "label", "external_id", "kind", "segment", "score", "reasons", "suggested_action")
 
 
 def report_json(report: dict) -> bytes:
@@ -38,12 +38,14 @@ def report_json(report: dict) -> bytes:
 
 
 def opportunities_csv(report: dict) -> str:
-    """One row per opportunity: rank, key, label, kind, segment, score, reasons ("; "), action."""
+    """One row per opportunity: rank, key, label, external id (the brand's own, staff find the person by it),
+    kind, segment, score, reasons ("; "), action."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(("rank", "key", "label", "kind", "segment", "score", "reasons", "suggested_action"))
+    writer.writerow(("rank", "key", "label", "external_id", "kind", "segment", "score", "reasons", "suggested_action"))
     for o in report.get("opportunities", []):
-        writer.writerow((o["rank"], o["node"], _csv_safe(o.get("label")), o.get("kind"), o.get("segment"),
+        writer.writerow((o["rank"], o["node"], _csv_safe(o.get("label")), _csv_safe(o.get("external_id")), o.get("kind"),
+                         o.get("segment"),
                          f"{o['score']:.4f}", _csv_safe("; ".join(o.get("reasons", []))),
                          _csv_safe(o.get("suggested_action"))))
     return out.getvalue()

@@ -31,7 +31,8 @@ def person_attributes(profile, purpose_id: int | None) -> dict:
             "clv": float(profile.clv["value"]) if profile.clv else 0.0,
             "rfm": {"recency": rfm["recency_days"], "frequency": int(rfm["frequency"]), "monetary": float(rfm["monetary"])},
             "stakeholder_id": known.id, "converted_at": iso(known.converted_at),
-            "label": f"{known.kind.replace('_', ' ')} #{known.id}", "external_id": known.external_id,
+            "label": known.display_name or f"{known.kind.replace('_', ' ')} #{known.id}", "name": known.display_name,
+            "external_id": known.external_id,
             "aligned_purpose_id": aligned}
 
 

@@ -161,8 +161,8 @@ def _entry(G, v, score, contributions, heavy, bridging):
     space = _main_space(G, a, [u for u, _ in heavy_edges])
     intensity, action, capped = suggest_action(next_level, a.get("style_preference"), space=space)
     texts, evidence = reasons_with_evidence(G, v, heavy_edges=heavy_edges, space=space, bridging=bridging)
-    return {"node": v, "label": a.get("label", str(v)), "kind": a.get("kind"), "segment": a.get("segment"),
-            "pyramid_level": level, "next_level": next_level, "style_preference": a.get("style_preference"),
+    return {"node": v, "label": a.get("label", str(v)), "external_id": a.get("external_id"), "kind": a.get("kind"),
+            "segment": a.get("segment"), "pyramid_level": level, "next_level": next_level, "style_preference": a.get("style_preference"),
             "score": float(score), "contributions": {f: float(c) for f, c in contributions.items()},
             "reasons": texts, "evidence": evidence,
             "suggested_action": action, "action_intensity": intensity, "action_capped": capped}

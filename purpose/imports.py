@@ -28,7 +28,7 @@ from core.cli import with_schema
 from core.request_parsing import JSON_MAX_DEPTH, JsonTooDeep, loads_json
 from core.extensions import db, utcnow
 from core.validation import EmailAddress, SafeText
-from purpose.models import ContactPreference, LegalBasis, Stakeholder, StakeholderKind, Touchpoint, TouchpointKind
+from purpose.models import ContactPreference, LegalBasis, Purpose, Stakeholder, StakeholderKind, Touchpoint, TouchpointKind
 from purpose.stakeholders import email_hash, erased_external_id
 
 BATCH = 1000
@@ -36,6 +36,32 @@ MAX_REPORTED = 1000
 #: The longest CSV field (characters); a longer one rejects its row. Python's csv module's own limit.
 FIELD_MAX_CHARS = 131_072
 _EXTERNAL_ID = {"required": True, "validate": validate.Length(min=1, max=128)}
+#: Items of a list column (``interests``, ``purposes``): at most this many, each at most ITEM_MAX_CHARS.
+LIST_MAX_ITEMS, ITEM_MAX_CHARS = 20, 120
+
+
+class ItemList(ma.fields.List):
+    """A list column: a JSON list, or in CSV one cell with items separated by ``;`` (blanks dropped)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(SafeText(validate=validate.Length(min=1, max=ITEM_MAX_CHARS)), load_default=list,
+                         allow_none=True, validate=validate.Length(max=LIST_MAX_ITEMS), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(";") if item.strip()]
+        elif isinstance(value, list):
+            value = [str(item) if isinstance(item, int) and not isinstance(item, bool) else item for item in value]
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class _PurposeRef(SafeText):
+    """A purpose of the brand by id or by title (case-insensitive); resolved against the brand later."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class StakeholderRow(ma.Schema):
@@ -47,6 +73,9 @@ class StakeholderRow(ma.Schema):
     email = EmailAddress(load_default=None, allow_none=True)
     legal_basis = ma.fields.Enum(LegalBasis, load_default=LegalBasis.none)
     contact_preference = ma.fields.Enum(ContactPreference, load_default=None, allow_none=True)
+    display_name = SafeText(load_default=None, allow_none=True, validate=validate.Length(max=120))
+    interests = ItemList()
+    purposes = ItemList()
 
 
 class TouchpointRow(ma.Schema):
@@ -61,6 +90,7 @@ class TouchpointRow(ma.Schema):
     currency = ma.fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
     other_stakeholder_external_id = SafeText(load_default=None, allow_none=True, validate=validate.Length(max=128))
     event_ref = SafeText(load_default=None, allow_none=True, validate=validate.Length(max=128))
+    purpose = _PurposeRef(load_default=None, allow_none=True, validate=validate.Length(max=ITEM_MAX_CHARS))
 
 
 @dataclass
@@ -166,20 +196,52 @@ def _without_erased(batch: list, brand_id: int, source: str) -> list:
     return [row for i, row in enumerate(batch) if i not in skip] if skip else batch
 
 
+class PurposeRefs:
+    """The brand's purposes by id and by lower-cased title: what ``purposes`` and ``purpose`` cells name."""
+
+    def __init__(self, brand_id: int):
+        self.by_ref: dict[str, int] = {}
+        for pid, title in db.session.execute(select(Purpose.id, Purpose.title).where(Purpose.brand_id == brand_id)):
+            self.by_ref.setdefault(title.strip().lower(), pid)
+            self.by_ref[str(pid)] = pid
+
+    def resolve(self, refs) -> tuple[list[int], list[str]]:
+        """(purpose ids in the order given, without repeats; the references that name no purpose of the brand)."""
+        ids, unknown = [], []
+        for ref in refs:
+            pid = self.by_ref.get(ref.strip().lower())
+            if pid is None:
+                unknown.append(ref)
+            elif pid not in ids:
+                ids.append(pid)
+        return ids, unknown
+
+
+def _unknown_purposes(field_name: str, unknown: list[str]) -> str:
+    return f"{field_name}: no purpose of this brand has the id or title {', '.join(map(repr, unknown))}"
+
+
 def import_stakeholders(stream, fmt: str, *, brand_id: int, source: str, progress: Callable | None = None,
                         report: ImportReport | None = None) -> ImportReport:
     """Import stakeholder rows for a brand from ``source`` into ``report`` (a new one by default);
     see the module docstring. A row of a person erased earlier counts as a duplicate and stores nothing."""
-    report, now = report or ImportReport(), utcnow()
+    report, now, purposes = report or ImportReport(), utcnow(), PurposeRefs(brand_id)
     for batch in _rows_in_batches(stream, fmt, StakeholderRow(), report):
         kept = _without_erased(batch, brand_id, source)
         report.duplicates += len(batch) - len(kept)
-        values = [{
-            "brand_id": brand_id, "source": source, "external_id": d["external_id"], "kind": d["kind"],
-            "email": d["email"], "email_hash": email_hash(d["email"]) if d["email"] else None,
-            "legal_basis": d["legal_basis"], "contact_preference": d["contact_preference"],
-            "objected": False, "created_at": now,
-        } for _line, d in kept]
+        values = []
+        for line, d in kept:
+            purpose_ids, unknown = purposes.resolve(d["purposes"] or ())
+            if unknown:
+                report.reject(line, _unknown_purposes("purposes", unknown))
+                continue
+            values.append({
+                "brand_id": brand_id, "source": source, "external_id": d["external_id"], "kind": d["kind"],
+                "email": d["email"], "email_hash": email_hash(d["email"]) if d["email"] else None,
+                "legal_basis": d["legal_basis"], "contact_preference": d["contact_preference"],
+                "display_name": d["display_name"], "interests": list(dict.fromkeys(d["interests"] or ())) or None,
+                "purpose_ids": purpose_ids or None, "objected": False, "created_at": now,
+            })
         _store(Stakeholder, values, report, progress)
     return report
 
@@ -203,7 +265,7 @@ def _stakeholder_ids(brand_id: int, source: str, refs: set[str]) -> dict[str, in
 def import_touchpoints(stream, fmt: str, *, brand_id: int, source: str, stakeholder_source: str | None = None,
                        progress: Callable | None = None, report: ImportReport | None = None) -> ImportReport:
     """Import touchpoint rows; ``stakeholder_external_id`` refers to stakeholders from ``stakeholder_source``."""
-    report = report or ImportReport()
+    report, purposes = report or ImportReport(), PurposeRefs(brand_id)
     for batch in _rows_in_batches(stream, fmt, TouchpointRow(), report):
         refs = {d["stakeholder_external_id"] for _l, d in batch} | {d["other_stakeholder_external_id"] for _l, d in batch}
         ids = _stakeholder_ids(brand_id, stakeholder_source or source, refs - {None})
@@ -213,10 +275,15 @@ def import_touchpoints(stream, fmt: str, *, brand_id: int, source: str, stakehol
             if d["stakeholder_external_id"] not in ids or (other is not None and other not in ids):
                 report.reject(line, "stakeholder_external_id: no such stakeholder in this brand and source")
                 continue
+            purpose_ids, unknown = purposes.resolve([d["purpose"]] if d["purpose"] else [])
+            if unknown:
+                report.reject(line, _unknown_purposes("purpose", unknown))
+                continue
             values.append({
                 "brand_id": brand_id, "source": source, "external_id": d["external_id"], "kind": d["kind"],
                 "stakeholder_id": ids[d["stakeholder_external_id"]], "other_stakeholder_id": ids.get(other),
                 "occurred_at": d["occurred_at"], "amount": d["amount"], "currency": d["currency"], "event_ref": d["event_ref"],
+                "purpose_id": purpose_ids[0] if purpose_ids else None,
             })
         _store(Touchpoint, values, report, progress)
     return report

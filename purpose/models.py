@@ -107,6 +107,13 @@ class Stakeholder(db.Model):
     kind: Mapped[StakeholderKind] = mapped_column(string_enum(StakeholderKind, 24))
     source: Mapped[str] = mapped_column(String(40), default="manual")
     external_id: Mapped[str | None] = mapped_column(String(128))
+    #: The person's name as the brand knows them (imports, the API): shown to the brand's staff
+    #: (profiles, reports, exports), never to members; cleared on erasure.
+    display_name: Mapped[str | None] = mapped_column(String(120))
+    #: Interests the person declared to the brand (tags, compared with purposes' tags) and the
+    #: brand's purposes they declared as their own (ids): purpose alignment for people without an account.
+    interests: Mapped[list[str] | None] = mapped_column(JSON)
+    purpose_ids: Mapped[list[int] | None] = mapped_column(JSON)
     email: Mapped[str | None] = mapped_column(String(254))
     #: Keyed hash of the normalised email: matches imports and registrations without reading emails.
     email_hash: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -60,6 +60,7 @@ class Known:
     converted_at: datetime | None
     converted_from: str | None
     external_id: str | None = None  # the id in the brand's own system: how staff find the person there
+    display_name: str | None = None  # the name the brand knows them by (staff only)
 
 
 @dataclass
@@ -75,6 +76,7 @@ class _Facts:
 _STAKEHOLDER_COLUMNS = (
     Stakeholder.id, Stakeholder.kind, Stakeholder.account_id, Stakeholder.source, Stakeholder.contact_preference,
     Stakeholder.created_at, Stakeholder.converted_at, Stakeholder.converted_from, Stakeholder.external_id,
+    Stakeholder.display_name,
 )
 
 
@@ -128,9 +130,11 @@ class People:
 
     known: dict[int, Known]
     persons: dict[int, Person]
-    interests: dict[int, list[str]]  # stated goals and causes (members only)
+    interests: dict[int, list[str]]  # stated goals and causes: the account's and what the brand recorded
     interactions: dict[int, Counter]  # per purpose: posts, reactions and events, for purpose alignment
     purpose_tags: dict[int, list[str]]  # the brand's purposes and their tags
+    #: The brand's purposes each person declared as their own (imports): full declared alignment with them.
+    declared_purposes: dict[int, frozenset[int]] = field(default_factory=dict)
 
 
 def load_people(brand_id: int, *, as_of: datetime, purpose_id: int | None = None) -> People:
@@ -141,23 +145,28 @@ def load_people(brand_id: int, *, as_of: datetime, purpose_id: int | None = None
     """
     facts = _touchpoint_facts(brand_id, purpose_id, as_of)
     activity = _activity(brand_id, purpose_id)
-    stmt = analysable(select(*_STAKEHOLDER_COLUMNS, Account.interests).outerjoin(
-        Account, Account.id == Stakeholder.account_id), brand_id)
-    known, persons, interests, interactions = {}, {}, {}, {}
+    stmt = analysable(select(*_STAKEHOLDER_COLUMNS, Account.interests, Stakeholder.interests, Stakeholder.purpose_ids)
+                      .outerjoin(Account, Account.id == Stakeholder.account_id), brand_id)
+    known, persons, interests, interactions, declared = {}, {}, {}, {}, {}
     # Plain driver tuples; enum columns are stored as their names, which equal their values here.
-    for sid, kind, account_id, source, preference, created_at, converted_at, converted_from, external_id, stated in plain_rows(stmt):
+    for (sid, kind, account_id, source, preference, created_at, converted_at, converted_from, external_id, name,
+         stated, recorded, purposes) in plain_rows(stmt):
         f = facts.get(sid) or _Facts()
         act = activity.get(account_id) if account_id else None
-        if sid not in facts and act is None and (purpose_id is not None or utc(created_at) > as_of):
-            continue  # nothing in the purpose; or, as of an earlier time, not known yet
-        k = Known(sid, kind, account_id, source, preference, utc(created_at), utc(converted_at), converted_from, external_id)
+        purposes = frozenset(int(p) for p in json_list(purposes) or ())  # a stored JSON null reads as None
+        if sid not in facts and act is None and (utc(created_at) > as_of or (purpose_id is not None and purpose_id not in purposes)):
+            continue  # as of an earlier time, not known yet; or nothing in the purpose (neither done nor declared)
+        k = Known(sid, kind, account_id, source, preference, utc(created_at), utc(converted_at), converted_from,
+                  external_id, name)
         known[sid] = k
         persons[sid] = _person(k, f, act)
-        interests[sid] = json_list(stated) if account_id else []
+        interests[sid] = (json_list(stated) if account_id else []) + (json_list(recorded) or [])
+        if purposes:
+            declared[sid] = purposes
         interactions[sid] = f.events + (act.interactions if act else Counter())
     tags_stmt = select(Purpose.id, Purpose.tags).where(Purpose.brand_id == brand_id)
     purpose_tags = {pid: list(tags or []) for pid, tags in db.session.execute(tags_stmt)}
-    return People(known, persons, interests, interactions, purpose_tags)
+    return People(known, persons, interests, interactions, purpose_tags, declared)
 
 
 def _person(k: Known, f: _Facts, act: Activity | None) -> Person:

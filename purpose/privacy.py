@@ -30,7 +30,8 @@ account_erasing = Namespace().signal("account-erasing")
 ExportSource = Callable[[Stakeholder], tuple[str, object]]
 _export_sources: list[ExportSource] = []
 
-_STAKEHOLDER_FIELDS = ("id", "brand_id", "kind", "source", "external_id", "email", "legal_basis",
+_STAKEHOLDER_FIELDS = ("id", "brand_id", "kind", "source", "external_id", "display_name", "interests", "purpose_ids",
+                       "email", "legal_basis",
                        "contact_preference", "objected", "objected_at", "created_at", "converted_at", "converted_from")
 _TOUCHPOINT_FIELDS = ("id", "kind", "occurred_at", "amount", "currency", "purpose_id", "other_stakeholder_id",
                       "event_ref", "source", "external_id")
@@ -87,7 +88,8 @@ def erase_person(stakeholder: Stakeholder) -> None:
                        .values(other_stakeholder_id=None))
     if stakeholder.external_id and not stakeholder.external_id.startswith("erased:"):
         stakeholder.external_id = erased_external_id(stakeholder.external_id)
-    stakeholder.email = stakeholder.email_hash = stakeholder.account_id = None
+    stakeholder.email = stakeholder.email_hash = stakeholder.account_id = stakeholder.display_name = None
+    stakeholder.interests = stakeholder.purpose_ids = None
     stakeholder.contact_preference = None
     stakeholder.erased_at = utcnow()
     on_commit(person_erased.send, stakeholder.brand_id, stakeholder_id=stakeholder.id, account_id=account_id)

@@ -18,8 +18,8 @@ import numpy as np
 from core.cooperative import paced, pause
 from purpose import clv
 from purpose.people import Known, People, load_people
-from purpose.relationship import (PYRAMID_LEVELS, alignment_of_lowered, pareto_share, pyramid_position, relationship_style,
-                                  rfm)
+from purpose.relationship import (DECLARED_WEIGHT, ENGAGED_INTERACTIONS, PYRAMID_LEVELS, alignment_of_lowered,
+                                  pareto_share, pyramid_position, relationship_style, rfm)
 
 #: Fewer buyers than this and CLV is not estimated: the models' parameters would be noise.
 MIN_BUYERS_FOR_CLV = 20
@@ -105,6 +105,13 @@ def _clv_model(people: People, as_of: datetime, transactions: str = "daily") -> 
     return ClvModel("fitted", len(buyers), values, fit)
 
 
+def _alignment(wanted: set[str], stated: set[str], interactions: int, declared_purpose: bool) -> float:
+    """Purpose alignment; a person who declared the purpose itself as their own states all of its goals."""
+    if declared_purpose:
+        return DECLARED_WEIGHT + (1 - DECLARED_WEIGHT) * min(1.0, interactions / ENGAGED_INTERACTIONS)
+    return alignment_of_lowered(wanted, stated, interactions)
+
+
 def _profiles(people: People, as_of: datetime, model: ClvModel) -> dict[int, Profile]:
     scores = rfm(list(people.persons.values()), as_of, pace=paced)
     wanted = {pid: {t.lower() for t in tags} for pid, tags in people.purpose_tags.items()}
@@ -113,7 +120,8 @@ def _profiles(people: People, as_of: datetime, model: ClvModel) -> dict[int, Pro
         r = scores[sid]
         position = pyramid_position(person, as_of)
         stated, interactions = {t.lower() for t in people.interests[sid]}, people.interactions[sid]
-        alignment = {pid: round(alignment_of_lowered(w, stated, interactions[pid]), 4) for pid, w in wanted.items()}
+        own = people.declared_purposes.get(sid, ())
+        alignment = {pid: round(_alignment(w, stated, interactions[pid], pid in own), 4) for pid, w in wanted.items()}
         recency = None if r.recency_days is None else round(r.recency_days, 2)
         out[sid] = Profile(
             stakeholder=people.known[sid], segment=r.segment,

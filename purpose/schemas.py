@@ -117,6 +117,8 @@ class StakeholderArgs(StrictSchema):
     email = EmailAddress(load_default=None)
     legal_basis = ma.fields.Enum(LegalBasis, load_default=LegalBasis.none)
     contact_preference = ma.fields.Enum(ContactPreference, load_default=None)
+    display_name = SafeText(load_default=None, validate=validate.Length(max=120),
+                            metadata={"description": "The name the brand knows the person by; shown to its staff only."})
 
 
 class KnownOut(ma.Schema):
@@ -124,6 +126,8 @@ class KnownOut(ma.Schema):
     kind = ma.fields.String()
     account_id = ma.fields.Integer(allow_none=True)
     source = ma.fields.String()
+    external_id = ma.fields.String(allow_none=True)
+    display_name = ma.fields.String(allow_none=True)
     contact_preference = ma.fields.String(allow_none=True)
     created_at = ma.fields.DateTime()
     converted_at = ma.fields.DateTime(allow_none=True)
@@ -137,6 +141,9 @@ class StakeholderOut(ma.Schema):
     account_id = ma.fields.Integer(allow_none=True)
     source = ma.fields.String()
     external_id = ma.fields.String(allow_none=True)
+    display_name = ma.fields.String(allow_none=True)
+    interests = ma.fields.List(ma.fields.String(), allow_none=True)
+    purpose_ids = ma.fields.List(ma.fields.Integer(), allow_none=True)
     legal_basis = ma.fields.Enum(LegalBasis)
     contact_preference = ma.fields.Enum(ContactPreference, allow_none=True)
     objected = ma.fields.Boolean()

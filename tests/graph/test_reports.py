@@ -123,7 +123,8 @@ def test_scrub_removes_a_person_everywhere_and_renumbers(community):
 def test_exports_parse_back(community):
     _G, _truth, report, H = community
     rows = list(csv.DictReader(io.StringIO(exports.opportunities_csv(report))))
-    assert list(rows[0]) == ["rank", "key", "label", "kind", "segment", "score", "reasons", "suggested_action"]
+    assert list(rows[0]) == ["rank", "key", "label", "external_id", "kind", "segment", "score", "reasons",
+                             "suggested_action"]
     assert [r["key"] for r in rows] == [o["node"] for o in report["opportunities"]]
     assert rows[0]["reasons"] == "; ".join(report["opportunities"][0]["reasons"])
     for read, data in ((nx.read_graphml, exports.graph_graphml(H)), (nx.read_gexf, exports.graph_gexf(H))):

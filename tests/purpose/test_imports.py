@@ -159,3 +159,70 @@ def test_cli_reports_an_over_long_field_as_a_row(app, brand_id, tmp_path):
     assert result.exit_code == 0, result.output
     assert "accepted 2, already stored 0, rejected 1" in result.output
     assert "line 3: a field is longer than 131,072 characters" in result.output
+
+
+def _purposes(brand_id: int) -> dict[str, int]:
+    from purpose.models import Purpose, PurposeKind
+
+    made = {title: Purpose(brand_id=brand_id, kind=PurposeKind.societal, title=title, tags=tags)
+            for title, tags in (("Ocean Clean-up", ["ocean", "beach"]), ("Local Food", ["food"]))}
+    db.session.add_all(made.values())
+    db.session.commit()
+    return {title: p.id for title, p in made.items()}
+
+
+def test_names_interests_and_declared_purposes_are_imported_by_title_or_id(app, brand_id):
+    with app.app_context():
+        ids = _purposes(brand_id)
+        csv_text = ("external_id,kind,display_name,interests,purposes\n"
+                    "n-1,prospect,Nora Quist,beach; kayaks,ocean clean-up\n"
+                    f"n-2,customer,,,{ids['Local Food']};Ocean Clean-up\n"
+                    "n-3,customer,Bad Ref,,Moon Base\n")
+        report = import_stakeholders(io.StringIO(csv_text), "csv", brand_id=brand_id, source="crm")
+        assert (report.accepted, report.rejected) == (2, 1)
+        assert report.errors[0][0] == 4 and "Moon Base" in report.errors[0][1] and "purposes" in report.errors[0][1]
+        nora = db.session.scalar(select(Stakeholder).where(Stakeholder.external_id == "n-1"))
+        assert (nora.display_name, nora.interests, nora.purpose_ids) == ("Nora Quist", ["beach", "kayaks"], [ids["Ocean Clean-up"]])
+        second = db.session.scalar(select(Stakeholder).where(Stakeholder.external_id == "n-2"))
+        assert second.display_name is None and second.purpose_ids == [ids["Local Food"], ids["Ocean Clean-up"]]
+        jsonl = json.dumps({"external_id": "n-4", "kind": "ngo", "display_name": "Reef Trust", "purposes": [ids["Local Food"]],
+                            "interests": ["food"]}) + "\n"
+        assert import_stakeholders(io.StringIO(jsonl), "jsonl", brand_id=brand_id, source="crm").accepted == 1
+        assert db.session.scalar(select(Stakeholder.purpose_ids).where(Stakeholder.external_id == "n-4")) == [ids["Local Food"]]
+
+
+def test_a_touchpoint_carries_a_purpose_of_the_brand_or_is_rejected(app, brand_id):
+    with app.app_context():
+        ids = _purposes(brand_id)
+        import_stakeholders(io.StringIO("external_id,kind\nc-1,customer\n"), "csv", brand_id=brand_id, source="crm")
+        rows = [{"external_id": "e-1", "stakeholder_external_id": "c-1", "kind": "event", "event_ref": "beach-day",
+                 "occurred_at": "2026-10-01T10:00:00Z", "purpose": "Ocean Clean-up"},
+                {"external_id": "e-2", "stakeholder_external_id": "c-1", "kind": "purchase", "amount": 5,
+                 "occurred_at": "2026-10-01T10:00:00Z", "purpose": ids["Local Food"]},
+                {"external_id": "e-3", "stakeholder_external_id": "c-1", "kind": "event", "occurred_at": "2026-10-01T10:00:00Z",
+                 "purpose": "Knitting"},
+                {"external_id": "e-4", "stakeholder_external_id": "c-1", "kind": "event", "occurred_at": "2026-10-01T10:00:00Z"}]
+        text = "".join(json.dumps(r) + "\n" for r in rows)
+        report = import_touchpoints(io.StringIO(text), "jsonl", brand_id=brand_id, source="shop", stakeholder_source="crm")
+        assert (report.accepted, report.rejected) == (3, 1) and "Knitting" in dict(report.errors)[3]
+        stored = dict(db.session.execute(select(Touchpoint.external_id, Touchpoint.purpose_id)).all())
+        assert stored == {"e-1": ids["Ocean Clean-up"], "e-2": ids["Local Food"], "e-4": None}
+
+
+def test_imported_names_and_external_ids_round_trip_to_profiles_reports_and_exports(app, world, finished):
+    """What staff see of an imported person: the name and their own system's id, not only "nonuser #id"."""
+    manager, brand = world["manager"], world["brand"]
+    rows = "external_id,kind,display_name,purposes\ncrm-77,prospect,Nora Quist,Oceans\n"
+    response = manager.post(f"/api/v1/brands/{brand}/imports/stakeholders?source=crm", data=rows,
+                            content_type="text/csv")
+    assert response.status_code == 200 and response.get_json()["accepted"] == 1, response.get_json()
+    profiles = manager.get(f"/api/v1/brands/{brand}/stakeholders?kind=prospect").get_json()["items"]
+    assert [(p["stakeholder"]["display_name"], p["stakeholder"]["external_id"]) for p in profiles] == [("Nora Quist", "crm-77")]
+    assert {a["purpose_id"]: a["score"] for a in profiles[0]["alignment"]}[world["societal"]] >= 0.6  # declared the purpose
+    report = manager.post("/api/v1/reports", json={"brand_id": brand, "top": 500}).get_json()
+    finished(report["id"])
+    entries = manager.get(f"/api/v1/reports/{report['id']}/result").get_json()["opportunities"]
+    nora = next(e for e in entries if e["external_id"] == "crm-77")
+    assert nora["label"] == "Nora Quist" and nora["kind"] == "nonuser"
+    csv_text = manager.get(f"/api/v1/reports/{report['id']}/export.csv").get_data(as_text=True)
+    assert any(line.split(",")[2:4] == ["Nora Quist", "crm-77"] for line in csv_text.splitlines())
