@@ -126,8 +126,10 @@ def _register_cli(app: Flask) -> None:
     from community.space_log import prune_events_command
 
     from purpose.imports import import_stakeholders_command, import_touchpoints_command
+    from graph.evaluate import evaluate_ranking_command
 
-    for command in (seed_demo_command, prune_events_command, import_stakeholders_command, import_touchpoints_command):
+    for command in (seed_demo_command, prune_events_command, import_stakeholders_command, import_touchpoints_command,
+                    evaluate_ranking_command):
         app.cli.add_command(command)
 
 

@@ -93,14 +93,24 @@ def request_report(args):
     brand_id = _scope_brand(args)
     require_brand_analyst(current_account(), brand_id)
     _check_capacity(brand_id)
-    params = {"seed": args["seed"], "top": args["top"], "half_life_days": args["half_life_days"],
-              "since": args["since"].isoformat() if args["since"] else None, "max_pivots": 128, "resolution": 1.0,
-              "private_spaces": private_spaces_for(current_account(), brand_id, args["purpose_id"], args["space_id"])}
-    report = GraphReport(brand_id=brand_id, purpose_id=args["purpose_id"], space_id=args["space_id"],
-                         requested_by=current_account().id, params=params)
+    report = new_report(current_account(), brand_id, args)
+    dispatch(report)
+    return report
+
+
+def new_report(account, brand_id: int, args: dict) -> GraphReport:
+    """Store a queued report of ``args`` (``ReportArgs``, loaded) requested by ``account``: what the
+    request stores before it dispatches the run. ``flask evaluate-ranking`` stores its reports here too."""
+    as_of, until = args.get("as_of"), args.get("holdout_until")
+    params = {"seed": args.get("seed", 0), "top": args.get("top", 50), "half_life_days": args.get("half_life_days", 90.0),
+              "since": args["since"].isoformat() if args.get("since") else None, "max_pivots": 128, "resolution": 1.0,
+              "as_of": as_of.isoformat() if as_of else None, "holdout_until": until.isoformat() if until else None,
+              "transactions": args.get("transactions", "daily"),
+              "private_spaces": private_spaces_for(account, brand_id, args.get("purpose_id"), args.get("space_id"))}
+    report = GraphReport(brand_id=brand_id, purpose_id=args.get("purpose_id"), space_id=args.get("space_id"),
+                         requested_by=account.id, params=params)
     db.session.add(report)
     db.session.commit()
-    dispatch(report)
     return report
 
 

@@ -32,7 +32,7 @@ from core.rows import json_list, plain_chunks, plain_rows
 from graph.interactions import DAY, EDGE_KINDS, ActivityLog, Interactions, edge_attributes, latest_events, node_key
 from graph.node_attributes import iso, person_attributes, unknown_member_attributes
 from purpose.models import Purpose, Stakeholder, Touchpoint
-from purpose.profiles import Scope, build_profiles
+from purpose.profiles import Scope, build_profiles, holdout_check
 
 #: Shared purpose: members declaring the same tag of a purpose they belong to, each linked to
 #: the SHARED_PURPOSE_WINDOW previous ones in account order.
@@ -267,10 +267,14 @@ def _nodes_in_scope(scope, candidates: set, facts: _Facts, edges) -> set:
     return candidates
 
 
-def load_graph(scope: GraphScope, *, half_life_days: float = 90.0, progress: Progress | None = None) -> nx.Graph:
+def load_graph(scope: GraphScope, *, half_life_days: float = 90.0, progress: Progress | None = None,
+               transactions: str = "daily", holdout_until: datetime | None = None) -> nx.Graph:
     """The people of ``scope`` and their time-decayed ties, following ``docs/analytics.md``.
 
     ``progress(step, percent)`` is called as loading goes (percent of the loading, 0..100).
+    ``transactions`` is the CLV fit's purchase preparation (``purpose.clv.TRANSACTIONS``). With
+    ``holdout_until`` the CLV fit, calibrated up to ``as_of``, is checked on the purchases made up to
+    then (``purpose.profiles.holdout_check``; graph attribute ``clv_holdout``).
     Raises ``ValueError`` for a space outside the brand or a non-positive half-life.
     """
     if half_life_days <= 0:
@@ -280,7 +284,7 @@ def load_graph(scope: GraphScope, *, half_life_days: float = 90.0, progress: Pro
     as_of = scope.as_of or utcnow()
     spaces, purpose_id = _scope_spaces(scope)
     tags = dict(db.session.execute(select(Purpose.id, Purpose.tags).where(Purpose.brand_id == scope.brand_id)).all())
-    profiles, model = build_profiles(Scope(scope.brand_id, purpose_id, as_of))
+    profiles, model = build_profiles(Scope(scope.brand_id, purpose_id, as_of, transactions))
     report("profiles", 30)
     node_of = {sid: 2 * p.stakeholder.account_id if p.stakeholder.account_id else 2 * sid + 1 for sid, p in profiles.items()}
     rows, facts = Interactions(), _Facts()
@@ -295,7 +299,9 @@ def load_graph(scope: GraphScope, *, half_life_days: float = 90.0, progress: Pro
     graph.graph.update(_graph_attrs(scope, as_of, half_life_days, model.status, graph))
     graph.graph.update(purposes={str(pid): name for pid, name in db.session.execute(
         select(Purpose.id, Purpose.title).where(Purpose.brand_id == scope.brand_id))},
-        threads=_thread_names(spaces, graph) if spaces else {}, clv_fit=model.fit)
+        threads=_thread_names(spaces, graph) if spaces else {}, clv_fit=model.fit,
+        clv_holdout=None if holdout_until is None else holdout_check(Scope(scope.brand_id, purpose_id, as_of, transactions),
+                                                                      holdout_until))
     report("build", 100)
     return graph
 

@@ -25,7 +25,10 @@ def person_attributes(profile, purpose_id: int | None) -> dict:
     aligned = (max(profile.alignment, key=lambda pid: (profile.alignment[pid], -pid), default=None) if purpose_id is None
                else purpose_id)
     alignment = profile.alignment.get(aligned, 0.0) if aligned is not None else 0.0
-    return {"kind": "member" if known.account_id else "nonuser", "segment": profile.segment,
+    member = known.account_id is not None
+    # A nonuser's purchases make them a customer, not a heavy user of the community: their graph segment
+    # stays "nonuser" (the RFM segment is in ``rfm``, their spend in ``clv``).
+    return {"kind": "member" if member else "nonuser", "segment": profile.segment if member else "nonuser",
             "pyramid_level": int(profile.pyramid["level"]), "style_preference": known.contact_preference,
             "objected": False, "purpose_alignment": float(alignment),
             "clv": float(profile.clv["value"]) if profile.clv else 0.0,

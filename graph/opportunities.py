@@ -107,7 +107,7 @@ def rank_opportunities(G, *, core_number=None, community_of=None, proximity=None
         proximity = metrics.personalized_influence(G, heavy) if heavy else {}
     candidates = sorted((v for v, a in G.nodes(data=True) if is_candidate(a)), key=str)
     bridges = {} if community_of is None else {
-        v: len({community_of[u] for u in G[v] if u in community_of}) for v in candidates}
+        v: len({community_of[u] for u, d in G[v].items() if u in community_of and interacted(d)}) for v in candidates}
     features = _features(G, candidates, heavy, core_number, bridges, proximity)
     scored = []
     for v in candidates:
@@ -118,12 +118,44 @@ def rank_opportunities(G, *, core_number=None, community_of=None, proximity=None
     return [_entry(G, v, -neg, contributions, heavy, bridges.get(v, 0)) for neg, _, v, contributions in top]
 
 
+#: Edge kinds that say two people share an interest, not that they met: such an edge alone is no tie for
+#: ``heavy_ties`` and ``bridging`` (the declared interest already counts in ``alignment``).
+DECLARED_ONLY = frozenset({"shared_purpose"})
+
+
+def interacted(edge: dict) -> bool:
+    """Whether the pair did something together (any kind but a shared declared interest); an edge
+    without ``kinds`` (hand-built graphs) counts."""
+    kinds = edge.get("kinds")
+    return not kinds or any(n for k, n in kinds.items() if k not in DECLARED_ONLY)
+
+
+def _spend(G, candidates):
+    """Each candidate's value as a customer: expected CLV, or, when no candidate has one (no fitted
+    model: too few buyers), what they spent (RFM monetary). Nonusers count as much as members: a
+    customer of the brand outside the community is a reason to invite them into it."""
+    clv = {v: max(float(G.nodes[v].get("clv") or 0.0), 0.0) for v in candidates}
+    if any(clv.values()):
+        return clv
+    return {v: max(float((G.nodes[v].get("rfm") or {}).get("monetary") or 0.0), 0.0) for v in candidates}
+
+
+def has_signal(G, v, spend: float) -> bool:
+    """Whether a nonuser shows anything that makes them worth engaging: a tie to anyone in the graph
+    (heavy users, the core, co-attendees, the other side of a referral or invitation), an event
+    attended, alignment with a purpose (declared or by taking part), or spend as a customer."""
+    a = G.nodes[v]
+    spent = spend > 0 or ((a.get("rfm") or {}).get("monetary") or 0.0) > 0
+    return bool(G.degree(v) or a.get("events") or (a.get("purpose_alignment") or 0.0) > 0 or spent)
+
+
 def _features(G, candidates, heavy, core_number, bridges, proximity):
     """Feature values in 0..1 for every candidate."""
-    ties = {v: sum(d.get("weight", 1.0) for u, d in G[v].items() if u in heavy) for v in candidates}
+    ties = {v: sum(d.get("weight", 1.0) for u, d in G[v].items() if u in heavy and interacted(d)) for v in candidates}
     max_ties = math.log1p(max(ties.values(), default=0.0)) or 1.0
     max_core = max(core_number.values(), default=0) or 1
-    max_clv = math.log1p(max((max(G.nodes[v].get("clv") or 0.0, 0.0) for v in candidates), default=0.0)) or 1.0
+    spend = _spend(G, candidates)
+    max_spend = math.log1p(max(spend.values(), default=0.0)) or 1.0
     ranks = _percentiles({v: proximity.get(v, 0.0) for v in candidates})
     result = {}
     for v in candidates:
@@ -136,9 +168,13 @@ def _features(G, candidates, heavy, core_number, bridges, proximity):
             "bridging": min(1.0, max(0, bridges.get(v, 0) - 1) / BRIDGING_SATURATION),
             "alignment": min(1.0, max(0.0, float(a.get("purpose_alignment") or 0.0))),
             "recency": 0.0 if days is None else 0.5 ** (max(days, 0.0) / RECENCY_HALF_LIFE_DAYS),
-            "value": math.log1p(max(a.get("clv") or 0.0, 0.0)) / max_clv,
+            "value": math.log1p(spend[v]) / max_spend,
             "headroom": (len(PYRAMID_LEVELS) - int(a.get("pyramid_level") or 0)) / len(PYRAMID_LEVELS),
         }
+        if a.get("kind") == "nonuser" and not has_signal(G, v, spend[v]):
+            # Only a name on a list: a recent newsletter and levels to climb say nothing of worth, so
+            # such a nonuser scores 0 and never outranks one with any signal (who scores above 0).
+            result[v].update(proximity=0.0, recency=0.0, headroom=0.0)
     return result
 
 

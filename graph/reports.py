@@ -65,6 +65,7 @@ def customer_equity(G) -> dict:
     total = G.graph.get("customer_equity")
     return {"total": float(sum(by_segment.values()) if total is None else total),
             "clv_status": G.graph.get("clv_status"), "clv_fit": G.graph.get("clv_fit"),
+            **({"holdout": G.graph["clv_holdout"]} if G.graph.get("clv_holdout") is not None else {}),
             "by_segment": {s: round(x, 2) for s, x in by_segment.items()}}
 
 

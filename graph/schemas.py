@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from core.extensions import utcnow
 from core.validation import PageArgs, StrictSchema, page_schema
 from graph.models import ReportStatus
 
@@ -29,6 +30,14 @@ class ReportArgs(StrictSchema):
     space_id = ma.fields.Integer(**_id, metadata={"description": "Scope: one space's people."})
     since = ma.fields.AwareDateTime(load_default=None, default_timezone=None,
                                     metadata={"description": "Time window start (ISO 8601 with offset); default: everything."})
+    as_of = ma.fields.AwareDateTime(load_default=None, default_timezone=None, metadata={"description": (
+        "Snapshot time (ISO 8601 with offset): touchpoints and community activity after it are ignored, "
+        "ages, recency and the CLV fit count back from it; default: when the report is requested.")})
+    holdout_until = ma.fields.AwareDateTime(load_default=None, default_timezone=None, metadata={"description": (
+        "End of a holdout period after as_of: the CLV fit, calibrated up to as_of, is checked against the "
+        "repeat purchases made up to this time (customer_equity.holdout). Needs as_of.")})
+    transactions = ma.fields.String(load_default="daily", validate=validate.OneOf(("daily", "raw")), metadata={
+        "description": "How purchases become CLV transactions: daily (same-day purchases merged) or raw."})
     seed = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID),
                              metadata={"description": "Seed of the randomised methods (Louvain, betweenness pivots)."})
     top = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=500),
@@ -36,11 +45,24 @@ class ReportArgs(StrictSchema):
     half_life_days = ma.fields.Float(load_default=90.0, validate=validate.Range(min=1, max=3650),
                                      metadata={"description": "Half-life of the time decay of interactions."})
 
+    @ma.validates("as_of")
+    def _as_of_not_in_the_future(self, value, **_):
+        if value is not None and value > utcnow():
+            raise ma.ValidationError("as_of is in the future: nothing after now is known.")
+
+    @ma.validates("holdout_until")
+    def _holdout_not_in_the_future(self, value, **_):
+        if value is not None and value > utcnow():
+            raise ma.ValidationError("holdout_until is in the future: the holdout's purchases are not known yet.")
+
     @ma.validates_schema
     def one_scope(self, data, **_kwargs):
         given = [k for k in _SCOPES if data.get(k) is not None]
         if len(given) != 1:
             raise ma.ValidationError("Give exactly one of brand_id, purpose_id and space_id.", "_schema")
+        as_of, until = data.get("as_of"), data.get("holdout_until")
+        if until is not None and (as_of is None or until <= as_of):
+            raise ma.ValidationError("A holdout ends after as_of: give as_of, earlier than holdout_until.", "holdout_until")
 
 
 class ReportListArgs(PageArgs):

@@ -6,9 +6,10 @@ ids, one shared password hash for every synthetic account), in one transaction. 
 synthetic tie becomes the rows that make the same edge kinds when ``graph.load`` reads
 them back ("Loading" and "Seeding" in ``docs/analytics.md``):
 
-- reply, mention, reaction, co_thread between two members: one thread per pair, opened by
-  one of them, with the other's replies, posts and reactions in it and the opener's
-  mentions of the other (so every such pair also shows one ``co_thread``);
+- reply, mention, reaction, co_thread between two members: a thread opened by one of them,
+  with the other's replies and reactions in it and the opener's mentions of the other (so
+  a pair with replies also shows one ``co_thread``), and one more thread both write in per
+  further ``co_thread`` interaction;
 - referral and invitation: touchpoints from one stakeholder to the other;
 - co_event and shared_purpose (nonusers cannot declare interests): both attend an event;
 - segments come back through purchases (heavy: many and large, medium: some, light: one
@@ -50,7 +51,9 @@ NONUSER_KINDS = (StakeholderKind.customer, StakeholderKind.prospect, Stakeholder
 _MEMBER_KINDS = {"reply", "mention", "reaction", "co_thread"}
 #: Purchases per segment: (min count, max count, mean amount, oldest age in days, newest age in days).
 PURCHASES = {"heavy": (8, 16, 150.0, 300, 1), "medium": (3, 7, 60.0, 300, 5), "light": (1, 2, 15.0, 300, 10),
-             "lapsed": (1, 4, 40.0, 900, 400)}
+             "lapsed": (1, 4, 40.0, 900, 400), "nonuser": (1, 3, 20.0, 400, 60)}
+#: The synthetic CLV of a typical person of each segment (graph.synthetic): spend scales with clv / CLV_BASE.
+CLV_BASE = {"heavy": 400.0, "medium": 150.0, "light": 40.0, "lapsed": 10.0, "nonuser": 60.0}
 # Parents before children, so foreign keys hold whenever a chunk is written.
 _ORDER = (Brand, Purpose, Space, Account, Membership, Stakeholder, Thread, Post, Mention, Reaction, Touchpoint)
 
@@ -165,8 +168,14 @@ def _people(p: _Plan, G, members: list, nonusers: list, password_hash: str) -> N
         _stakeholder(p, key, a, StakeholderKind.member, account_id, tenure[i],
                      {"converted_from": StakeholderKind.prospect, "converted_at": p.ago(p.rng.uniform(1, 60))} if converted else {})
     for j, key in enumerate(nonusers):
+        a = G.nodes[key]
         kind = NONUSER_KINDS[int(p.rng.integers(len(NONUSER_KINDS)))]
-        _stakeholder(p, key, G.nodes[key], kind, None, tenure[len(members) + j], {})
+        home = (a["spaces"] or [s for u in sorted(G[key]) if u[0] == "a" for s in G.nodes[u]["spaces"][:1]] or [None])[0]
+        aligned = home is not None and (a["purpose_alignment"] >= 0.75 or p.rng.random() < a["purpose_alignment"] ** 2)
+        # What an import carries for a nonuser (purpose/imports.py): a name and the purpose they declared.
+        _stakeholder(p, key, a, kind, None, tenure[len(members) + j],
+                     {"display_name": f"Stakeholder {key[2:]}",
+                      "purpose_ids": [p.purpose_id[p.purpose_of[home]]] if aligned else None})
 
 
 def _stakeholder(p: _Plan, key, a, kind, account_id, tenure, extra) -> None:
@@ -176,13 +185,19 @@ def _stakeholder(p: _Plan, key, a, kind, account_id, tenure, extra) -> None:
                           "legal_basis": LegalBasis.consent, "contact_preference": ContactPreference(style) if style else None,
                           "objected": bool(a["objected"]), "objected_at": p.as_of if a["objected"] else None,
                           "erased_at": None, "created_at": p.ago(tenure), "converted_at": None, "converted_from": None,
-                          **extra})
+                          "display_name": None, "interests": None, "purpose_ids": None, **extra})
 
 
-def _purchases(p: _Plan, G, members: list) -> None:
-    for key in members:
-        low, high, mean, oldest, newest = PURCHASES[G.nodes[key]["segment"]]
-        count, level = int(p.rng.integers(low, high)), mean * p.rng.gamma(3.0, 1 / 3.0)  # spend varies per person
+def _purchases(p: _Plan, G, members: list, nonusers: list) -> None:
+    """Purchases that give back each person's segment, spend in proportion to their synthetic CLV, and
+    none more recent than their last activity; nonusers buy as customers outside the community."""
+    for key in members + nonusers:
+        a = G.nodes[key]
+        low, high, mean, oldest, newest = PURCHASES[a["segment"]]
+        count, level = int(p.rng.integers(low, high)), mean * a["clv"] / CLV_BASE[a["segment"]]
+        days = a["days_since_activity"]
+        if days is not None and a["segment"] != "lapsed":  # the last purchase is no later than the last activity
+            newest = min(max(newest, days), oldest - 1)
         for age, amount in zip(p.rng.uniform(newest, oldest, size=count), p.rng.gamma(4.0, level / 4.0, size=count)):
             p.w.add(Touchpoint, {"brand_id": p.brand_id, "stakeholder_id": p.stakeholder[key], "kind": TouchpointKind.purchase,
                                  "occurred_at": p.ago(age), "amount": round(float(amount), 2), "currency": "EUR",
@@ -206,13 +221,16 @@ def _conversation(p: _Plan, G, u, v, kinds: dict, moment: datetime) -> None:
     shared = [s for s in G.nodes[u]["spaces"] if s in G.nodes[v]["spaces"]] or G.nodes[u]["spaces"]
     space_id = p.space_id[shared[0]]
     a, b = p.account[int(u[2:])], p.account[int(v[2:])]
-    thread_id = p.w.add(Thread, {"space_id": space_id, "title": "What are you up to this week?", "author_id": a,
-                                 "created_at": moment, "last_activity_at": moment, "locked": False, "pinned": False})
-    opening = _post(p, space_id, thread_id, a, moment, "What are you up to this week?")
+    threads = []
+    for _ in range(max(1, kinds.get("co_thread", 0))):  # each co_thread interaction: a thread both wrote in
+        thread_id = p.w.add(Thread, {"space_id": space_id, "title": "What are you up to this week?", "author_id": a,
+                                     "created_at": moment, "last_activity_at": moment, "locked": False, "pinned": False})
+        threads.append((thread_id, _post(p, space_id, thread_id, a, moment, "What are you up to this week?")))
+    thread_id, opening = threads[0]
     for _ in range(kinds.get("reply", 0)):
         _post(p, space_id, thread_id, b, moment, "Count me in!", parent=opening)
-    for _ in range(kinds.get("co_thread", 0)):
-        _post(p, space_id, thread_id, b, moment, "Same here, see you there.")
+    for other, _opening in threads[:kinds.get("co_thread", 0)]:
+        _post(p, space_id, other, b, moment, "Same here, see you there.")
     for _ in range(kinds.get("mention", 0)):
         post_id = _post(p, space_id, thread_id, a, moment, f"@syn{p.brand_id}_{v[2:]} what do you think?")
         p.w.add(Mention, {"post_id": post_id, "account_id": b, "created_at": moment})
@@ -220,15 +238,28 @@ def _conversation(p: _Plan, G, u, v, kinds: dict, moment: datetime) -> None:
         p.w.add(Reaction, {"post_id": opening, "account_id": b, "emoji": EMOJIS[k], "created_at": moment})
 
 
+def _loaded_interactions(kinds: dict, *, conversation: bool) -> int:
+    """How many interaction rows ``graph.load`` reads back for one synthetic tie, so its age can be set to
+    give back the synthetic weight: in a pair's first thread every reply and mention is a row, reactions up
+    to ``len(EMOJIS)``; each ``co_thread`` interaction is a thread of its own that both wrote in (one
+    ``co_thread`` row each), and replies alone make one; every other kind is one row (or one shared event) each."""
+    others = sum(n for k, n in kinds.items() if k not in _MEMBER_KINDS)
+    if not conversation:
+        return max(1, others + sum(kinds.get(k, 0) for k in _MEMBER_KINDS))
+    thread = kinds.get("reply", 0) + kinds.get("mention", 0) + min(kinds.get("reaction", 0), len(EMOJIS))
+    thread += max(kinds.get("co_thread", 0), 1 if kinds.get("reply", 0) else 0)
+    return max(1, thread + others)
+
+
 def _ties(p: _Plan, G) -> None:
     """Every synthetic edge as rows; each interaction dated so the decayed weight matches."""
     for index, (u, v, d) in enumerate(G.edges(data=True)):
         kinds = d["kinds"]
-        count = sum(kinds.values())
-        age = max(0.0, -HALF_LIFE_DAYS * math.log2(min(1.0, d["weight"] / count)))
-        moment = p.ago(age)
         if u[0] == "s" and v[0] == "a":
             u, v = v, u
+        count = _loaded_interactions(kinds, conversation=v[0] == "a")
+        age = max(0.0, -HALF_LIFE_DAYS * math.log2(min(1.0, d["weight"] / count)))
+        moment = p.ago(age)
         if v[0] == "a" and _MEMBER_KINDS & set(kinds):
             _conversation(p, G, u, v, kinds, moment)
         home = G.nodes[u]["spaces"][:1]
@@ -275,7 +306,7 @@ def seed_synthetic(n_members: int, *, seed: int = 1, name: str | None = None, in
     plan = _Plan(w, np.random.default_rng(seed), as_of, brand_id, {i: first_account + i for i in range(len(members))},
                  stakeholder, space_id, purpose_of, purpose_ids, tags)
     _people(plan, G, members, nonusers, hash_password(DEMO_PASSWORD))
-    _purchases(plan, G, members)
+    _purchases(plan, G, members, nonusers)
     report("people")
     _ties(plan, G)
     w.finish()

@@ -203,6 +203,20 @@ def _apply_planted(rng, attrs, worth, objected, style_none, bridges, worth_space
         attrs[node].update(objected=False)
 
 
+def _active_at_interactions(attrs, rows, n_nodes):
+    """A person was active no longer ago than their most recent interaction: ``days_since_activity``
+    is at most the age of the youngest one (nonusers, who have no drawn activity, get that age), so
+    the attribute agrees with the ties, as it does when the same community is loaded from the database."""
+    u, v, _kind, age = rows
+    youngest = np.full(n_nodes, np.inf)
+    np.minimum.at(youngest, u.astype(np.int64), age)
+    np.minimum.at(youngest, v.astype(np.int64), age)
+    for i, y in enumerate(youngest.tolist()):
+        if y != np.inf:
+            days = attrs[i]["days_since_activity"]
+            attrs[i]["days_since_activity"] = float(y if days is None else min(days, y))
+
+
 def generate_community(n_members, *, n_spaces=None, nonuser_ratio=0.25, interactions_per_member=5.0,
                        planted_share=0.01, seed=None):
     """A synthetic community graph with planted ground truth.
@@ -246,10 +260,12 @@ def generate_community(n_members, *, n_spaces=None, nonuser_ratio=0.25, interact
         rng, segment, home, n_members, n_nonusers, n_spaces, n_planted)
     parts += tie_rows
     n_nodes = n_members + n_nonusers
-    a, b, weight, kinds = _aggregate(*(np.concatenate(col) for col in zip(*parts)), n_nodes)
+    rows = [np.concatenate(col) for col in zip(*parts)]
+    a, b, weight, kinds = _aggregate(*rows, n_nodes)
     extra = np.where(rng.random(n_members) < 0.15, rng.integers(0, n_spaces, size=n_members), home)
     attrs = _node_attributes(rng, segment, home, names, n_members, n_nonusers, extra)
     _apply_planted(rng, attrs, worth, objected, style_none, bridges, worth_space, names)
+    _active_at_interactions(attrs, rows, n_nodes)
     keys = [f"a:{i}" for i in range(n_members)] + [f"s:{j}" for j in range(n_nonusers)]
     G = nx.Graph()
     G.add_nodes_from(zip(keys, attrs))

@@ -220,12 +220,15 @@ def _compute(report: GraphReport, run: Run):
     from graph.load import GraphScope, load_graph  # the one database-aware module of graph/
 
     params = report.params
-    since = params.get("since")
+    since, as_of, until = params.get("since"), params.get("as_of"), params.get("holdout_until")
     scope = GraphScope(brand_id=report.brand_id, purpose_id=report.purpose_id, space_id=report.space_id,
-                       since=datetime.fromisoformat(since) if since else None, as_of=report.created_at,
+                       since=datetime.fromisoformat(since) if since else None,
+                       as_of=datetime.fromisoformat(as_of) if as_of else report.created_at,
                        private_spaces=frozenset(params["private_spaces"]) if "private_spaces" in params else None)
     run("load", 0)
-    G = load_graph(scope, half_life_days=params.get("half_life_days", 90.0), progress=run.loader_progress)
+    G = load_graph(scope, half_life_days=params.get("half_life_days", 90.0), progress=run.loader_progress,
+                   transactions=params.get("transactions", "daily"),
+                   holdout_until=datetime.fromisoformat(until) if until else None)
     db.session.commit()  # the loader's reads are done; later writes start fresh transactions
     run("metrics", STAGES["load"])
     return assemble_report_and_graph(G, seed=params.get("seed", 0), top=params.get("top", 50), progress=run,

@@ -16,6 +16,7 @@ from datetime import datetime
 import numpy as np
 
 from core.cooperative import paced, pause
+from core.rows import utc
 from purpose import clv
 from purpose.people import Known, People, load_people
 from purpose.relationship import (DECLARED_WEIGHT, ENGAGED_INTERACTIONS, PYRAMID_LEVELS, alignment_of_lowered,
@@ -174,3 +175,58 @@ def summarise_segments(profiles: dict[int, Profile], model: ClvModel) -> dict:
         "customer_equity": None if equity is None or math.isnan(equity) else round(equity, 2),
         "conversions": {"total": sum(converted.values()), "from": dict(sorted(converted.items()))},
     }
+
+
+#: Holdout groups by calibration repeat transactions: 0, 1, ..., HOLDOUT_GROUPS - 1, and "HOLDOUT_GROUPS+".
+HOLDOUT_GROUPS = 7
+
+
+def holdout_check(scope: Scope, until: datetime) -> dict:
+    """How well the BG/NBD fit predicts: calibrated on the purchases up to ``scope.as_of``, its
+    conditional expectation of each customer's repeat transactions in ``(as_of, until]`` against the
+    transactions they made there, per group of customers with the same calibration repeat count and
+    in total (Fader, Hardie and Lee 2005, "Counting your customers the easy way", figures 4-5).
+
+    Customers are the people with a purchase up to ``as_of``; transactions are prepared as for the
+    fit (``scope.transactions``). Errors: ``error`` = predicted - actual (repeat transactions, summed),
+    ``relative_error`` = error / actual, ``mae`` and ``rmse`` per customer."""
+    as_of, until = utc(scope.as_of), utc(until)
+    scope = Scope(scope.brand_id, scope.purpose_id, as_of, scope.transactions)
+    if until <= as_of:
+        raise ValueError("the holdout ends after as_of")
+    people = load_people(scope.brand_id, as_of=until, purpose_id=scope.purpose_id)
+    calibration, actual = [], []
+    for person in paced(people.persons.values()):
+        prepared = clv.prepare(person.purchases, scope.transactions)
+        before = [t for t in prepared if t[0] <= scope.as_of]
+        if before:
+            calibration.append(before)
+            actual.append(sum(1 for t in prepared if scope.as_of < t[0] <= until))
+    weeks = (until - scope.as_of).total_seconds() / (7 * 86400)
+    out = {"as_of": scope.as_of.isoformat(), "holdout_until": until.isoformat(), "holdout_weeks": round(weeks, 3),
+           "transactions": scope.transactions, "customers": len(calibration)}
+    if len(calibration) < MIN_BUYERS_FOR_CLV:
+        return {**out, "status": "too-few-buyers", "groups": [], "total": None}
+    x, t_x, T = (np.array(c, dtype=float) for c in zip(*(clv.summarise_transactions(tx, scope.as_of)
+                                                         for tx in paced(calibration))))
+    fit = clv.fit_bgnbd(x, t_x, T, tick=pause)
+    predicted, actual = clv.expected_purchases(fit, weeks, x, t_x, T), np.array(actual, dtype=float)
+    group = np.minimum(x, HOLDOUT_GROUPS).astype(int)
+    groups = []
+    for g in range(HOLDOUT_GROUPS + 1):
+        pick = group == g
+        if pick.any():
+            groups.append({"repeat_transactions": str(g) if g < HOLDOUT_GROUPS else f"{g}+", **_errors(predicted[pick], actual[pick])})
+    return {**out, "status": "fitted" if fit.converged else "did-not-converge", "bgnbd": clv.diagnostics(fit, len(x)),
+            "groups": groups, "total": _errors(predicted, actual)}
+
+
+def _errors(predicted: np.ndarray, actual: np.ndarray) -> dict:
+    """Predicted against actual holdout repeat transactions of some customers: sums, means and errors."""
+    total_actual, total_predicted = float(actual.sum()), float(predicted.sum())
+    diff = predicted - actual
+    return {"customers": int(len(actual)), "actual": round(total_actual, 4), "predicted": round(total_predicted, 4),
+            "actual_mean": round(float(actual.mean()), 4), "predicted_mean": round(float(predicted.mean()), 4),
+            "error": round(total_predicted - total_actual, 4),
+            "relative_error": round((total_predicted - total_actual) / total_actual, 4) if total_actual else None,
+            "mae": round(float(np.abs(diff).mean()), 4), "rmse": round(float(np.sqrt((diff ** 2).mean())), 4)}

@@ -165,3 +165,48 @@ def test_weights_override_changes_the_ranking():
     only_value = {f: 0.0 for f in opp.FEATURE_WEIGHTS} | {"value": 1.0}
     G.nodes["s:7"]["clv"] = 5000.0
     assert opp.rank_opportunities(G, weights=only_value, limit=1)[0]["node"] == "s:7"
+
+
+def _nonuser(**extra):
+    return _person(kind="nonuser", segment="nonuser", level=0, **{"purpose_alignment": 0.0, "clv": 0.0, **extra})
+
+
+@pytest.mark.parametrize("signal", ["tie_to_heavy", "tie_to_anyone", "event", "declared_purpose", "spend"])
+def test_a_nonuser_without_any_signal_never_outranks_one_with_any(signal):
+    """Only a recent touchpoint and levels to climb: such a nonuser scores 0, below one with any one signal."""
+    G = _community()
+    G.add_node("s:bare", **_nonuser(days_since_activity=0.0))  # as recent as can be, and nothing else
+    G.add_node("s:some", **_nonuser(days_since_activity=400.0, **{
+        "event": {"events": 1}, "declared_purpose": {"purpose_alignment": 0.6}, "spend": {"rfm": {"monetary": 5.0}},
+    }.get(signal, {})))
+    if signal == "tie_to_heavy":
+        G.add_edge("s:some", "a:h3", weight=0.01, kinds={"co_event": 1})
+    if signal == "tie_to_anyone":
+        G.add_edge("s:some", "s:7", weight=0.01, kinds={"invitation": 1})
+    ranked = _ranked(G)
+    assert ranked["s:bare"]["score"] == 0.0 and ranked["s:some"]["score"] > 0.0
+    order = list(ranked)
+    assert order.index("s:some") < order.index("s:bare")
+
+
+def test_spend_counts_for_nonusers_when_no_clv_was_fitted():
+    G = _community()
+    for v in G:
+        G.nodes[v]["clv"] = 0.0
+    G.add_node("s:buyer", **_nonuser(rfm={"recency": 30.0, "frequency": 2, "monetary": 80.0}))
+    G.add_edge("s:buyer", "a:h5", weight=0.5, kinds={"referral": 1})
+    ranked = _ranked(G)
+    assert ranked["s:buyer"]["contributions"]["value"] == pytest.approx(opp.FEATURE_WEIGHTS["value"])
+    assert ranked["s:buyer"]["score"] > ranked["s:7"]["score"]  # same tie, same referral; one also buys
+
+
+def test_a_shared_declared_interest_alone_is_no_tie_to_a_heavy_user():
+    """Declaring the same tag as a heavy user counts once, in alignment; it is not a relationship."""
+    G = _community()
+    G.add_node("a:tagged", **_person())
+    G.add_edge("a:tagged", "a:h1", weight=1.0, kinds={"shared_purpose": 1})
+    G.add_node("a:talked", **_person())
+    G.add_edge("a:talked", "a:h1", weight=1.0, kinds={"shared_purpose": 1, "reply": 1})
+    ranked = _ranked(G, community_of={v: i for i, v in enumerate(G)})
+    assert ranked["a:tagged"]["contributions"]["heavy_ties"] == 0.0
+    assert ranked["a:talked"]["contributions"]["heavy_ties"] > 0.0
