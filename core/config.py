@@ -49,6 +49,16 @@ INT_SETTINGS = {
     "GRAPH_REPORT_MAX_ACTIVE": 3,  # queued or running reports per brand; more is a 409 until one ends
     "CELERY_VISIBILITY_TIMEOUT": 3600,  # Redis broker: an unacknowledged task (its worker died) is redelivered after this
     "DATABASE_LOCK_TIMEOUT_MS": 5000,
+    # Each process's connection pool (SQLAlchemy QueuePool): connections kept, extra ones allowed under
+    # load, and how long a request or socket event waits for one before it is answered 503 / overloaded.
+    "DATABASE_POOL_SIZE": 10,
+    "DATABASE_POOL_OVERFLOW": 10,
+    "DATABASE_POOL_TIMEOUT_MS": 3000,
+    # Admission: socket events that may use the database at once in one process (about the pool's
+    # size: more would only queue for a connection), and how long one more waits for a place
+    # before it is answered "overloaded" with retry_after (docs/realtime.md, "Overload").
+    "SOCKETIO_MAX_CONCURRENT_EVENTS": 20,
+    "SOCKETIO_ADMISSION_WAIT_MS": 1000,
     "PASSWORD_RESET_MINUTES": 30,  # how long a password-reset link works (it also dies once used)
     "SMTP_TIMEOUT_SECONDS": 10,  # a statement waits this long for a lock, then the request gets 503 database-busy
 }
@@ -176,7 +186,10 @@ def _derive(cfg: dict) -> None:
     cfg.setdefault("SQLALCHEMY_DATABASE_URI", url)
     lock_wait = cfg["DATABASE_LOCK_TIMEOUT_MS"]
     waiting = {"options": f"-c lock_timeout={lock_wait}"} if url.startswith("postgresql") else {"timeout": lock_wait / 1000}
-    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "connect_args": waiting})
+    in_memory = url in ("sqlite://", "sqlite:///:memory:")  # one connection, nothing to pool
+    pool = {} if in_memory else {"pool_size": cfg["DATABASE_POOL_SIZE"], "max_overflow": cfg["DATABASE_POOL_OVERFLOW"],
+                                 "pool_timeout": cfg["DATABASE_POOL_TIMEOUT_MS"] / 1000}
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "connect_args": waiting, **pool})
     cfg.setdefault("JWT_SECRET_KEY", cfg["SECRET_KEY"])
     cfg.setdefault("JWT_ACCESS_TOKEN_EXPIRES", timedelta(minutes=cfg["ACCESS_TOKEN_MINUTES"]))
     cfg.setdefault("JWT_REFRESH_TOKEN_EXPIRES", timedelta(days=cfg["REFRESH_TOKEN_DAYS"]))

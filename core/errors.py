@@ -24,6 +24,7 @@ from flask import Flask, jsonify
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec import prepare_response
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from core.request_parsing import ProblemArgumentsParser, init_request_parsing
@@ -60,6 +61,8 @@ BUSY_RETRY_AFTER = 1
 REDIS_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 #: What a client waits before retrying after ``service-unavailable`` / ``unavailable``.
 UNAVAILABLE_RETRY_AFTER = 5
+#: Seconds to wait before retrying when this process is overloaded (admission limit or pool exhausted).
+OVERLOAD_RETRY_AFTER = 2
 
 
 def database_busy(error: OperationalError) -> bool:
@@ -266,6 +269,14 @@ def register_error_handlers(app: Flask) -> None:
             return unexpected(error)
         log.warning("database busy, answered with 503: %s", error.orig)
         return problem(503, "The database is busy; retry in a moment.", headers={"Retry-After": str(BUSY_RETRY_AFTER)})
+
+    @app.errorhandler(PoolTimeout)
+    def pool_exhausted(error):
+        """No database connection came free within ``DATABASE_POOL_TIMEOUT_MS``: the process is
+        overloaded. Nothing was done; a 503 with Retry-After, early, rather than a late 500."""
+        log.warning("database pool exhausted, answered with 503: %s", error)
+        return problem(503, "The server is busy; retry in a moment.", type_="overloaded",
+                       headers={"Retry-After": str(OVERLOAD_RETRY_AFTER)})
 
     @app.errorhandler(redis.exceptions.ConnectionError)
     @app.errorhandler(redis.exceptions.TimeoutError)

@@ -7,6 +7,8 @@ The receivers of the access signals (``community.access``, ``core.accounts``,
 
 from __future__ import annotations
 
+import threading
+
 from flask import Flask, current_app
 from sqlalchemy import select
 
@@ -84,6 +86,8 @@ def _space_left(sid: str, space_id: int) -> None:
 
 def init_realtime(app: Flask) -> None:
     app.extensions["presence"] = build_presence(app.config)
+    # gevent's when the worker monkey-patched threading (gunicorn's gevent worker), a thread one otherwise
+    app.extensions["socket_admission"] = threading.BoundedSemaphore(app.config["SOCKETIO_MAX_CONCURRENT_EVENTS"])
     socketio.server.manager.space_left = _space_left
     guard_frames(socketio.server, OPEN, rate=app.config["SOCKETIO_EVENTS_PER_SECOND"],
                  burst=app.config["SOCKETIO_EVENT_BURST"])

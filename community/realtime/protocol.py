@@ -18,12 +18,13 @@ from flask import current_app, request
 from flask_jwt_extended import decode_token
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from community import space_log
 from community.realtime.connections import OPEN
 from community.realtime.heartbeat import current_presence, ensure_heartbeat, presence_changed
 from core.accounts import find_live_session
-from core.errors import BUSY_RETRY_AFTER, REDIS_UNAVAILABLE, UNAVAILABLE_RETRY_AFTER, ApiError, ack_error
+from core.errors import BUSY_RETRY_AFTER, OVERLOAD_RETRY_AFTER, REDIS_UNAVAILABLE, UNAVAILABLE_RETRY_AFTER, ApiError, ack_error
 from core.errors import database_busy, validation_messages
 from core.extensions import db, socketio
 
@@ -97,34 +98,49 @@ def handler(event: str, schema: type[ma.Schema]):
                 return ack_error("rate_limited", "Too many events on this connection; slow down.", retry_after=wait)
             if len(json.dumps(data, default=str)) > cfg["SOCKETIO_MAX_PAYLOAD"]:
                 return ack_error("payload_too_large", "The event payload is too large.")
-            live = find_live_session(conn.session_id)
-            if live is None:
-                socketio.server.disconnect(request.sid)
-                return ack_error("unauthorized", "Your session has ended.")
+            admission = current_app.extensions["socket_admission"]
+            if not admission.acquire(timeout=cfg["SOCKETIO_ADMISSION_WAIT_MS"] / 1000):  # shed load early
+                return ack_error("overloaded", "The server is busy; retry in a moment.", retry_after=OVERLOAD_RETRY_AFTER)
             try:
-                answer = func(conn, live[1], loader.load(data if isinstance(data, dict) else {"_": data}))
-                db.session.commit()  # the event's boundary: one commit, then what its actions queued (core/outbox.py)
-                return answer
-            except ma.ValidationError as exc:
-                return ack_error("validation_error", "The payload is invalid.", errors=validation_messages(exc))
-            except ApiError as exc:  # slow mode, new-member limits and write budgets carry retry_after
-                return ack_error(exc.type_.replace("-", "_"), exc.description, errors=exc.errors,
-                                 retry_after=getattr(exc, "retry_after", None))
-            except REDIS_UNAVAILABLE:  # presence or the shared write budget out of reach: nothing was done
-                db.session.rollback()
-                log.warning("Socket.IO %s answered unavailable: Redis unreachable", event)
-                return ack_error("unavailable", "The service is unavailable for a moment; retry shortly.",
-                                 retry_after=UNAVAILABLE_RETRY_AFTER)
-            except IntegrityError:  # a concurrent change won: nothing of this event was stored
-                db.session.rollback()
-                return ack_error("conflict", "The change conflicts with another made at the same time; retry.")
-            except Exception as exc:
-                db.session.rollback()
-                if isinstance(exc, OperationalError) and database_busy(exc):  # nothing stored: resend
-                    return ack_error("database_busy", "The database is busy; retry in a moment.", retry_after=BUSY_RETRY_AFTER)
-                log.exception("Socket.IO handler %s failed", event)  # a bug: log it, answer, keep the connection
-                return ack_error("internal_error", "An unexpected error occurred.")
+                return _answer(event, func, conn, loader, data)
+            finally:
+                admission.release()
 
         return socketio.on(event)(wrapper)
 
     return decorate
+
+
+def _answer(event: str, func, conn, loader: ma.Schema, data) -> dict:
+    """Run an admitted event: every outcome, a database or Redis failure included, is an ack."""
+    try:
+        live = find_live_session(conn.session_id)
+        if live is None:
+            socketio.server.disconnect(request.sid)
+            return ack_error("unauthorized", "Your session has ended.")
+        answer = func(conn, live[1], loader.load(data if isinstance(data, dict) else {"_": data}))
+        db.session.commit()  # the event's boundary: one commit, then what its actions queued (core/outbox.py)
+        return answer
+    except ma.ValidationError as exc:
+        return ack_error("validation_error", "The payload is invalid.", errors=validation_messages(exc))
+    except ApiError as exc:  # slow mode, new-member limits and write budgets carry retry_after
+        return ack_error(exc.type_.replace("-", "_"), exc.description, errors=exc.errors,
+                         retry_after=getattr(exc, "retry_after", None))
+    except REDIS_UNAVAILABLE:  # presence or the shared write budget out of reach: nothing was done
+        db.session.rollback()
+        log.warning("Socket.IO %s answered unavailable: Redis unreachable", event)
+        return ack_error("unavailable", "The service is unavailable for a moment; retry shortly.",
+                         retry_after=UNAVAILABLE_RETRY_AFTER)
+    except PoolTimeout:  # no connection came free in time: overloaded, nothing was done
+        db.session.rollback()
+        log.warning("Socket.IO %s answered overloaded: database pool exhausted", event)
+        return ack_error("overloaded", "The server is busy; retry in a moment.", retry_after=OVERLOAD_RETRY_AFTER)
+    except IntegrityError:  # a concurrent change won: nothing of this event was stored
+        db.session.rollback()
+        return ack_error("conflict", "The change conflicts with another made at the same time; retry.")
+    except Exception as exc:
+        db.session.rollback()
+        if isinstance(exc, OperationalError) and database_busy(exc):  # nothing stored: resend
+            return ack_error("database_busy", "The database is busy; retry in a moment.", retry_after=BUSY_RETRY_AFTER)
+        log.exception("Socket.IO handler %s failed", event)  # a bug: log it, answer, keep the connection
+        return ack_error("internal_error", "An unexpected error occurred.")

@@ -82,6 +82,7 @@ def test_a_worker_process_can_emit_to_clients_of_a_server(app, live, clients, ma
 
         author = db.session.get(Account, ben["id"])
         service.do_create_post(author, db.session.get(Thread, thread), db.session.get(Space, space), "from a worker", None)
+        db.session.commit()  # a task is its own boundary (core/outbox.py): the broadcast follows the commit
     assert listener.next()["data"]["post"]["body"] == "from a worker"
 
 
