@@ -2,9 +2,19 @@
 
 Kept apart from ``app.py`` so that importing the application module builds nothing;
 a worker process builds one app (from the environment) and serves its Celery instance.
+Once the worker is ready its report sweeper starts (graph/sweeper.py): a killed worker's
+report is taken over when its lease lapses, not when the broker redelivers the task.
 """
 
+from celery.signals import worker_ready
+
 from app import create_app
+from graph.sweeper import start_sweeper
 
 flask_app = create_app()
 celery_app = flask_app.extensions["celery"]
+
+
+@worker_ready.connect(weak=False)
+def _sweep_reports(**_) -> None:
+    start_sweeper(flask_app)

@@ -45,6 +45,7 @@ INT_SETTINGS = {
     "GRAPH_REPORT_SOFT_TIME_LIMIT": 900,  # seconds before a report stops with "timed out"
     "GRAPH_REPORT_TIME_LIMIT": 960,  # Celery hard limit: the worker process is killed past it
     "GRAPH_REPORT_LEASE_SECONDS": 60,  # a killed worker's report is taken over after this
+    "GRAPH_REPORT_SWEEP_SECONDS": 20,  # each worker re-dispatches reports whose run died or whose task was lost (graph/sweeper.py)
     "GRAPH_REPORT_MAX_ATTEMPTS": 3,  # runs of one report (takeovers included) before it fails
     "GRAPH_REPORT_MAX_ACTIVE": 3,  # queued or running reports per brand; more is a 409 until one ends
     "CELERY_VISIBILITY_TIMEOUT": 3600,  # Redis broker: an unacknowledged task (its worker died) is redelivered after this

@@ -18,6 +18,7 @@ from core.auth import authenticated, current_account, limit_writes
 from core.cooperative import off_the_loop
 from core.errors import ApiBlueprint, ApiError, conflict, not_found
 from core.extensions import db, utcnow
+from core.outbox import on_commit
 from core.pagination import SortKey, keyset_page
 from graph import exports
 from graph.models import FINISHED, GraphReport, GraphReportGraph, ReportStatus
@@ -94,7 +95,9 @@ def request_report(args):
     require_brand_analyst(current_account(), brand_id)
     _check_capacity(brand_id)
     report = new_report(current_account(), brand_id, args)
-    dispatch(report)
+    # After the request's commit: with Redis down the 202 still stands and the report stays
+    # queued until a worker's sweeper dispatches it again (graph/sweeper.py).
+    on_commit(dispatch, report)
     return report
 
 
