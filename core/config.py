@@ -39,6 +39,7 @@ INT_SETTINGS = {
     "TYPING_INTERVAL_SECONDS": 2,
     "PRESENCE_TTL_SECONDS": 30,
     "PRESENCE_FLUSH_SECONDS": 1,
+    "PRESENCE_REDIS_MAX_CONNECTIONS": 50,  # per process; more concurrent presence calls wait (at most 5 s) for one
     "FLAG_HIDE_THRESHOLD": 3,  # distinct members' flags that hide a post pending review
     "NEW_MEMBER_HOURS": 24,  # how long a member counts as new in a space with new-member limits
     "NEW_MEMBER_POSTS_PER_HOUR": 5,  # what a new member may post per hour there

@@ -121,11 +121,15 @@ class RedisPresence:
     return 1
     """
 
-    def __init__(self, url: str, prefix: str, ttl: float):
+    def __init__(self, url: str, prefix: str, ttl: float, max_connections: int = 50):
         import redis
 
         # Bounded waits: an unreachable Redis answers in seconds (``unavailable``), never hangs a socket.
-        self.redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        # A bounded pool: a mass disconnect (thousands of sockets at once) queues for at most
+        # ``max_connections`` connections instead of opening one per greenlet until Redis refuses more.
+        pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=5,
+                                                     socket_connect_timeout=2, socket_timeout=5)
+        self.redis = redis.Redis(connection_pool=pool)
         self.prefix = prefix
         self.ttl = ttl
         self._add_socket = self.redis.register_script(self._ADD_SOCKET)
@@ -204,5 +208,6 @@ class RedisPresence:
 def build_presence(config: dict):
     ttl = float(config["PRESENCE_TTL_SECONDS"])
     if config.get("REDIS_URL"):
-        return RedisPresence(config["REDIS_URL"], f"rt:{config['SOCKETIO_CHANNEL']}", ttl)
+        return RedisPresence(config["REDIS_URL"], f"rt:{config['SOCKETIO_CHANNEL']}", ttl,
+                             max_connections=config["PRESENCE_REDIS_MAX_CONNECTIONS"])
     return MemoryPresence(ttl)
