@@ -19,7 +19,7 @@ from core.accounts import Account
 from core.errors import forbidden, not_found
 from core.extensions import db
 from purpose.access import is_brand_manager, require_brand_manager  # noqa: F401 (re-exported)
-from purpose.models import BrandManager, Purpose
+from purpose.models import BrandStaff, Purpose, StaffRole
 
 #: Sent after a commit that ends an account's access to a space: ``sender`` is the account id,
 #: with ``space_id`` and ``reason``. The Socket.IO layer cuts that account's sockets off the room.
@@ -80,8 +80,8 @@ def visible_spaces_clause(account: Account):
     member_of = select(Membership.space_id).where(Membership.account_id == account.id)
     managed = (
         select(Purpose.id)
-        .join(BrandManager, BrandManager.brand_id == Purpose.brand_id)
-        .where(BrandManager.account_id == account.id)
+        .join(BrandStaff, BrandStaff.brand_id == Purpose.brand_id)
+        .where(BrandStaff.account_id == account.id, BrandStaff.role == StaffRole.manager)
     )
     return or_(Space.visibility == Visibility.public, Space.id.in_(member_of), Space.purpose_id.in_(managed))
 

@@ -16,7 +16,7 @@ from community.conversations import service
 from community.models import SpaceRole, Visibility
 from core.accounts import Account, GlobalRole, hash_password
 from core.extensions import db
-from purpose.models import Brand, BrandManager, Purpose, PurposeKind
+from purpose.models import Brand, BrandStaff, Purpose, PurposeKind, StaffRole
 
 DEMO_PASSWORD = "demo-password-2026"
 #: The demo admin, whose login ``python app.py`` prints on every start.
@@ -81,7 +81,7 @@ def seed_demo(*, members: int = 36, seed: int = 7) -> Brand:
     db.session.add(brand)
     db.session.flush()
     manager = people[2]
-    db.session.add(BrandManager(brand_id=brand.id, account_id=manager.id))
+    db.session.add(BrandStaff(brand_id=brand.id, account_id=manager.id, role=StaffRole.manager))
     life = Purpose(brand_id=brand.id, kind=PurposeKind.life, title="Get fit outdoors",
                    statement="Help everyone reach their own fitness goals on the trails.", tags=["fitness", "running", "hiking"])
     societal = Purpose(brand_id=brand.id, kind=PurposeKind.societal, title="Clean oceans",

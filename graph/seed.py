@@ -36,8 +36,8 @@ from core.accounts import Account, AccountStatus, GlobalRole, hash_password
 from core.cli import with_schema
 from core.extensions import db, utcnow
 from graph.synthetic import HALF_LIFE_DAYS, generate_community, space_names
-from purpose.models import (Brand, BrandAnalyst, ContactPreference, LegalBasis, Purpose, PurposeKind, Stakeholder,
-                            StakeholderKind, Touchpoint, TouchpointKind)
+from purpose.models import (Brand, BrandStaff, ContactPreference, LegalBasis, Purpose, PurposeKind, Stakeholder,
+                            StaffRole, StakeholderKind, Touchpoint, TouchpointKind)
 
 #: From this many members ``flask seed-demo`` writes a synthetic community; below, the hand-written demo.
 SYNTHETIC_FROM = 1000
@@ -334,7 +334,7 @@ def _demo_accounts(brand_id: int, as_of: datetime) -> None:
             db.session.add(account)
             db.session.flush()
             ids[email] = account.id
-    db.session.add(BrandAnalyst(brand_id=brand_id, account_id=ids["analyst@demo.example"]))
+    db.session.add(BrandStaff(brand_id=brand_id, account_id=ids["analyst@demo.example"], role=StaffRole.analyst))
 
 
 @click.command("seed-demo")

@@ -1,7 +1,7 @@
 """Who may do what with a brand: platform admins, the brand's managers and its analysts.
 
 The analyst rule (issue 23, item 8), in one place: a brand analyst is an account that holds
-the platform's ``analyst`` role **and** is appointed to the brand (``brand_analysts``).
+the platform's ``analyst`` role **and** is appointed to the brand (a ``brand_staff`` row with role ``analyst``).
 Only accounts holding that role (or admins) may be appointed (``require_appointable``), and
 an appointment counts only while the role is held: taking the role away closes the brand's
 people and reports to the account at once, without touching the appointment, which counts
@@ -17,10 +17,10 @@ from sqlalchemy import exists, select
 from core.accounts import Account, GlobalRole
 from core.errors import ApiError, forbidden
 from core.extensions import db
-from purpose.models import BrandAnalyst, BrandManager
+from purpose.models import BrandStaff, StaffRole
 
 
-#: Sent after a commit that made an account a brand manager or ended that: ``sender`` is the
+#: Sent once the transaction that made an account a brand manager, or ended that, commits: ``sender`` is the
 #: account id, with ``brand_id``. The real-time layer moves the account's open sockets at once
 #: (into or out of the brand's moderators' rooms; off private spaces it may no longer see).
 brand_staff_changed = Namespace().signal("brand-staff-changed")
@@ -29,12 +29,14 @@ brand_staff_changed = Namespace().signal("brand-staff-changed")
 ANALYST_ROLES = frozenset({GlobalRole.analyst, GlobalRole.admin})
 
 
-def _assigned(model, account: Account, brand_id: int) -> bool:
-    return bool(db.session.scalar(select(exists().where(model.brand_id == brand_id, model.account_id == account.id))))
+def holds(account: Account, brand_id: int, role: StaffRole) -> bool:
+    """Whether the account holds ``role`` at the brand (a ``brand_staff`` row)."""
+    return bool(db.session.scalar(select(exists().where(
+        BrandStaff.brand_id == brand_id, BrandStaff.account_id == account.id, BrandStaff.role == role))))
 
 
 def is_brand_manager(account: Account, brand_id: int) -> bool:
-    return _assigned(BrandManager, account, brand_id)
+    return holds(account, brand_id, StaffRole.manager)
 
 
 def require_brand_manager(account: Account, brand_id: int) -> None:
@@ -44,7 +46,7 @@ def require_brand_manager(account: Account, brand_id: int) -> None:
 
 def is_brand_analyst(account: Account, brand_id: int) -> bool:
     """Appointed to the brand and still holding the ``analyst`` role."""
-    return account.role is GlobalRole.analyst and _assigned(BrandAnalyst, account, brand_id)
+    return account.role is GlobalRole.analyst and holds(account, brand_id, StaffRole.analyst)
 
 
 def can_analyse_brand(account: Account, brand_id: int) -> bool:

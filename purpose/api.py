@@ -1,4 +1,4 @@
-"""REST views for brands, their managers and purposes."""
+"""REST views for brands, their managers and purposes: parse, call ``purpose.staff``, serialise."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from sqlalchemy import select
 
 from core.accounts import Account
 from core.auth import authenticated, current_account, limit_writes, require_admin
-from core.errors import ApiBlueprint, conflict, not_found
+from core.errors import ApiBlueprint, not_found
 from core.extensions import db
 from core.pagination import SortKey, keyset_page
 from core.validation import PageArgs
-from purpose.access import brand_staff_changed, require_brand_manager
-from purpose.models import Brand, BrandManager, Purpose
+from purpose import staff
+from purpose.models import Brand, Purpose, StaffRole
 from purpose.schemas import BrandArgs, BrandOut, BrandPage, ManagerOut, PurposeArgs, PurposeListArgs, PurposeOut, PurposePage
 
 blp = limit_writes(ApiBlueprint("brands", __name__, url_prefix="/api/v1", description="Brands and their purposes"))
@@ -38,12 +38,7 @@ def list_brands(args):
 @blp.response(201, BrandOut)
 def create_brand(args):
     """Create a brand (admin)."""
-    if db.session.scalar(select(Brand.id).where(Brand.name == args["name"])) is not None:
-        raise conflict("A brand with this name already exists.", "brand-exists")
-    brand = Brand(**args)
-    db.session.add(brand)
-    db.session.commit()
-    return brand
+    return staff.do_create_brand(args)
 
 
 @blp.route("/brands/<id:brand_id>", methods=["GET"])
@@ -59,15 +54,7 @@ def get_brand(brand_id):
 def add_manager(brand_id, account_id):
     """Make an account a manager of the brand (admin); managing twice is harmless."""
     _get_or_404(Brand, brand_id, "brand")
-    _get_or_404(Account, account_id, "account")
-    lookup = select(BrandManager).where(BrandManager.brand_id == brand_id, BrandManager.account_id == account_id)
-    manager = db.session.scalar(lookup)
-    if manager is None:
-        manager = BrandManager(brand_id=brand_id, account_id=account_id)
-        db.session.add(manager)
-        db.session.commit()
-        brand_staff_changed.send(account_id, brand_id=brand_id)
-    return manager
+    return staff.do_appoint(brand_id, _get_or_404(Account, account_id, "account"), StaffRole.manager)
 
 
 @blp.route("/brands/<id:brand_id>/managers/<id:account_id>", methods=["DELETE"])
@@ -75,12 +62,7 @@ def add_manager(brand_id, account_id):
 @blp.response(204)
 def remove_manager(brand_id, account_id):
     """End an account's management of the brand (admin); its open sockets feel it at once."""
-    removed = db.session.execute(
-        db.delete(BrandManager).where(BrandManager.brand_id == brand_id, BrandManager.account_id == account_id)
-    ).rowcount
-    db.session.commit()
-    if removed:
-        brand_staff_changed.send(account_id, brand_id=brand_id)
+    staff.do_dismiss(brand_id, account_id, StaffRole.manager)
 
 
 @blp.route("/brands/<id:brand_id>/purposes", methods=["GET"])
@@ -103,11 +85,7 @@ def list_purposes(args, brand_id):
 def create_purpose(args, brand_id):
     """State a life or societal purpose for the brand (admin or the brand's manager)."""
     _get_or_404(Brand, brand_id, "brand")
-    require_brand_manager(current_account(), brand_id)
-    purpose = Purpose(brand_id=brand_id, **args)
-    db.session.add(purpose)
-    db.session.commit()
-    return purpose
+    return staff.do_create_purpose(current_account(), brand_id, args)
 
 
 @blp.route("/purposes/<id:purpose_id>", methods=["GET"])

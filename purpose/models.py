@@ -25,27 +25,21 @@ class Brand(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class BrandManager(db.Model):
-    """An account that manages every space of one brand."""
-
-    __tablename__ = "brand_managers"
-    __table_args__ = (UniqueConstraint("brand_id", "account_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+class StaffRole(str, enum.Enum):
+    manager = "manager"  # runs every space of the brand: moderation, people, imports, reports
+    analyst = "analyst"  # reads the brand's people and reports (while holding the platform's analyst role)
 
 
-class BrandAnalyst(db.Model):
-    """An analyst account assigned to one brand: it reads that brand's stakeholders and reports."""
+class BrandStaff(db.Model):
+    """An account's role at one brand (one row per role held)."""
 
-    __tablename__ = "brand_analysts"
-    __table_args__ = (UniqueConstraint("brand_id", "account_id"),)
+    __tablename__ = "brand_staff"
+    __table_args__ = (UniqueConstraint("brand_id", "account_id", "role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    role: Mapped[StaffRole] = mapped_column(string_enum(StaffRole))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

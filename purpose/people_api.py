@@ -18,9 +18,9 @@ from core.cooperative import paced
 from core.errors import ApiBlueprint, ApiError, not_found
 from core.extensions import db, utcnow
 from core.pagination import list_page
-from purpose import imports, privacy
-from purpose.access import require_appointable, require_brand_analyst, require_brand_manager
-from purpose.models import Brand, BrandAnalyst, Purpose, Stakeholder
+from purpose import imports, privacy, staff
+from purpose.access import require_brand_analyst, require_brand_manager
+from purpose.models import Brand, Purpose, StaffRole, Stakeholder
 from purpose.profiles import Scope, build_profiles, summarise_segments
 from purpose.schemas import (AnalystOut, ImportArgs, ImportReportOut, ObjectionArgs, ProfileListArgs,
                              ProfileOut, ProfilePage, ScopeArgs, SegmentSummaryOut, StakeholderArgs, StakeholderOut, EraseAccountArgs)
@@ -66,14 +66,7 @@ def add_analyst(brand_id, account_id):
     account = db.session.get(Account, account_id)
     if account is None:
         raise not_found("account")
-    require_appointable(account)
-    lookup = select(BrandAnalyst).where(BrandAnalyst.brand_id == brand_id, BrandAnalyst.account_id == account_id)
-    analyst = db.session.scalar(lookup)
-    if analyst is None:
-        analyst = BrandAnalyst(brand_id=brand_id, account_id=account_id)
-        db.session.add(analyst)
-        db.session.commit()
-    return analyst
+    return staff.do_appoint(brand_id, account, StaffRole.analyst)
 
 
 @blp.route("/brands/<id:brand_id>/analysts/<id:account_id>", methods=["DELETE"])
@@ -81,8 +74,7 @@ def add_analyst(brand_id, account_id):
 @blp.response(204)
 def remove_analyst(brand_id, account_id):
     _brand(brand_id, manage=True)
-    db.session.execute(db.delete(BrandAnalyst).where(BrandAnalyst.brand_id == brand_id, BrandAnalyst.account_id == account_id))
-    db.session.commit()
+    staff.do_dismiss(brand_id, account_id, StaffRole.analyst)
 
 
 @blp.route("/brands/<id:brand_id>/stakeholders", methods=["POST"])

@@ -29,7 +29,7 @@ from core import sql
 from core.accounts import Account
 from core.errors import TooSoon, forbidden
 from core.extensions import db, utcnow
-from purpose.models import BrandManager, Purpose
+from purpose.models import BrandStaff, Purpose, StaffRole
 
 LINK_PATTERN = re.compile(r"(?i)\b(?:https?://|www\.)\S|\b[a-z0-9-]+\.(?:com|net|org|io|ly|gg|co|xyz|info|biz)\b")
 
@@ -150,7 +150,8 @@ def _is_staff_clause(account: Account, space: Space):
     if account.is_admin:
         return true()
     brand = select(Purpose.brand_id).where(Purpose.id == space.purpose_id).scalar_subquery()
-    manages = exists().where(BrandManager.account_id == account.id, BrandManager.brand_id == brand)
+    manages = exists().where(BrandStaff.account_id == account.id, BrandStaff.brand_id == brand,
+                             BrandStaff.role == StaffRole.manager)
     moderates = exists().where(
         Membership.space_id == space.id, Membership.account_id == account.id,
         Membership.role.in_([SpaceRole.moderator, SpaceRole.manager]),
