@@ -10,36 +10,20 @@ same way with ``on_commit``.
 
 from __future__ import annotations
 
-import re
-
-
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from community import access, space_log
+from community.conversations import mentions
 from community.moderation import audit as moderation_audit, rules as moderation_rules
-from community.models import Membership, Mention, PersonalFilter, Post, Reaction, Space, SpaceRole, Thread
+from community.models import Membership, Post, Reaction, Space, SpaceRole, Thread
 from community.schemas import PostOut, ThreadOut
 from core import sql
 from core.accounts import Account
 from core.errors import ApiError, conflict, forbidden, not_found
-from core.extensions import db, socketio, utcnow
+from core.extensions import db, utcnow
 from core.outbox import on_commit
 from purpose.models import Purpose
-
-#: Socket.IO event sent to a mentioned account's own room (docs/realtime.md).
-MENTION_EVENT = "mention"
-MENTION_PATTERN = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{3,30})(?!\w)")
-MAX_MENTIONS = 20
-
-
-def mentioned_handles(body: str) -> list[str]:
-    """Distinct ``@handles`` in a body, lower-cased, in order of first appearance, at most 20."""
-    seen: dict[str, None] = {}
-    for match in MENTION_PATTERN.finditer(body):
-        seen.setdefault(match.group(1).lower(), None)
-    return list(seen)[:MAX_MENTIONS]
-
 
 def _flush_or_conflict(detail: str, type_: str = "conflict") -> None:
     try:
@@ -139,39 +123,6 @@ def do_remove_member(actor: Account, space: Space, account_id: int) -> None:
 _POST_EVENT = PostOut(exclude=("reactions",))
 
 
-def _store_mentions(post: Post, space: Space, *, replace: bool = False) -> list[int]:
-    """Record the body's mentions of accounts that can see the space; returns the accounts
-    mentioned now that were not before (for :func:`_notify_mentions`)."""
-    handles = mentioned_handles(post.body)
-    before: set[int] = set()
-    if replace:
-        before = set(db.session.scalars(db.delete(Mention).where(Mention.post_id == post.id).returning(Mention.account_id)))
-    if not handles:
-        return []
-    added = []
-    for account in db.session.scalars(select(Account).where(Account.handle.in_(handles))):
-        if access.can_see(account, space):
-            db.session.add(Mention(post_id=post.id, account_id=account.id))
-            if account.id not in before:
-                added.append(account.id)
-    return added
-
-
-def _notify_mentions(post: Post, author: Account, mentioned: list[int]) -> None:
-    """Once the transaction commits: a ``mention`` event to each newly mentioned account's
-    sockets, except the author and anyone who muted or blocked the author."""
-    mentioned = [a for a in mentioned if a != author.id]
-    if not mentioned:
-        return
-    filtering = set(db.session.scalars(select(PersonalFilter.owner_id).where(
-        PersonalFilter.owner_id.in_(mentioned), PersonalFilter.target_id == author.id)))
-    notice = {"space_id": post.space_id, "thread_id": post.thread_id, "post_id": post.id, "seq": post.seq,
-              "by": {"id": author.id, "handle": author.handle, "display_name": author.display_name}}
-    for account_id in mentioned:
-        if account_id not in filtering:
-            on_commit(socketio.emit, MENTION_EVENT, notice, to=space_log.account_room(account_id))
-
-
 _TOUCH_THREAD = (  # built once, as the rest of the post path's statements (core/sql.py)
     update(Thread.__table__)
     .where(Thread.__table__.c.id == bindparam("thread_id"))
@@ -187,7 +138,7 @@ def _insert_post(author: Account, thread: Thread, space: Space, body: str, paren
         "space_id": space.id, "thread_id": thread.id, "seq": space_log.next_space_seq(space.id), "author_id": author.id,
         "parent_id": parent_id, "body": body, "created_at": now, "client_msg_id": client_msg_id,
     })
-    mentioned = _store_mentions(post, space)
+    mentioned = mentions.store(post, space)
     sql.run(_TOUCH_THREAD, {"thread_id": thread.id, "at": now})
     sql.set_loaded(thread, last_activity_at=now)
     return post, mentioned
@@ -202,7 +153,7 @@ def do_create_thread(account: Account, space: Space, title: str, body: str) -> T
     post, mentioned = _insert_post(account, thread, space, body, None)
     data = {"thread": ThreadOut().dump(thread), "post": _POST_EVENT.dump(post)}
     space_log.record_event(space.id, "thread_created", data, seq=post.seq, post_id=post.id)
-    _notify_mentions(post, account, mentioned)
+    mentions.notify(post, account, mentioned)
     return thread
 
 
@@ -259,7 +210,7 @@ def do_create_post(account: Account, thread: Thread, space: Space, body: str, pa
         if existing is None:
             raise
         return existing, False
-    _notify_mentions(post, account, mentioned)
+    mentions.notify(post, account, mentioned)
     return post, True
 
 
@@ -279,9 +230,9 @@ def do_edit_post(account: Account, post: Post, thread: Thread, space: Space, bod
         raise forbidden("This thread is locked.", "thread-locked")
     post.body = body
     post.edited_at = utcnow()
-    added = _store_mentions(post, space, replace=True)
+    added = mentions.store(post, space, replace=True)
     space_log.record_event(space.id, "post_edited", {"post": _POST_EVENT.dump(post)}, post_id=post.id)
-    _notify_mentions(post, account, added)
+    mentions.notify(post, account, added)
     return post
 
 
