@@ -122,11 +122,10 @@ def _register_api(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from graph.seed import seed_demo_command  # wraps devtools.demo's; synthetic at scale
     from community.space_log import prune_events_command
-
+    from devtools.cli import seed_demo_command
+    from devtools.evaluate import evaluate_ranking_command
     from purpose.imports import import_stakeholders_command, import_touchpoints_command
-    from graph.evaluate import evaluate_ranking_command
 
     for command in (seed_demo_command, prune_events_command, import_stakeholders_command, import_touchpoints_command,
                     evaluate_ranking_command):

@@ -41,7 +41,7 @@ def prepare(url: str, room: int, people: int) -> tuple[list[str], int, int, int,
     from app import create_app
     from core.accounts import Account, LoginSession
     from core.extensions import db
-    from graph.seed import seed_synthetic
+    from devtools.seed import seed_synthetic
 
     tokens, space_id, thread_id = prepare_database(url, room + 1)
     app = create_app(_config(url))

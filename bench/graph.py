@@ -6,7 +6,7 @@
     .venv/bin/python bench/graph.py --sizes 100000 --backend parallel   # nx-parallel, when installed
 
 For each size: a fresh database (a SQLite file; with ``--database-url`` that database is
-emptied and used as well) is seeded with ``graph.seed.seed_synthetic`` (about five
+emptied and used as well) is seeded with ``devtools.seed.seed_synthetic`` (about five
 interactions per member; seeding time is shown, not counted). Then, in one process:
 
 1. the full report, timed stage by stage: load (profiles, community rows, touchpoints),
@@ -132,7 +132,7 @@ def bare_calls(G, stages: Stages, seed: int) -> None:
 
 def seed(url: str, n: int, seed_value: int):
     from core.extensions import db
-    from graph.seed import seed_synthetic
+    from devtools.seed import seed_synthetic
 
     app = _app(url)
     with app.app_context():

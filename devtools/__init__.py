@@ -1,1 +1,2 @@
-"""Developer tools: the demo community (``flask seed-demo``, ``./run.sh``'s first start). Top layer: may import everything."""
+"""Developer tools: the demo community (``./run.sh``'s first start), synthetic communities at scale
+and ``flask seed-demo``, and ``flask evaluate-ranking``. Top layer: may import everything; nothing imports it but app.py."""

@@ -1,6 +1,6 @@
 """A believable demo community: one brand, a life-purpose and a societal-purpose space.
 
-``flask seed-demo`` (registered from ``graph.seed``, which adds the synthetic community at
+``flask seed-demo`` (devtools/cli.py, which adds the synthetic community at
 scale) builds it through the same service functions the API uses, so the
 demo exercises the real paths (sequences, mentions, reactions). All demo accounts share
 the password ``DEMO_PASSWORD``; the README says so. Deterministic for a given seed.

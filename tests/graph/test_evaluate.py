@@ -7,7 +7,7 @@ import re
 from sqlalchemy import func, select
 
 from core.extensions import db
-from graph.evaluate import scores
+from devtools.evaluate import scores
 from graph.models import GraphReport, ReportStatus
 
 

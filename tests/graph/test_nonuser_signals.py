@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from core.extensions import db, utcnow
-from graph.seed import seed_synthetic
+from devtools.seed import seed_synthetic
 from purpose.models import Purpose
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.accounts import Account
 from core.extensions import db
-from graph.seed import seed_synthetic
+from devtools.seed import seed_synthetic
 from purpose.models import Stakeholder, Touchpoint
 
 

@@ -1,4 +1,4 @@
-"""graph/seed.py: a synthetic community written to the database comes back through graph/load.py."""
+"""devtools/seed.py: a synthetic community written to the database comes back through graph/load.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from core.extensions import db
 from graph import metrics
 from graph.load import GraphScope, load_graph
 from graph.opportunities import rank_opportunities
-from graph.seed import SYNTHETIC_FROM, BrandExists, seed_synthetic
+from devtools.seed import SYNTHETIC_FROM, BrandExists, seed_synthetic
 from purpose.models import Brand
 from purpose.relationship import STYLES
 

@@ -170,7 +170,7 @@ def wait_for(app, report_id, predicate, timeout):
 
 @needs_redis
 def test_a_report_survives_its_worker_being_killed_and_is_stored_once(make_app, database_url, make_actor, live, clients):
-    from graph.seed import seed_synthetic
+    from devtools.seed import seed_synthetic
 
     lease = 4
     # The broker's own redelivery is left at an hour: only the workers' sweepers can take the

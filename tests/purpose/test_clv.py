@@ -176,7 +176,7 @@ def test_the_synthetic_brands_spend_model_is_fitted(app, monkeypatch):
     as well made every customer's average steadier than the model allows, and on this brand
     the fit ran up the ridge (p = 2e10, v = 2e-9) instead of finding its maximum."""
     from core.extensions import utcnow
-    from graph.seed import seed_synthetic
+    from devtools.seed import seed_synthetic
     from purpose.people import load_people
     from purpose.profiles import _clv_model
 

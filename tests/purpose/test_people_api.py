@@ -304,7 +304,7 @@ def test_scoring_a_large_brand_lets_the_process_serve_its_sockets_meanwhile(app,
     import gevent
 
     from core.cooperative import paced
-    from graph.seed import seed_synthetic
+    from devtools.seed import seed_synthetic
     from purpose.people import load_people
     from purpose.profiles import _clv_model, _profiles, summarise_segments
     from purpose.relationship import rfm

@@ -1,7 +1,7 @@
 """``flask evaluate-ranking``: how well the platform finds planted people worth engaging, end to end.
 
 For every seed, a synthetic community with planted truth (``graph.synthetic``) is written into the
-configured database by ``graph.seed.seed_synthetic`` (the ``seed-demo`` path; a brand seeded
+configured database by ``devtools.seed.seed_synthetic`` (the ``seed-demo`` path; a brand seeded
 earlier with the same size and seed is reused), a report is stored and run by the functions the
 API and its workers use (``graph.api.new_report``, ``graph.tasks.execute_report``), and the
 report's ranking is compared with the truth, per kind of planted person (members, nonusers):
@@ -29,7 +29,7 @@ from core.cli import with_schema
 from core.extensions import db
 from graph import metrics
 from graph.opportunities import rank_opportunities
-from graph.seed import BrandExists, seed_synthetic, synthetic_brand_name
+from devtools.seed import BrandExists, seed_synthetic, synthetic_brand_name
 from graph.synthetic import generate_community
 from purpose.models import Brand, Stakeholder
 

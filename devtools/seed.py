@@ -33,7 +33,6 @@ from sqlalchemy import func, insert, select, text, update
 from devtools.demo import DEMO_PASSWORD
 from community.models import Membership, Mention, Post, Reaction, Space, SpaceRole, Thread, Visibility
 from core.accounts import Account, AccountStatus, GlobalRole, hash_password
-from core.cli import with_schema
 from core.extensions import db, utcnow
 from graph.synthetic import HALF_LIFE_DAYS, generate_community, space_names
 from purpose.models import (Brand, BrandStaff, ContactPreference, LegalBasis, Purpose, PurposeKind, Stakeholder,
@@ -133,7 +132,7 @@ class _Plan:
 
 
 def _brand_purposes_spaces(w: _Writer, name: str, n_spaces: int, as_of: datetime):
-    brand_id = w.add(Brand, {"name": name, "description": "A synthetic community (graph.seed).", "created_at": as_of})
+    brand_id = w.add(Brand, {"name": name, "description": "A synthetic community (devtools.seed).", "created_at": as_of})
     n_purposes = min(len(CAUSES), max(2, n_spaces // 5))
     purpose_ids = [w.add(Purpose, {"brand_id": brand_id, "kind": PurposeKind.societal if k % 2 else PurposeKind.life,
                                    "title": f"{CAUSES[k][0].title()} together", "statement": "", "tags": list(CAUSES[k]),
@@ -335,28 +334,3 @@ def _demo_accounts(brand_id: int, as_of: datetime) -> None:
             db.session.flush()
             ids[email] = account.id
     db.session.add(BrandStaff(brand_id=brand_id, account_id=ids["analyst@demo.example"], role=StaffRole.analyst))
-
-
-@click.command("seed-demo")
-@click.option("--members", default=36, show_default=True,
-              help=f"Member accounts. From {SYNTHETIC_FROM:,} on, a synthetic community (graph.synthetic) written in bulk.")
-@click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same demo).")
-@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has accounts.")
-@with_schema
-def seed_demo_command(members: int, seed: int, if_empty: bool) -> None:
-    """Build a demo community: hand-written for small sizes, synthetic at scale (``--members 100000``)."""
-    from devtools.demo import seed_demo
-
-    if if_empty and db.session.scalar(select(func.count()).select_from(Account)):
-        click.echo("The database already has accounts; nothing seeded.")
-        return
-    if members < SYNTHETIC_FROM:
-        if brand_exists("Northwind Outdoor Co."):
-            raise BrandExists("The demo brand 'Northwind Outdoor Co.' already exists; nothing seeded.")
-        brand = seed_demo(members=members, seed=seed)
-        click.echo(f"Seeded brand {brand.name!r} with {members} members. Log in as admin@demo.example / {DEMO_PASSWORD}")
-        return
-    result = seed_synthetic(members, seed=seed, progress=lambda step: click.echo(f"  {step}", err=True))
-    stored = ", ".join(f"{n:,} {table}" for table, n in result.rows.items() if n)
-    click.echo(f"Seeded brand {result.brand_id} ({members:,} synthetic members) in {result.seconds:.1f} s: {stored}. "
-               f"Log in as admin@demo.example or analyst@demo.example / {DEMO_PASSWORD}")
