@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import time
 
-import pytest
 import requests
 import socketio
 
 from tests.helpers import PASSWORD, needs_redis
-from tests.live import LiveClient, live_community
+from tests.live import live_community
 
 pytestmark = needs_redis
 
@@ -121,3 +120,48 @@ def test_delivery_between_processes_follows_redis_back_and_clients_are_told_to_r
     live_post = alice.call("post", {"thread_id": world["thread"], "body": "after the outage"})["post"]
     assert bob.next(timeout=max(0.1, DELIVERY_BOUND - (time.monotonic() - back)))["data"]["post"]["id"] == live_post["id"]
     assert time.monotonic() - back < DELIVERY_BOUND
+
+
+def test_posts_acked_while_redis_dies_and_returns_mid_burst_are_stored_and_replayed_once_in_order(app, live, clients, own_redis):
+    """Redis killed after the 20th ack of a burst and started again after the 40th: every post is
+    acked (or answered clearly and resent with the same ``client_msg_id``), stored once, and a
+    reader resuming afterwards on another process gets each exactly once, in order."""
+    from sqlalchemy import func, select
+
+    from community.models import Post
+    from core.extensions import db
+
+    server_a, server_b = live(**_on_redis(own_redis.url)), live(**_on_redis(own_redis.url))
+    world = live_community(app, server_a, members=("alice", "bob"))
+    alice = clients(server_a, world["alice"]["token"])
+    assert alice.call("join", {"space_id": world["public"]})["ok"]
+    acked, refused = {}, []
+    for i in range(60):
+        if i == 20:
+            own_redis.kill()
+        if i == 40:
+            own_redis.start()
+        body = {"thread_id": world["thread"], "body": f"burst {i}", "client_msg_id": f"r{i}"}
+        answer = _timed(lambda: alice.call("post", body))
+        if answer["ok"]:
+            acked[f"r{i}"] = answer["post"]["seq"]
+        else:
+            assert answer["error"]["code"] in ("unavailable", "rate_limited") and answer["error"]["retry_after"] > 0, answer
+            refused.append(body)
+    for body in refused:  # what a client does with a clear, retryable answer
+        answer = _eventually(lambda: (a := alice.call("post", body))["ok"] and a, within=ANSWER_BOUND * 2)
+        acked[body["client_msg_id"]] = answer["post"]["seq"]
+
+    with app.app_context():
+        stored = dict(db.session.execute(select(Post.client_msg_id, func.count()).where(Post.client_msg_id.is_not(None))
+                                         .group_by(Post.client_msg_id)).all())
+    assert stored == {f"r{i}": 1 for i in range(60)}
+    seqs = sorted(acked.values())
+    reader = _eventually(lambda: clients(server_b, world["bob"]["token"]), within=ANSWER_BOUND * 2)
+    answer = _eventually(lambda: (a := reader.call("resume", {"space_id": world["public"], "after_seq": 1}))["ok"] and a,
+                         within=ANSWER_BOUND * 2)
+    assert not answer["more"], answer
+    replayed = []
+    while not replayed or replayed[-1] < seqs[-1]:
+        replayed.append(reader.next()["seq"])
+    assert replayed == sorted(set(replayed)) and set(seqs) <= set(replayed)
