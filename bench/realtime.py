@@ -18,8 +18,8 @@ per idle connection (worker RSS delta / connections).
 
 Runs on a shared machine vary by a third from one minute to the next, so comparing two
 versions of our code from separate runs says little: ``--against REV`` also serves our
-platform as of git revision REV (from a temporary worktree, on the same database, so REV must
-have the same schema) and alternates all three servers within the run.
+platform as of git revision REV (from a temporary worktree, on the same database; tables REV
+has and this revision lacks are created empty by REV's models, so a renamed table does not stop it) and alternates all three servers within the run.
 
 By default the harness offers no WebSocket extension, so both servers send plain frames and
 the ratio compares the two paths alone. Browsers offer permessage-deflate, which the bare
@@ -256,6 +256,15 @@ def worktree(revision: str | None):
         subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=False)
 
 
+def _add_missing_tables(root: Path, config: dict) -> None:
+    """Tables the older revision has and this one does not (renamed since, say) are created on the
+    shared database by that revision's own models, empty, so its server can run its queries."""
+    script = ("import json, sys; from app import create_app; from core.extensions import db; "
+              "app = create_app(json.loads(sys.argv[1])); ctx = app.app_context(); ctx.push(); db.create_all()")
+    subprocess.run([sys.executable, "-c", script, json.dumps(config)], cwd=root, check=True,
+                   env={**os.environ, "PYTHONPATH": str(root)})
+
+
 def run_all(args, tokens, space_id, thread_id, ours_config) -> tuple[dict, dict]:
     """All servers up at once; for each room size alternate them ``--repeat`` times. Returns
     ``(per server, ratios)``: ratios are each run's rate over the bare server's run next to it,
@@ -276,6 +285,7 @@ def run_all(args, tokens, space_id, thread_id, ours_config) -> tuple[dict, dict]
             servers["ours"] = ours(5101)
             servers["bare"] = Server("bench.bare_socketio:app", 5102, bare_env, connections, args.mode)
             if before_root is not None:
+                _add_missing_tables(before_root, ours_config)
                 servers["before"] = ours(5103, before_root)
             results = {kind: {} for kind in servers}
             ratios = {kind: {} for kind in servers if kind != "bare"}
