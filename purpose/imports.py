@@ -224,6 +224,14 @@ def _store(model, values: list[dict], report: ImportReport, progress) -> None:
         progress(report)
 
 
+def _any_erased(brand_id: int, source: str) -> bool:
+    """Whether the brand has erased anyone of ``source``: most never have, and then no batch needs
+    the lookup below (on PostgreSQL a table growing within the import's transaction can make the
+    planner scan it whole for each batch: 823 rows/s at 100,000 rows)."""
+    return db.session.scalar(select(Stakeholder.id).where(
+        Stakeholder.brand_id == brand_id, Stakeholder.source == source, Stakeholder.erased_at.is_not(None)).limit(1)) is not None
+
+
 def _without_erased(batch: list, brand_id: int, source: str) -> list:
     """Drop rows of people erased earlier: their external id is stored only as a keyed hash."""
     hashed = {erased_external_id(d["external_id"]): i for i, (_l, d) in enumerate(batch) if d["external_id"]}
@@ -266,8 +274,9 @@ def import_stakeholders(stream, fmt: str, *, brand_id: int, source: str, progres
     see the module docstring. A row of a person erased earlier counts as a duplicate and stores nothing."""
     report, now, purposes = report or ImportReport(), utcnow(), PurposeRefs(brand_id)
     fast = partial(fast_stakeholder, list_items=LIST_MAX_ITEMS, item_chars=ITEM_MAX_CHARS)
+    erased_before = _any_erased(brand_id, source)
     for batch in _rows_in_batches(stream, fmt, StakeholderRow(), report, fast):
-        kept = _without_erased(batch, brand_id, source)
+        kept = _without_erased(batch, brand_id, source) if erased_before else batch
         report.duplicates += len(batch) - len(kept)
         values = []
         for line, d in kept:
