@@ -125,7 +125,7 @@ def _register_cli(app: Flask) -> None:
     from community.space_log import prune_events_command
     from devtools.cli import seed_demo_command
     from devtools.evaluate import evaluate_ranking_command
-    from purpose.imports import import_stakeholders_command, import_touchpoints_command
+    from purpose.imports_cli import import_stakeholders_command, import_touchpoints_command
 
     for command in (seed_demo_command, prune_events_command, import_stakeholders_command, import_touchpoints_command,
                     evaluate_ranking_command):

@@ -13,24 +13,19 @@ limit), the caller's ``ImportReport`` still says what the batches before it stor
 from __future__ import annotations
 
 import csv
-import enum
 import io
-import json
-import sys
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable, Iterator
 
-import click
 import marshmallow as ma
 from marshmallow import validate
 from sqlalchemy import select
-from sqlalchemy.dialects import sqlite
 
-from core.cli import with_schema
 from core.request_parsing import JSON_MAX_DEPTH, JsonTooDeep, loads_json
 from core.extensions import db, utcnow
 from core.validation import EmailAddress, SafeText
+from purpose.import_store import insert_ignoring_duplicates
 from purpose.import_rows import fast_stakeholder, fast_touchpoint
 from purpose.models import ContactPreference, LegalBasis, Purpose, Stakeholder, StakeholderKind, Touchpoint, TouchpointKind
 from purpose.stakeholders import email_hash, erased_external_id
@@ -147,44 +142,6 @@ def _read_csv(stream) -> Iterator[tuple[int, dict | None, str | None]]:
         yield reader.line_num + refused, {k: (v if v != "" else None) for k, v in row.items() if k is not None}, None
 
 
-def _insert_ignoring_duplicates(model, rows: list[dict]) -> int:
-    """Insert rows (all with the same keys), skipping those whose (brand, source, external id) is
-    stored; returns how many went in.
-
-    PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT ... SELECT ... ON CONFLICT DO
-    NOTHING`` (bulk speed; its row count is exact). SQLite: an ``executemany`` of ``INSERT ... ON
-    CONFLICT DO NOTHING`` on the Core table, whose row count sqlite3 sums over the rows."""
-    if db.engine.dialect.name == "postgresql":
-        return _copy_ignoring_duplicates(model.__tablename__, rows)
-    stmt = sqlite.insert(model.__table__).on_conflict_do_nothing()
-    return db.session.connection().execute(stmt, rows).rowcount
-
-
-def _copy_value(value):
-    """A value as COPY takes it: enums by their stored name, lists as JSON text."""
-    if isinstance(value, enum.Enum):
-        return value.name
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return value
-
-
-def _copy_ignoring_duplicates(table: str, rows: list[dict]) -> int:
-    columns = ", ".join(rows[0])
-    keys = list(rows[0])
-    staging = f"import_{table}"
-    raw = db.session.connection().connection.driver_connection  # psycopg, inside the session's transaction
-    with raw.cursor() as cur:
-        cur.execute(f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA")
-        with cur.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([_copy_value(row[k]) for k in keys])
-        cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT DO NOTHING")
-        inserted = cur.rowcount
-        cur.execute(f"DROP TABLE {staging}")
-    return inserted
-
-
 def _message(error: ma.ValidationError) -> str:
     return "; ".join(f"{name}: {' '.join(map(str, msgs if isinstance(msgs, list) else [msgs]))}"
                      for name, msgs in sorted(error.normalized_messages().items()))
@@ -216,7 +173,7 @@ def _rows_in_batches(stream, fmt: str, schema: ma.Schema, report: ImportReport, 
 
 
 def _store(model, values: list[dict], report: ImportReport, progress) -> None:
-    inserted = _insert_ignoring_duplicates(model, values) if values else 0
+    inserted = insert_ignoring_duplicates(model, values) if values else 0
     db.session.commit()
     report.accepted += inserted
     report.duplicates += len(values) - inserted
@@ -337,65 +294,3 @@ def import_touchpoints(stream, fmt: str, *, brand_id: int, source: str, stakehol
             })
         _store(Touchpoint, values, report, progress)
     return report
-
-
-class _CountingReader(io.RawIOBase):
-    """A binary file that counts the bytes read through it (for the progress bar)."""
-
-    def __init__(self, raw):
-        self.raw, self.count = raw, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        n = self.raw.readinto(buffer)
-        self.count += n or 0
-        return n
-
-
-def _run_import(path: str, fmt: str | None, importer, **options) -> None:
-    fmt = fmt or ("csv" if path.lower().endswith(".csv") else "jsonl")
-    with open(path, "rb") as raw:
-        size = raw.seek(0, io.SEEK_END)
-        raw.seek(0)
-        counting = _CountingReader(raw)
-        stream = io.TextIOWrapper(io.BufferedReader(counting), encoding="utf-8", newline="")
-        report, failure = ImportReport(), None
-        with click.progressbar(length=size, label="Importing", file=sys.stderr) as bar:
-            try:
-                importer(stream, fmt, progress=lambda _r: bar.update(counting.count - bar.pos), report=report, **options)
-            except UnicodeDecodeError:
-                failure = "stopped: the file is not UTF-8 text from here on; the rows above were handled"
-            bar.update(size - bar.pos)
-    click.echo(f"accepted {report.accepted}, already stored {report.duplicates}, rejected {report.rejected}")
-    for line, reason in report.errors:
-        click.echo(f"line {line}: {reason}")
-    if failure:
-        raise click.ClickException(failure)
-
-
-_FORMAT = click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default=None, help="Default: from the extension.")
-
-
-@click.command("import-stakeholders")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--brand", "brand_id", type=int, required=True)
-@click.option("--source", default="import", show_default=True, help="The system the rows come from (idempotency scope).")
-@_FORMAT
-@with_schema
-def import_stakeholders_command(path, brand_id, source, fmt):
-    """Import stakeholders from CSV or JSON Lines, streamed, idempotent by external_id."""
-    _run_import(path, fmt, import_stakeholders, brand_id=brand_id, source=source)
-
-
-@click.command("import-touchpoints")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--brand", "brand_id", type=int, required=True)
-@click.option("--source", default="import", show_default=True)
-@click.option("--stakeholder-source", default=None, help="Source of the referenced stakeholders (default: --source).")
-@_FORMAT
-@with_schema
-def import_touchpoints_command(path, brand_id, source, stakeholder_source, fmt):
-    """Import touchpoints (purchases, events, referrals, ...) from CSV or JSON Lines."""
-    _run_import(path, fmt, import_touchpoints, brand_id=brand_id, source=source, stakeholder_source=stakeholder_source)
