@@ -52,6 +52,14 @@ sys.path.insert(0, str(ROOT))
 
 def prepare_database(url: str, members: int) -> tuple[list[str], int, int]:
     """Accounts, one space they all belong to, one thread; returns access tokens, space id, thread id."""
+    tokens, ((space_id, thread_id),) = prepare_rooms(url, [members])
+    return tokens, space_id, thread_id
+
+
+def prepare_rooms(url: str, rooms: list[int]) -> tuple[list[str], list[tuple[int, int]]]:
+    """A fresh schema with one space and thread per room and ``sum(rooms)`` accounts, the first
+    ``rooms[0]`` members of the first space, the next ``rooms[1]`` of the second, and so on.
+    Returns every account's access token (in that order) and each room's (space id, thread id)."""
     from flask_jwt_extended import create_access_token
 
     from app import create_app
@@ -65,7 +73,8 @@ def prepare_database(url: str, members: int) -> tuple[list[str], int, int]:
         db.drop_all()
         db.create_all()
         pw = hash_password("bench-password")
-        people = [Account(email=f"m{i}@bench.example", handle=f"m{i}", display_name=f"M{i}", password_hash=pw) for i in range(members)]
+        people = [Account(email=f"m{i}@bench.example", handle=f"m{i}", display_name=f"M{i}", password_hash=pw)
+                  for i in range(sum(rooms))]
         db.session.add_all(people)
         brand = Brand(name="Bench")
         db.session.add(brand)
@@ -73,17 +82,22 @@ def prepare_database(url: str, members: int) -> tuple[list[str], int, int]:
         purpose = Purpose(brand_id=brand.id, kind=PurposeKind.life, title="Bench", tags=[])
         db.session.add(purpose)
         db.session.flush()
-        space = Space(purpose_id=purpose.id, name="Bench", slug="bench")
-        db.session.add(space)
-        db.session.flush()
-        db.session.add_all(Membership(space_id=space.id, account_id=p.id) for p in people)
-        thread = Thread(space_id=space.id, title="Bench", author_id=people[0].id)
-        db.session.add(thread)
+        places, start = [], 0
+        for n, size in enumerate(rooms):
+            space = Space(purpose_id=purpose.id, name=f"Bench {n}", slug="bench" if n == 0 else f"bench-{n}")
+            db.session.add(space)
+            db.session.flush()
+            members = people[start:start + size]
+            start += size
+            db.session.add_all(Membership(space_id=space.id, account_id=p.id) for p in members)
+            thread = Thread(space_id=space.id, title="Bench", author_id=members[0].id)
+            db.session.add(thread)
+            places.append((space, thread))
         sessions = [LoginSession(account_id=p.id) for p in people]
         db.session.add_all(sessions)
         db.session.commit()
         tokens = [create_access_token(str(s.account_id), additional_claims={"sid": s.id}) for s in sessions]
-        return tokens, space.id, thread.id
+        return tokens, [(space.id, thread.id) for space, thread in places]
 
 
 def _config(url: str) -> dict:
@@ -147,21 +161,32 @@ class RawClient:
 
     async def _read(self) -> None:
         async for msg in self.ws:
-            data = msg.data
-            if data == "2":
-                await self.ws.send_str("3")
-            elif data.startswith("42") and self.on_event:
-                name, payload = json.loads(data[2:])
-                self.on_event(name, payload)
-            elif data.startswith("43"):
-                end = data.index("[")
-                self.acks.pop(int(data[2:end])).set_result(json.loads(data[end:])[0])
+            reply = self.handle(msg.data)
+            if reply:
+                await self.ws.send_str(reply)
+
+    def handle(self, data: str) -> str | None:
+        """Dispatch one Engine.IO packet (pings, events, acks); returns the reply to send, if any."""
+        if data == "2":
+            return "3"
+        if data.startswith("42") and self.on_event:
+            name, payload = json.loads(data[2:])
+            self.on_event(name, payload)
+        elif data.startswith("43"):
+            end = data.index("[")
+            future = self.acks.pop(int(data[2:end]), None)
+            if future is not None and not future.done():  # an ack after its caller gave up is dropped
+                future.set_result(json.loads(data[end:])[0])
+        return None
+
+    async def send(self, text: str) -> None:
+        await self.ws.send_str(text)
 
     async def call(self, event: str, payload: dict) -> dict:
         self.next_ack += 1
         future = asyncio.get_running_loop().create_future()
         self.acks[self.next_ack] = future
-        await self.ws.send_str(f"42{self.next_ack}" + json.dumps([event, payload]))
+        await self.send(f"42{self.next_ack}" + json.dumps([event, payload]))
         return await asyncio.wait_for(future, 30)
 
     async def close(self) -> None:
@@ -169,8 +194,8 @@ class RawClient:
         self.reader.cancel()
 
 
-async def _connect_all(session, url, tokens, on_event=None, space_id=None, deflate=False) -> list[RawClient]:
-    clients = [RawClient(session, url, t, on_event, deflate) for t in tokens]
+async def _connect_all(session, url, tokens, on_event=None, space_id=None, deflate=False, client=None) -> list[RawClient]:
+    clients = [(client or RawClient)(session, url, t, on_event, deflate) for t in tokens]
     for start in range(0, len(clients), 100):
         batch = clients[start:start + 100]
         await asyncio.gather(*(c.connect() for c in batch))
