@@ -1,47 +1,131 @@
-"""Writing a batch of import rows, skipping those already stored: ``COPY`` on PostgreSQL, ``executemany`` on SQLite."""
+"""Writing batches of import rows, skipping those already stored: ``COPY`` on PostgreSQL, ``executemany`` on SQLite."""
 
 from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
+import psycopg
 from sqlalchemy.dialects import sqlite
 
 from core.extensions import db
 
 
-def insert_ignoring_duplicates(model, rows: list[dict]) -> int:
-    """Insert rows (all with the same keys), skipping those whose (brand, source, external id) is
-    stored; returns how many went in.
+class BatchWriter:
+    """Stores batches of one model's rows in the order given, each in a transaction of its own,
+    skipping rows whose (brand, source, external id) is stored, and calls ``stored(inserted,
+    given)`` for each batch in the caller's thread once it is committed.
 
-    PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT ... SELECT ... ON CONFLICT DO
-    NOTHING`` (bulk speed; its row count is exact). SQLite: an ``executemany`` of ``INSERT ... ON
-    CONFLICT DO NOTHING`` on the Core table, whose row count sqlite3 sums over the rows."""
-    if db.engine.dialect.name == "postgresql":
-        return _copy_ignoring_duplicates(model.__tablename__, rows)
-    stmt = sqlite.insert(model.__table__).on_conflict_do_nothing()
-    return db.session.connection().execute(stmt, rows).rowcount
+    On PostgreSQL a batch is written by a thread with its own connection while the caller reads
+    and validates the next one: the database's work (the ``COPY``, the commit; see
+    :func:`_copy_ignoring_duplicates`) overlaps the per-row Python work instead of following it. At most one batch is in flight, so commits keep the file's
+    order. ``close()`` waits for it (also when the caller stops on an error: what it reports
+    stored is then stored). SQLite writes inside the process under the GIL, so there the
+    batch is written on the caller's session at once."""
+
+    def __init__(self, model, stored: Callable[[int, int], None]):
+        self.table, self.stored = model.__table__, stored
+        self.overlap = db.engine.dialect.name == "postgresql"
+        self.engine = db.engine
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="import-writer") if self.overlap else None
+        self.in_flight: tuple[Future, int] | None = None
+
+    def write(self, rows: list[dict]) -> None:
+        self._settle()
+        if not rows:
+            self.stored(0, 0)
+        elif self.overlap:
+            self.in_flight = (self.pool.submit(self._copy_batch, rows), len(rows))
+            db.session.commit()  # ends the caller's read transaction (its lookups); it wrote nothing
+        else:
+            stmt = sqlite.insert(self.table).on_conflict_do_nothing()
+            inserted = db.session.connection().execute(stmt, rows).rowcount  # sqlite3 sums it over the rows
+            db.session.commit()
+            self.stored(inserted, len(rows))
+
+    def close(self) -> None:
+        try:
+            self._settle()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+
+    def __enter__(self) -> "BatchWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _settle(self) -> None:
+        if self.in_flight is not None:
+            future, given = self.in_flight
+            self.in_flight = None
+            self.stored(future.result(), given)  # a failed batch raises here, in the caller's thread
+
+    def _copy_batch(self, rows: list[dict]) -> int:
+        with self.engine.begin() as conn:
+            return _copy_ignoring_duplicates(conn.connection.driver_connection, self.table.name, rows)
 
 
-def _copy_value(value):
-    """A value as COPY takes it: enums by their stored name, lists as JSON text."""
-    if isinstance(value, enum.Enum):
-        return value.name
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return value
+def _copy_converters(rows: list[dict]) -> list[tuple[int, Callable]]:
+    """(position, converter) for the columns whose values COPY cannot take as they are: enums go
+    by their stored name, lists and dicts as JSON text. Read off the batch's values once, so the
+    per-row work touches only those columns (psycopg's ``write_row`` dumps the rest in C)."""
+    converters = []
+    for i, key in enumerate(rows[0]):
+        sample = next((row[key] for row in rows if row[key] is not None), None)
+        if isinstance(sample, enum.Enum):
+            converters.append((i, lambda v: v.name if isinstance(v, enum.Enum) else v))
+        elif isinstance(sample, (list, dict)):
+            converters.append((i, lambda v: json.dumps(v) if isinstance(v, (list, dict)) else v))
+    return converters
 
 
-def _copy_ignoring_duplicates(table: str, rows: list[dict]) -> int:
-    columns = ", ".join(rows[0])
+def _copy_ignoring_duplicates(raw, table: str, rows: list[dict]) -> int:
+    """Store the rows not stored yet, on the psycopg connection ``raw`` inside its transaction;
+    returns how many went in. The rows of a batch share brand and source (one import).
+
+    Repeats within the batch are left out and the rest go by ``COPY`` straight into the table,
+    as fast as a bare ``COPY``: the usual case, a file not imported before. If one of them is
+    stored already (a re-run, a resumed import, another import meanwhile) the unique key refuses
+    the ``COPY``, which ran in a savepoint, and the batch goes through :func:`_copy_via_staging`,
+    which skips whatever is stored. A re-run's batches fail on their first row, so that costs
+    little. (Looking the batch's ids up first would cost an index probe per row on every batch,
+    and a planner without statistics for a growing table turns it into a scan.)"""
+    seen, fresh = set(), []
+    for row in rows:
+        if row["external_id"] not in seen:
+            seen.add(row["external_id"])
+            fresh.append(row)
+    try:
+        with raw.transaction(), raw.cursor() as cur:  # a savepoint: a refused COPY leaves the batch's transaction usable
+            _copy_rows(cur, table, fresh)
+    except psycopg.errors.UniqueViolation:
+        return _copy_via_staging(raw, table, fresh)
+    return len(fresh)
+
+
+def _copy_rows(cur, table: str, rows: list[dict]) -> None:
     keys = list(rows[0])
+    converters = _copy_converters(rows)
+    with cur.copy(f"COPY {table} ({', '.join(keys)}) FROM STDIN") as copy:
+        for row in rows:
+            values = [row[k] for k in keys]
+            for i, convert in converters:
+                values[i] = convert(values[i])
+            copy.write_row(values)
+
+
+def _copy_via_staging(raw, table: str, rows: list[dict]) -> int:
+    """``COPY`` into a temporary table, then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``:
+    safe against rows stored concurrently (its row count is exact)."""
+    columns = ", ".join(rows[0])
     staging = f"import_{table}"
-    raw = db.session.connection().connection.driver_connection  # psycopg, inside the session's transaction
     with raw.cursor() as cur:
         cur.execute(f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA")
-        with cur.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([_copy_value(row[k]) for k in keys])
+        _copy_rows(cur, staging, rows)
         cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT DO NOTHING")
         inserted = cur.rowcount
         cur.execute(f"DROP TABLE {staging}")

@@ -1,7 +1,8 @@
 """Streamed, validated, idempotent bulk import of stakeholders and touchpoints (CSV or JSON Lines).
 
 Rows are read one at a time from the stream, validated with the same marshmallow fields
-as the API, and written in batches with Core inserts (no ORM object per row) that skip
+as the API, and written in batches by ``import_store.BatchWriter`` (``COPY`` on PostgreSQL,
+overlapping the reading of the next batch; Core inserts on SQLite; no ORM object per row) that skip
 rows already stored (same brand, source and external id): importing a file twice
 stores nothing twice. A bad row is reported with its line number and reason and does
 not stop or affect the others; each batch commits on its own. A CSV field longer than
@@ -25,10 +26,10 @@ from sqlalchemy import select
 from core.request_parsing import JSON_MAX_DEPTH, JsonTooDeep, loads_json
 from core.extensions import db, utcnow
 from core.validation import EmailAddress, SafeText
-from purpose.import_store import insert_ignoring_duplicates
+from purpose.import_store import BatchWriter
 from purpose.import_rows import fast_stakeholder, fast_touchpoint
 from purpose.models import ContactPreference, LegalBasis, Purpose, Stakeholder, StakeholderKind, Touchpoint, TouchpointKind
-from purpose.stakeholders import email_hash, erased_external_id
+from purpose.stakeholders import email_hash, email_hasher, erased_external_id
 
 BATCH = 1000
 MAX_REPORTED = 1000
@@ -172,13 +173,14 @@ def _rows_in_batches(stream, fmt: str, schema: ma.Schema, report: ImportReport, 
         yield batch
 
 
-def _store(model, values: list[dict], report: ImportReport, progress) -> None:
-    inserted = insert_ignoring_duplicates(model, values) if values else 0
-    db.session.commit()
-    report.accepted += inserted
-    report.duplicates += len(values) - inserted
-    if progress:
-        progress(report)
+def _writer(model, report: ImportReport, progress) -> BatchWriter:
+    def stored(inserted: int, given: int) -> None:
+        report.accepted += inserted
+        report.duplicates += given - inserted
+        if progress:
+            progress(report)
+
+    return BatchWriter(model, stored)
 
 
 def _any_erased(brand_id: int, source: str) -> bool:
@@ -231,24 +233,25 @@ def import_stakeholders(stream, fmt: str, *, brand_id: int, source: str, progres
     see the module docstring. A row of a person erased earlier counts as a duplicate and stores nothing."""
     report, now, purposes = report or ImportReport(), utcnow(), PurposeRefs(brand_id)
     fast = partial(fast_stakeholder, list_items=LIST_MAX_ITEMS, item_chars=ITEM_MAX_CHARS)
-    erased_before = _any_erased(brand_id, source)
-    for batch in _rows_in_batches(stream, fmt, StakeholderRow(), report, fast):
-        kept = _without_erased(batch, brand_id, source) if erased_before else batch
-        report.duplicates += len(batch) - len(kept)
-        values = []
-        for line, d in kept:
-            purpose_ids, unknown = purposes.resolve(d["purposes"] or ())
-            if unknown:
-                report.reject(line, _unknown_purposes("purposes", unknown))
-                continue
-            values.append({
-                "brand_id": brand_id, "source": source, "external_id": d["external_id"], "kind": d["kind"],
-                "email": d["email"], "email_hash": email_hash(d["email"]) if d["email"] else None,
-                "legal_basis": d["legal_basis"], "contact_preference": d["contact_preference"],
-                "display_name": d["display_name"], "interests": list(dict.fromkeys(d["interests"] or ())) or None,
-                "purpose_ids": purpose_ids or None, "objected": False, "created_at": now,
-            })
-        _store(Stakeholder, values, report, progress)
+    erased_before, hashed = _any_erased(brand_id, source), email_hasher()
+    with _writer(Stakeholder, report, progress) as writer:
+        for batch in _rows_in_batches(stream, fmt, StakeholderRow(), report, fast):
+            kept = _without_erased(batch, brand_id, source) if erased_before else batch
+            report.duplicates += len(batch) - len(kept)
+            values = []
+            for line, d in kept:
+                purpose_ids, unknown = purposes.resolve(d["purposes"] or ())
+                if unknown:
+                    report.reject(line, _unknown_purposes("purposes", unknown))
+                    continue
+                values.append({
+                    "brand_id": brand_id, "source": source, "external_id": d["external_id"], "kind": d["kind"],
+                    "email": d["email"], "email_hash": hashed(d["email"]) if d["email"] else None,
+                    "legal_basis": d["legal_basis"], "contact_preference": d["contact_preference"],
+                    "display_name": d["display_name"], "interests": list(dict.fromkeys(d["interests"] or ())) or None,
+                    "purpose_ids": purpose_ids or None, "objected": False, "created_at": now,
+                })
+            writer.write(values)
     return report
 
 
@@ -273,24 +276,25 @@ def import_touchpoints(stream, fmt: str, *, brand_id: int, source: str, stakehol
     """Import touchpoint rows; ``stakeholder_external_id`` refers to stakeholders from ``stakeholder_source``."""
     report, purposes = report or ImportReport(), PurposeRefs(brand_id)
     fast = partial(fast_touchpoint, item_chars=ITEM_MAX_CHARS)
-    for batch in _rows_in_batches(stream, fmt, TouchpointRow(), report, fast):
-        refs = {d["stakeholder_external_id"] for _l, d in batch} | {d["other_stakeholder_external_id"] for _l, d in batch}
-        ids = _stakeholder_ids(brand_id, stakeholder_source or source, refs - {None})
-        values = []
-        for line, d in batch:
-            other = d["other_stakeholder_external_id"]
-            if d["stakeholder_external_id"] not in ids or (other is not None and other not in ids):
-                report.reject(line, "stakeholder_external_id: no such stakeholder in this brand and source")
-                continue
-            purpose_ids, unknown = purposes.resolve([d["purpose"]] if d["purpose"] else [])
-            if unknown:
-                report.reject(line, _unknown_purposes("purpose", unknown))
-                continue
-            values.append({
-                "brand_id": brand_id, "source": source, "external_id": d["external_id"], "kind": d["kind"],
-                "stakeholder_id": ids[d["stakeholder_external_id"]], "other_stakeholder_id": ids.get(other),
-                "occurred_at": d["occurred_at"], "amount": d["amount"], "currency": d["currency"], "event_ref": d["event_ref"],
-                "purpose_id": purpose_ids[0] if purpose_ids else None,
-            })
-        _store(Touchpoint, values, report, progress)
+    with _writer(Touchpoint, report, progress) as writer:
+        for batch in _rows_in_batches(stream, fmt, TouchpointRow(), report, fast):
+            refs = {d["stakeholder_external_id"] for _l, d in batch} | {d["other_stakeholder_external_id"] for _l, d in batch}
+            ids = _stakeholder_ids(brand_id, stakeholder_source or source, refs - {None})
+            values = []
+            for line, d in batch:
+                other = d["other_stakeholder_external_id"]
+                if d["stakeholder_external_id"] not in ids or (other is not None and other not in ids):
+                    report.reject(line, "stakeholder_external_id: no such stakeholder in this brand and source")
+                    continue
+                purpose_ids, unknown = purposes.resolve([d["purpose"]] if d["purpose"] else [])
+                if unknown:
+                    report.reject(line, _unknown_purposes("purpose", unknown))
+                    continue
+                values.append({
+                    "brand_id": brand_id, "source": source, "external_id": d["external_id"], "kind": d["kind"],
+                    "stakeholder_id": ids[d["stakeholder_external_id"]], "other_stakeholder_id": ids.get(other),
+                    "occurred_at": d["occurred_at"], "amount": d["amount"], "currency": d["currency"], "event_ref": d["event_ref"],
+                    "purpose_id": purpose_ids[0] if purpose_ids else None,
+                })
+            writer.write(values)
     return report
