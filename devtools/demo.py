@@ -1,4 +1,5 @@
-"""A believable demo community: one brand, a life-purpose and a societal-purpose space.
+"""A believable demo community: one brand, a life-purpose and a societal-purpose space, and the
+brand's customers, nonuser stakeholders and events (devtools/demo_people.py).
 
 ``flask seed-demo`` (devtools/cli.py, which adds the synthetic community at
 scale) builds it through the same service functions the API uses, so the
@@ -16,6 +17,7 @@ from community.conversations import service
 from community.models import SpaceRole, Visibility
 from core.accounts import Account, GlobalRole, hash_password
 from core.extensions import db
+from devtools.demo_people import seed_demo_people
 from purpose.models import Brand, BrandStaff, Purpose, PurposeKind, StaffRole
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -81,7 +83,8 @@ def seed_demo(*, members: int = 36, seed: int = 7) -> Brand:
     db.session.add(brand)
     db.session.flush()
     manager = people[2]
-    db.session.add(BrandStaff(brand_id=brand.id, account_id=manager.id, role=StaffRole.manager))
+    db.session.add_all([BrandStaff(brand_id=brand.id, account_id=manager.id, role=StaffRole.manager),
+                        BrandStaff(brand_id=brand.id, account_id=people[1].id, role=StaffRole.analyst)])  # the demo analyst
     life = Purpose(brand_id=brand.id, kind=PurposeKind.life, title="Get fit outdoors",
                    statement="Help everyone reach their own fitness goals on the trails.", tags=["fitness", "running", "hiking"])
     societal = Purpose(brand_id=brand.id, kind=PurposeKind.societal, title="Clean oceans",
@@ -101,6 +104,7 @@ def seed_demo(*, members: int = 36, seed: int = 7) -> Brand:
         service.do_set_member(admin, space, joined[1].id, SpaceRole.moderator)
         _converse(rng, space, joined, threads)
     db.session.commit()  # a dev tool is its own boundary: the actions above only flushed
+    seed_demo_people(brand, seed=seed)
     return brand
 
 

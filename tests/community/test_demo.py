@@ -63,3 +63,28 @@ def test_commands_on_a_database_without_tables_say_to_upgrade_first(tmp_path):
         result = runner.invoke(args=args)
         assert result.exit_code == 1, (args, result.output)
         assert "run `flask --app app db upgrade` first" in result.output, (args, result.output)
+
+
+def test_the_demo_analysts_first_report_shows_every_segment_nonusers_and_checkable_reasons(app, client, finished):
+    from devtools.demo import DEMO_PASSWORD, seed_demo_if_empty
+
+    with app.app_context():
+        assert seed_demo_if_empty() is True
+    login = client.post("/api/v1/auth/login", json={"email": "analyst@demo.example", "password": DEMO_PASSWORD})
+    headers = {"Authorization": f"Bearer {login.get_json()['access_token']}"}
+    brand = client.get("/api/v1/brands", headers=headers).get_json()["items"][0]
+    people = client.get(f"/api/v1/brands/{brand['id']}/segments", headers=headers)
+    assert people.status_code == 200, people.get_json()
+    requested = client.post("/api/v1/reports", json={"brand_id": brand["id"], "top": 30}, headers=headers)
+    assert requested.status_code == 202, requested.get_json()
+    finished(requested.get_json()["id"])
+    result = client.get(f"/api/v1/reports/{requested.get_json()['id']}/result", headers=headers).get_json()
+    assert all(result["segments"].get(s) for s in ("heavy", "medium", "light", "lapsed", "nonuser")), result["segments"]
+    opportunities = result["opportunities"]
+    nonusers = [o for o in opportunities if o["node"].startswith("s:")]
+    assert nonusers and any(o["rank"] <= 20 for o in nonusers)
+    # Reasons name the evidence (an event by its reference, a heavy user by name) and differ between
+    # people (guests of one event with the same heavy users share theirs).
+    reasons = ["; ".join(o["reasons"]) for o in opportunities]
+    assert any("refill-workshop-2026-11" in r or "shell-cove-cleanup-2026-10" in r or "trail-5k-2026-09" in r for r in reasons)
+    assert len(set(reasons)) > len(reasons) / 2 and len({o["suggested_action"] for o in opportunities}) >= 3
