@@ -25,7 +25,7 @@ from purpose.models import ContactPreference, LegalBasis, StakeholderKind, Touch
 
 #: Printable ASCII, neither starting nor ending with a space: SafeText returns such a string unchanged.
 _PLAIN = re.compile(r"[!-~](?:[ -~]*[!-~])?\Z")
-_EMAIL = validate.Email()  # the rule EmailAddress (marshmallow's Email) applies
+_EMAIL = validate.Email  # the rule EmailAddress (marshmallow's Email) applies: its own patterns, below
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})\Z")
 _NUMBER = re.compile(r"\d{1,15}(?:\.\d{1,15})?\Z")
 _CURRENCY = re.compile(r"[A-Z]{3}\Z")
@@ -45,6 +45,16 @@ def _text(value, longest: int, *, optional: bool = False):
     if isinstance(value, str) and len(value) <= longest and _PLAIN.match(value):
         return value
     raise _Slow
+
+
+def _plain_email(email: str) -> None:
+    """``validate.Email()(email)`` by the validator's own patterns, without its per-call cost (it
+    formats its error message before checking, a quarter of this path's time); any doubt is the
+    schema's to decide."""
+    user, at, domain = email.rpartition("@")
+    if not (at and _EMAIL.USER_REGEX.match(user)
+            and (domain in _EMAIL.DOMAIN_WHITELIST or _EMAIL.DOMAIN_REGEX.match(domain))):
+        raise _Slow
 
 
 def _choice(value, names: dict, default=None, *, optional: bool = False):
@@ -85,7 +95,7 @@ def fast_stakeholder(row: dict, *, list_items: int, item_chars: int) -> dict | N
             email = normalise_email(email)
             if len(email) > 254 or not email.isascii():
                 raise _Slow
-            _EMAIL(email)
+            _plain_email(email)
         return {"external_id": _text(row.get("external_id"), 128),
                 "kind": _choice(row.get("kind"), _STAKEHOLDER_KINDS),
                 "email": email,

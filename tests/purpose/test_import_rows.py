@@ -11,7 +11,8 @@ from purpose.imports import ITEM_MAX_CHARS, LIST_MAX_ITEMS, StakeholderRow, Touc
 
 TEXTS = ["c-1", "Nora Quist", " padded", "trail ", "", "   ", "José", "x" * 128, "x" * 129, "a\tb", "a\nb",
          "\u202eevil", "A\u0301", "ann@example.com", "Ann@Example.COM", " ann@example.com ", "not-an-email",
-         "a@b", "ann@exämple.com", "a..b@example.com", "customer", "prospect", "Customer", "consent", "none",
+         "a@b", "me@localhost", "@example.com", "ann@", "a@[127.0.0.1]", "a@b@example.com", "ann@exämple.com",
+         "a..b@example.com", "customer", "prospect", "Customer", "consent", "none",
          "friendship", "purchase", "event", "2026-10-01T10:00:00Z", "2026-10-01T10:00:00+02:00",
          "2026-10-01T10:00:00.5-05:30", "2026-10-01T10:00:00", "2026-10-01 10:00:00Z", "2026-02-30T10:00:00Z",
          "42.5", "-3", "1e3", "nan", "EUR", "eur", "EURO", "beach; kayaks", "a;;b", ";", "Ocean Clean-up", "7"]
