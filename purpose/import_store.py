@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import enum
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import psycopg
+from sqlalchemy import JSON
 from sqlalchemy.dialects import sqlite
 
 from core.extensions import db
 
 
 class BatchWriter:
-    """Stores batches of one model's rows in the order given, each in a transaction of its own,
+    """Stores batches of one model's rows (tuples of ``columns``' values, enums by their stored
+    name, lists as lists) in the order given, each in a transaction of its own,
     skipping rows whose (brand, source, external id) is stored, and calls ``stored(inserted,
     given)`` for each batch in the caller's thread once it is committed.
 
@@ -25,14 +26,14 @@ class BatchWriter:
     stored is then stored). SQLite writes inside the process under the GIL, so there the
     batch is written on the caller's session at once."""
 
-    def __init__(self, model, stored: Callable[[int, int], None]):
-        self.table, self.stored = model.__table__, stored
+    def __init__(self, model, columns: Sequence[str], stored: Callable[[int, int], None]):
+        self.table, self.columns, self.stored = model.__table__, tuple(columns), stored
         self.overlap = db.engine.dialect.name == "postgresql"
         self.engine = db.engine
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="import-writer") if self.overlap else None
         self.in_flight: tuple[Future, int] | None = None
 
-    def write(self, rows: list[dict]) -> None:
+    def write(self, rows: list[tuple]) -> None:
         self._settle()
         if not rows:
             self.stored(0, 0)
@@ -41,7 +42,8 @@ class BatchWriter:
             db.session.commit()  # ends the caller's read transaction (its lookups); it wrote nothing
         else:
             stmt = sqlite.insert(self.table).on_conflict_do_nothing()
-            inserted = db.session.connection().execute(stmt, rows).rowcount  # sqlite3 sums it over the rows
+            named = [dict(zip(self.columns, row)) for row in rows]
+            inserted = db.session.connection().execute(stmt, named).rowcount  # sqlite3 sums it over the rows
             db.session.commit()
             self.stored(inserted, len(rows))
 
@@ -64,26 +66,18 @@ class BatchWriter:
             self.in_flight = None
             self.stored(future.result(), given)  # a failed batch raises here, in the caller's thread
 
-    def _copy_batch(self, rows: list[dict]) -> int:
+    def _copy_batch(self, rows: list[tuple]) -> int:
         with self.engine.begin() as conn:
-            return _copy_ignoring_duplicates(conn.connection.driver_connection, self.table.name, rows)
+            return _copy_ignoring_duplicates(conn.connection.driver_connection, self.table, self.columns, rows)
 
 
-def _copy_converters(rows: list[dict]) -> list[tuple[int, Callable]]:
-    """(position, converter) for the columns whose values COPY cannot take as they are: enums go
-    by their stored name, lists and dicts as JSON text. Read off the batch's values once, so the
-    per-row work touches only those columns (psycopg's ``write_row`` dumps the rest in C)."""
-    converters = []
-    for i, key in enumerate(rows[0]):
-        sample = next((row[key] for row in rows if row[key] is not None), None)
-        if isinstance(sample, enum.Enum):
-            converters.append((i, lambda v: v.name if isinstance(v, enum.Enum) else v))
-        elif isinstance(sample, (list, dict)):
-            converters.append((i, lambda v: json.dumps(v) if isinstance(v, (list, dict)) else v))
-    return converters
+def _json_positions(table, columns: Sequence[str]) -> list[int]:
+    """Where ``columns`` holds a JSON column: COPY takes its lists as JSON text. Every other value
+    goes as it is (psycopg's ``write_row`` dumps it in C)."""
+    return [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
 
 
-def _copy_ignoring_duplicates(raw, table: str, rows: list[dict]) -> int:
+def _copy_ignoring_duplicates(raw, table, columns: Sequence[str], rows: list[tuple]) -> int:
     """Store the rows not stored yet, on the psycopg connection ``raw`` inside its transaction;
     returns how many went in. The rows of a batch share brand and source (one import).
 
@@ -94,39 +88,47 @@ def _copy_ignoring_duplicates(raw, table: str, rows: list[dict]) -> int:
     which skips whatever is stored. A re-run's batches fail on their first row, so that costs
     little. (Looking the batch's ids up first would cost an index probe per row on every batch,
     and a planner without statistics for a growing table turns it into a scan.)"""
-    seen, fresh = set(), []
+    key, seen, fresh = columns.index("external_id"), set(), []
     for row in rows:
-        if row["external_id"] not in seen:
-            seen.add(row["external_id"])
+        if row[key] not in seen:
+            seen.add(row[key])
             fresh.append(row)
+    jsons = _json_positions(table, columns)
+    if jsons:
+        fresh = [_with_json_text(row, jsons) for row in fresh]
     try:
         with raw.transaction(), raw.cursor() as cur:  # a savepoint: a refused COPY leaves the batch's transaction usable
-            _copy_rows(cur, table, fresh)
+            _copy_rows(cur, table.name, columns, fresh)
     except psycopg.errors.UniqueViolation:
-        return _copy_via_staging(raw, table, fresh)
+        return _copy_via_staging(raw, table.name, columns, fresh)
     return len(fresh)
 
 
-def _copy_rows(cur, table: str, rows: list[dict]) -> None:
-    keys = list(rows[0])
-    converters = _copy_converters(rows)
-    with cur.copy(f"COPY {table} ({', '.join(keys)}) FROM STDIN") as copy:
+def _with_json_text(row: tuple, positions: list[int]) -> tuple:
+    if all(row[i] is None for i in positions):
+        return row
+    values = list(row)
+    for i in positions:
+        if values[i] is not None:
+            values[i] = json.dumps(values[i])
+    return tuple(values)
+
+
+def _copy_rows(cur, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
-            values = [row[k] for k in keys]
-            for i, convert in converters:
-                values[i] = convert(values[i])
-            copy.write_row(values)
+            copy.write_row(row)
 
 
-def _copy_via_staging(raw, table: str, rows: list[dict]) -> int:
+def _copy_via_staging(raw, table: str, columns: Sequence[str], rows: list[tuple]) -> int:
     """``COPY`` into a temporary table, then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``:
     safe against rows stored concurrently (its row count is exact)."""
-    columns = ", ".join(rows[0])
+    names = ", ".join(columns)
     staging = f"import_{table}"
     with raw.cursor() as cur:
-        cur.execute(f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA")
-        _copy_rows(cur, staging, rows)
-        cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT DO NOTHING")
+        cur.execute(f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")
+        _copy_rows(cur, staging, columns, rows)
+        cur.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} ON CONFLICT DO NOTHING")
         inserted = cur.rowcount
         cur.execute(f"DROP TABLE {staging}")
     return inserted

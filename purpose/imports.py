@@ -173,14 +173,21 @@ def _rows_in_batches(stream, fmt: str, schema: ma.Schema, report: ImportReport, 
         yield batch
 
 
-def _writer(model, report: ImportReport, progress) -> BatchWriter:
+#: The columns an import writes, in the order of the tuples it builds.
+STAKEHOLDER_COLUMNS = ("brand_id", "source", "external_id", "kind", "email", "email_hash", "legal_basis",
+                       "contact_preference", "display_name", "interests", "purpose_ids", "objected", "created_at")
+TOUCHPOINT_COLUMNS = ("brand_id", "source", "external_id", "kind", "stakeholder_id", "other_stakeholder_id",
+                      "occurred_at", "amount", "currency", "event_ref", "purpose_id")
+
+
+def _writer(model, columns: tuple[str, ...], report: ImportReport, progress) -> BatchWriter:
     def stored(inserted: int, given: int) -> None:
         report.accepted += inserted
         report.duplicates += given - inserted
         if progress:
             progress(report)
 
-    return BatchWriter(model, stored)
+    return BatchWriter(model, columns, stored)
 
 
 def _any_erased(brand_id: int, source: str) -> bool:
@@ -234,7 +241,7 @@ def import_stakeholders(stream, fmt: str, *, brand_id: int, source: str, progres
     report, now, purposes = report or ImportReport(), utcnow(), PurposeRefs(brand_id)
     fast = partial(fast_stakeholder, list_items=LIST_MAX_ITEMS, item_chars=ITEM_MAX_CHARS)
     erased_before, hashed = _any_erased(brand_id, source), email_hasher()
-    with _writer(Stakeholder, report, progress) as writer:
+    with _writer(Stakeholder, STAKEHOLDER_COLUMNS, report, progress) as writer:
         for batch in _rows_in_batches(stream, fmt, StakeholderRow(), report, fast):
             kept = _without_erased(batch, brand_id, source) if erased_before else batch
             report.duplicates += len(batch) - len(kept)
@@ -244,13 +251,12 @@ def import_stakeholders(stream, fmt: str, *, brand_id: int, source: str, progres
                 if unknown:
                     report.reject(line, _unknown_purposes("purposes", unknown))
                     continue
-                values.append({
-                    "brand_id": brand_id, "source": source, "external_id": d["external_id"], "kind": d["kind"],
-                    "email": d["email"], "email_hash": hashed(d["email"]) if d["email"] else None,
-                    "legal_basis": d["legal_basis"], "contact_preference": d["contact_preference"],
-                    "display_name": d["display_name"], "interests": list(dict.fromkeys(d["interests"] or ())) or None,
-                    "purpose_ids": purpose_ids or None, "objected": False, "created_at": now,
-                })
+                preference, email = d["contact_preference"], d["email"]
+                values.append((  # STAKEHOLDER_COLUMNS; enums by their stored name
+                    brand_id, source, d["external_id"], d["kind"].name, email, hashed(email) if email else None,
+                    d["legal_basis"].name, preference.name if preference else None, d["display_name"],
+                    list(dict.fromkeys(d["interests"])) if d["interests"] else None, purpose_ids or None, False, now,
+                ))
             writer.write(values)
     return report
 
@@ -276,7 +282,7 @@ def import_touchpoints(stream, fmt: str, *, brand_id: int, source: str, stakehol
     """Import touchpoint rows; ``stakeholder_external_id`` refers to stakeholders from ``stakeholder_source``."""
     report, purposes = report or ImportReport(), PurposeRefs(brand_id)
     fast = partial(fast_touchpoint, item_chars=ITEM_MAX_CHARS)
-    with _writer(Touchpoint, report, progress) as writer:
+    with _writer(Touchpoint, TOUCHPOINT_COLUMNS, report, progress) as writer:
         for batch in _rows_in_batches(stream, fmt, TouchpointRow(), report, fast):
             refs = {d["stakeholder_external_id"] for _l, d in batch} | {d["other_stakeholder_external_id"] for _l, d in batch}
             ids = _stakeholder_ids(brand_id, stakeholder_source or source, refs - {None})
@@ -290,11 +296,9 @@ def import_touchpoints(stream, fmt: str, *, brand_id: int, source: str, stakehol
                 if unknown:
                     report.reject(line, _unknown_purposes("purpose", unknown))
                     continue
-                values.append({
-                    "brand_id": brand_id, "source": source, "external_id": d["external_id"], "kind": d["kind"],
-                    "stakeholder_id": ids[d["stakeholder_external_id"]], "other_stakeholder_id": ids.get(other),
-                    "occurred_at": d["occurred_at"], "amount": d["amount"], "currency": d["currency"], "event_ref": d["event_ref"],
-                    "purpose_id": purpose_ids[0] if purpose_ids else None,
-                })
+                values.append((  # TOUCHPOINT_COLUMNS
+                    brand_id, source, d["external_id"], d["kind"].name, ids[d["stakeholder_external_id"]], ids.get(other),
+                    d["occurred_at"], d["amount"], d["currency"], d["event_ref"], purpose_ids[0] if purpose_ids else None,
+                ))
             writer.write(values)
     return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Callable
 
@@ -34,8 +35,14 @@ def email_hash(email: str) -> str:
 def email_hasher() -> Callable[[str], str]:
     """``email_hash`` with the key read once, for bulk work (an import hashes every row), of an
     email already normalised (as the import's schemas return it: ``EmailAddress``)."""
-    key = _hash_key()
-    return lambda normalised: _keyed_hash(normalised, key)
+    keyed = hmac.new(_hash_key(), digestmod=hashlib.sha256)  # the key's pads hashed once, copied per email
+
+    def hashed(normalised: str) -> str:
+        h = keyed.copy()
+        h.update(normalised.encode())
+        return h.hexdigest()
+
+    return hashed
 
 
 ERASED_PREFIX = "erased:"
