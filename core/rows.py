@@ -1,4 +1,5 @@
-"""Bulk reads as plain tuples straight from the driver's cursor, for analyses over many rows.
+"""Bulk reads as plain tuples straight from the driver's cursor, for analyses over many rows,
+and bulk writes of plain tuples (``COPY`` on PostgreSQL) for stores of many rows.
 
 SQLAlchemy's result processing (type decorators, enum lookups, row objects) costs more
 than the read itself when a report streams millions of rows. These helpers hand back the
@@ -11,6 +12,7 @@ datetime on PostgreSQL).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from core.cooperative import paced, pause
@@ -54,3 +56,22 @@ def json_list(value) -> list:
     if isinstance(value, str):
         return json.loads(value) if value != "[]" else []
     return list(value or [])
+
+
+def copy_rows(cur, table: str, columns: Sequence[str], rows) -> None:
+    """``COPY`` the tuples into ``table`` on a psycopg cursor (values as they are: names for enums,
+    JSON text for JSON columns)."""
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def insert_plain(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Insert plain tuples of ``columns`` in the session's transaction, bypassing per-row ORM and
+    Core work: ``COPY`` on PostgreSQL, the driver's ``executemany`` on SQLite."""
+    raw = db.session.connection().connection.driver_connection
+    if db.engine.dialect.name == "postgresql":
+        with raw.cursor() as cur:
+            copy_rows(cur, table, columns, rows)
+        return
+    raw.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows)

@@ -1,4 +1,4 @@
-"""REST views for graph reports: request, list, status, result, cancel, exports, compare.
+"""REST views for graph reports: request, list, status, result, cancel, exports, compare, people, communities.
 
 Who: the brand's analysts, its managers and platform admins (``purpose.access``). A report
 of a brand the caller may not analyse is a 404 (its existence is not revealed); asking
@@ -9,21 +9,26 @@ may see, and is a 404 (and left out of listings) for a reader who cannot see all
 
 from __future__ import annotations
 
-from flask import Response, current_app
+import csv
+import io
+import json
+
+from flask import Response, current_app, stream_with_context
 from sqlalchemy import func, or_, select
 
 from community.access import can_see
 from community.models import Space
 from core.auth import authenticated, current_account, limit_writes
-from core.cooperative import off_the_loop
+from core.cooperative import off_the_loop, pause
 from core.errors import ApiBlueprint, ApiError, conflict, not_found
 from core.extensions import db, utcnow
 from core.outbox import on_commit
 from core.pagination import SortKey, keyset_page
 from graph import exports
-from graph.models import FINISHED, GraphReport, GraphReportGraph, ReportStatus
+from graph.models import FINISHED, GraphReport, GraphReportGraph, ReportPerson, ReportStatus
 from graph.reports import compare_reports
-from graph.schemas import CompareOut, ReportArgs, ReportListArgs, ReportOut, ReportPage
+from graph.schemas import (PEOPLE_SORTS, CommunityOut, CompareOut, ReportArgs, ReportListArgs, ReportOut, ReportPage,
+                           ReportPeopleArgs, ReportPeoplePage, ReportPersonOut)
 from graph.tasks import cancel, dispatch
 from graph.access import may_read, private_spaces_for, readable
 from purpose.access import require_brand_analyst
@@ -217,3 +222,129 @@ def compare(report_id, other_id):
     older_people, newer_people = (off_the_loop(_people_of, _stored_blob(r)) for r in (older, newer))
     result = compare_reports(older.result, newer.result, older_people=older_people, newer_people=newer_people)
     return {"older_id": older.id, "newer_id": newer.id, **result}
+
+
+def _people_stored(report: GraphReport) -> GraphReport:
+    """A done report with its people table; 409 for a report stored before the table existed."""
+    _done(report)
+    stored = db.session.get(GraphReportGraph, report.id)
+    has_rows = db.session.scalar(select(ReportPerson.id).where(ReportPerson.report_id == report.id).limit(1))
+    if has_rows is None and stored is not None and stored.nodes > 0:
+        raise conflict("This report was stored before reports kept a people table; request a new one.", "no-people-table")
+    return report
+
+
+def _people_filters(report_id: int, args: dict) -> list:
+    where = [ReportPerson.report_id == report_id]
+    for name in ("kind", "segment", "community", "pyramid_level", "style_preference"):
+        if args.get(name) is not None:
+            where.append(getattr(ReportPerson, name) == args[name])
+    if args.get("rank_min") is not None:
+        where.append(ReportPerson.opportunity_rank >= args["rank_min"])
+    if args.get("rank_max") is not None:
+        where.append(ReportPerson.opportunity_rank <= args["rank_max"])
+    if args.get("clv_min") is not None:
+        where.append(ReportPerson.clv >= args["clv_min"])
+    if args.get("clv_max") is not None:
+        where.append(ReportPerson.clv <= args["clv_max"])
+    if args.get("q"):
+        pattern = "%" + args["q"].lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(or_(func.lower(ReportPerson.name).like(pattern, escape="\\"),
+                         func.lower(ReportPerson.label).like(pattern, escape="\\"),
+                         ReportPerson.external_id == args["q"]))
+    return where
+
+
+@blp.route("/reports/<id:report_id>/people", methods=["GET"])
+@authenticated
+@blp.arguments(ReportPeopleArgs, location="query")
+@blp.response(200, ReportPeoplePage)
+def report_people(args, report_id):
+    """Everyone the report analysed, filtered and sorted, a page at a time (not only the top lists):
+    community, PageRank, betweenness, core number, opportunity rank and score, segment, pyramid level,
+    CLV. Names and external ids are shown to the brand's staff, who alone may read reports."""
+    report = _people_stored(_report(report_id))
+    column, descending = PEOPLE_SORTS[args["sort"]]
+    where = _people_filters(report.id, args)
+    if args["sort"] in ("rank", "score"):
+        where.append(getattr(ReportPerson, column).is_not(None))
+    filters = {k: v for k, v in args.items() if k not in ("limit", "cursor")}
+    keys = [SortKey(getattr(ReportPerson, column), descending=descending), SortKey(ReportPerson.id)]
+    return keyset_page(select(ReportPerson).where(*where), keys, args=args, attrs=[column, "id"],
+                       scope=f"report-people:{report.id}:{json.dumps(filters, sort_keys=True, default=str)}")
+
+
+#: People listed per list of ``GET /reports/{id}/communities/{index}``.
+COMMUNITY_LIST = 10
+
+
+@blp.route("/reports/<id:report_id>/communities/<int:index>", methods=["GET"])
+@authenticated
+@blp.response(200, CommunityOut)
+def report_community(report_id, index):
+    """One community of the report: its size, kinds, segments, pyramid levels and customer equity, its
+    key members (PageRank), brokers (betweenness) and best opportunities; ``GET /reports/{id}/people
+    ?community=`` lists all its people. 404 for an index the report does not have."""
+    report = _people_stored(_report(report_id))
+    of_it = (ReportPerson.report_id == report.id, ReportPerson.community == index)
+    size = db.session.scalar(select(func.count()).select_from(ReportPerson).where(*of_it))
+    if not size:
+        raise not_found("community")
+
+    def counts(column) -> dict:
+        rows = db.session.execute(select(column, func.count()).where(*of_it).group_by(column).order_by(column))
+        return {str(value if value is not None else "unknown"): n for value, n in rows}
+
+    def top(*order, where=()):
+        return list(db.session.scalars(select(ReportPerson).where(*of_it, *where).order_by(*order).limit(COMMUNITY_LIST)))
+
+    return {"index": index, "size": size, "kinds": counts(ReportPerson.kind), "segments": counts(ReportPerson.segment),
+            "pyramid": counts(ReportPerson.pyramid_level),
+            "customer_equity": float(db.session.scalar(select(func.coalesce(func.sum(ReportPerson.clv), 0.0)).where(*of_it))),
+            "key_members": top(ReportPerson.pagerank.desc(), ReportPerson.id),
+            "brokers": top(ReportPerson.betweenness.desc(), ReportPerson.id, where=(ReportPerson.betweenness > 0,)),
+            "opportunities": top(ReportPerson.opportunity_rank, ReportPerson.id,
+                                 where=(ReportPerson.opportunity_rank.is_not(None),))}
+
+
+PEOPLE_CSV_COLUMNS = tuple(ReportPersonOut().fields)
+_TEXT_COLUMNS = {"node", "kind", "label", "name", "external_id", "segment", "style_preference"}
+
+
+def _csv_rows(report_id: int, chunk: int = 5000):
+    """The people table as CSV, written as it is read: one query per ``chunk`` rows (keyset by id),
+    so memory holds one chunk whatever the size of the brand."""
+    buffer = io.StringIO()
+    out = csv.writer(buffer)
+    out.writerow(PEOPLE_CSV_COLUMNS)
+    columns = [getattr(ReportPerson, c) for c in PEOPLE_CSV_COLUMNS]
+    text = [i for i, c in enumerate(PEOPLE_CSV_COLUMNS) if c in _TEXT_COLUMNS]
+    last = 0
+    while True:
+        rows = db.session.execute(select(ReportPerson.id, *columns).where(
+            ReportPerson.report_id == report_id, ReportPerson.id > last).order_by(ReportPerson.id).limit(chunk)).all()
+        db.session.commit()  # no transaction held while the client reads
+        for row in rows:
+            values = list(row[1:])
+            for i in text:
+                values[i] = exports.csv_safe(values[i])
+            out.writerow(values)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if len(rows) < chunk:
+            return
+        last = rows[-1][0]
+        pause()
+
+
+@blp.route("/reports/<id:report_id>/people.csv", methods=["GET"])
+@authenticated
+@blp.doc(responses={"200": {"description": "Everyone of the report as CSV (the people listing's columns), "
+                                           "streamed.", "content": {"text/csv": {}}}})
+def report_people_csv(report_id):
+    """Download everyone the report analysed as CSV, streamed as it is read (memory does not grow with
+    the brand); formulas in text cells are neutralised for spreadsheets."""
+    report = _people_stored(_report(report_id))
+    return Response(stream_with_context(_csv_rows(report.id)), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="report-{report.id}-people.csv"'})

@@ -44,14 +44,14 @@ def opportunities_csv(report: dict) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(("rank", "key", "label", "external_id", "kind", "segment", "score", "reasons", "suggested_action"))
     for o in report.get("opportunities", []):
-        writer.writerow((o["rank"], o["node"], _csv_safe(o.get("label")), _csv_safe(o.get("external_id")), o.get("kind"),
+        writer.writerow((o["rank"], o["node"], csv_safe(o.get("label")), csv_safe(o.get("external_id")), o.get("kind"),
                          o.get("segment"),
-                         f"{o['score']:.4f}", _csv_safe("; ".join(o.get("reasons", []))),
-                         _csv_safe(o.get("suggested_action"))))
+                         f"{o['score']:.4f}", csv_safe("; ".join(o.get("reasons", []))),
+                         csv_safe(o.get("suggested_action"))))
     return out.getvalue()
 
 
-def _csv_safe(text) -> str:
+def csv_safe(text) -> str:
     """Neutralise spreadsheet formulas (a label starting with = + - @ is shown, not run)."""
     text = "" if text is None else str(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

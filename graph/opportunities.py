@@ -71,7 +71,7 @@ def is_candidate(attrs):
 
 
 def rank_opportunities(G, *, core_number=None, community_of=None, proximity=None, heavy=None,
-                       limit=50, weights=None):
+                       limit=50, weights=None, scores=None):
     """Light users and nonusers most worth engaging, best first.
 
     Parameters
@@ -89,6 +89,9 @@ def rank_opportunities(G, *, core_number=None, community_of=None, proximity=None
         Number of entries returned (None: all candidates).
     weights : dict, optional
         Overrides of :data:`FEATURE_WEIGHTS`.
+    scores : dict, optional
+        When given, filled with node -> (rank, score) for every candidate, not only the
+        ``limit`` returned (a report's people table ranks everyone).
 
     Returns
     -------
@@ -114,6 +117,8 @@ def rank_opportunities(G, *, core_number=None, community_of=None, proximity=None
         contributions = {f: w[f] * x for f, x in features[v].items()}
         scored.append((-sum(contributions.values()), str(v), v, contributions))
     scored.sort(key=lambda t: t[:2])
+    if scores is not None:
+        scores.update((v, (rank, -neg)) for rank, (neg, _, v, _c) in enumerate(scored, start=1))
     top = scored if limit is None else scored[:limit]
     return [_entry(G, v, -neg, contributions, heavy, bridges.get(v, 0)) for neg, _, v, contributions in top]
 

@@ -89,22 +89,52 @@ def _brokers(H, analysis) -> list[dict]:
 
 
 def _opportunities(H, analysis, top) -> list[dict]:
+    """The top ``top`` opportunities; every candidate's (rank, score) goes to ``analysis["ranking"]``."""
+    analysis["ranking"] = {}
     ranked = rank_opportunities(H, core_number=analysis["core_number"], community_of=analysis["community_of"],
-                                proximity=analysis["proximity"], heavy=analysis["heavy"], limit=top)
+                                proximity=analysis["proximity"], heavy=analysis["heavy"], limit=top,
+                                scores=analysis["ranking"])
     return [{"rank": i, **entry, "stakeholder_id": H.nodes[entry["node"]].get("stakeholder_id"),
              "community": int(analysis["community_of"][entry["node"]])}
             for i, entry in enumerate(ranked, start=1)]
 
 
-def annotate(H, analysis, opportunities) -> None:
-    """Write each person's community, PageRank, core number and opportunity rank onto ``H``
-    (so GraphML/GEXF exports carry them)."""
-    ranks = {o["node"]: o["rank"] for o in opportunities}
+def annotate(H, analysis) -> None:
+    """Write each person's community, PageRank, betweenness, core number, opportunity rank and
+    score onto ``H`` (so GraphML/GEXF exports and the report's people table carry them). Every
+    candidate has a rank (1 = best) and a score; other people rank 0 with score 0."""
+    ranking = analysis.get("ranking", {})
     for v, a in H.nodes(data=True):
         a["community"] = analysis["community_of"][v]
         a["pagerank"] = analysis["pagerank"][v]
+        a["betweenness"] = float(analysis["betweenness"][v])
         a["core_number"] = analysis["core_number"][v]
-        a["opportunity_rank"] = ranks.get(v, 0)
+        a["opportunity_rank"], a["opportunity_score"] = ranking.get(v, (0, 0.0))
+
+
+def _account_of(node) -> int | None:
+    return int(node[2:]) if isinstance(node, str) and node.startswith("a:") else None
+
+
+#: The columns of a report's people table that :func:`people_rows` fills, in its tuples' order.
+PEOPLE_COLUMNS = ("node", "kind", "label", "name", "external_id", "stakeholder_id", "account_id", "segment",
+                  "pyramid_level", "style_preference", "community", "pagerank", "betweenness", "core_number",
+                  "opportunity_rank", "opportunity_score", "clv", "purpose_alignment")
+
+
+def people_rows(H) -> list[tuple]:
+    """One ``report_people`` row per person of the annotated graph ``H`` (see :func:`annotate`),
+    as tuples of :data:`PEOPLE_COLUMNS`."""
+    rows = []
+    for v, a in H.nodes(data=True):
+        rank = a.get("opportunity_rank") or None
+        rows.append((str(v), a.get("kind"), str(a.get("label", v))[:200], a.get("name"), a.get("external_id"),
+                     a.get("stakeholder_id"), _account_of(v), a.get("segment"), int(a.get("pyramid_level") or 0),
+                     a.get("style_preference"), int(a.get("community", 0)), float(a.get("pagerank", 0.0)),
+                     float(a.get("betweenness", 0.0)), int(a.get("core_number", 0)), rank,
+                     float(a["opportunity_score"]) if rank else None, float(a.get("clv") or 0.0),
+                     float(a.get("purpose_alignment") or 0.0)))
+    return rows
 
 
 def assemble_report(G, *, seed: int = 0, top: int = 50, progress: Progress | None = None,
@@ -119,7 +149,7 @@ def assemble_report_and_graph(G, *, seed: int = 0, top: int = 50, progress: Prog
     exports and comparisons use, annotated in place by :func:`annotate` (``H`` is ``G``
     itself when nobody objected)."""
     report, H, analysis = _assemble(G, seed=seed, top=top, progress=progress, max_pivots=max_pivots)
-    annotate(H, analysis, report["opportunities"])
+    annotate(H, analysis)
     return report, H
 
 

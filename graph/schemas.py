@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from core.extensions import utcnow
-from core.validation import PageArgs, StrictSchema, page_schema
+from core.validation import PageArgs, SafeText, StrictSchema, page_schema
 from graph.models import ReportStatus
 
 MAX_ID = 2**31 - 1
@@ -120,3 +120,64 @@ class CompareOut(ma.Schema):
     new_entries = ma.fields.List(ma.fields.Nested(PersonChange))
     dropped_out = ma.fields.List(ma.fields.Nested(PersonChange))
     converted = ma.fields.List(ma.fields.Nested(Conversion))
+
+
+#: Sort orders of a report's people listing: name -> (column, descending); each ends with the row id.
+PEOPLE_SORTS = {"influence": ("pagerank", True), "rank": ("opportunity_rank", False), "score": ("opportunity_score", True),
+                "betweenness": ("betweenness", True), "clv": ("clv", True)}
+
+
+class ReportPeopleArgs(PageArgs):
+    """Filters and order of ``GET /reports/{id}/people``."""
+
+    sort = ma.fields.String(load_default="influence", validate=validate.OneOf(tuple(PEOPLE_SORTS)), metadata={
+        "description": "influence (PageRank, highest first), rank (opportunity rank, best first), score "
+                       "(opportunity score, highest first), betweenness or clv (highest first). rank and score "
+                       "list only the people who may be ranked (light and lapsed users, nonusers)."})
+    kind = ma.fields.String(load_default=None, validate=validate.OneOf(("member", "nonuser")))
+    segment = ma.fields.String(load_default=None, validate=validate.OneOf(("heavy", "medium", "light", "lapsed", "nonuser")))
+    community = ma.fields.Integer(load_default=None, validate=validate.Range(min=0, max=MAX_ID))
+    pyramid_level = ma.fields.Integer(load_default=None, validate=validate.Range(min=0, max=6))
+    style_preference = ma.fields.String(load_default=None, validate=validate.Length(max=16))
+    rank_min = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    rank_max = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    clv_min = ma.fields.Float(load_default=None, allow_nan=False)
+    clv_max = ma.fields.Float(load_default=None, allow_nan=False)
+    q = SafeText(load_default=None, validate=validate.Length(min=1, max=120), metadata={
+        "description": "Part of a name or label (case-insensitive), or an external id."})
+
+
+class ReportPersonOut(ma.Schema):
+    node = ma.fields.String()
+    kind = ma.fields.String(allow_none=True)
+    label = ma.fields.String(allow_none=True)
+    name = ma.fields.String(allow_none=True)
+    external_id = ma.fields.String(allow_none=True)
+    stakeholder_id = ma.fields.Integer(allow_none=True)
+    account_id = ma.fields.Integer(allow_none=True)
+    segment = ma.fields.String(allow_none=True)
+    pyramid_level = ma.fields.Integer()
+    style_preference = ma.fields.String(allow_none=True)
+    community = ma.fields.Integer()
+    pagerank = ma.fields.Float()
+    betweenness = ma.fields.Float()
+    core_number = ma.fields.Integer()
+    opportunity_rank = ma.fields.Integer(allow_none=True)
+    opportunity_score = ma.fields.Float(allow_none=True)
+    clv = ma.fields.Float()
+    purpose_alignment = ma.fields.Float()
+
+
+ReportPeoplePage = page_schema(ReportPersonOut, "ReportPeoplePage")
+
+
+class CommunityOut(ma.Schema):
+    index = ma.fields.Integer()
+    size = ma.fields.Integer()
+    kinds = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    segments = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    pyramid = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    customer_equity = ma.fields.Float()
+    key_members = ma.fields.List(ma.fields.Nested(ReportPersonOut), metadata={"description": "Highest PageRank first."})
+    brokers = ma.fields.List(ma.fields.Nested(ReportPersonOut), metadata={"description": "Highest betweenness first."})
+    opportunities = ma.fields.List(ma.fields.Nested(ReportPersonOut), metadata={"description": "Best opportunity rank first."})

@@ -23,13 +23,14 @@ from blinker import Namespace
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from community.space_log import account_room
 from core.extensions import db, socketio, utcnow
+from core.rows import insert_plain
 from graph import exports
-from graph.models import FINISHED, GraphReport, GraphReportGraph, ReportStatus
-from graph.reports import STAGES, assemble_report_and_graph, person_keys, scrub_person
+from graph.models import FINISHED, GraphReport, GraphReportGraph, ReportPerson, ReportStatus
+from graph.reports import PEOPLE_COLUMNS, STAGES, assemble_report_and_graph, people_rows, person_keys, scrub_person
 from purpose.models import Stakeholder
 from purpose.privacy import person_erased
 
@@ -261,9 +262,16 @@ def store(report: GraphReport, owner: str, result: dict, graph) -> str:
         return "stopped"
     db.session.add(GraphReportGraph(report_id=report.id, nodes=graph.number_of_nodes(), edges=graph.number_of_edges(),
                                     data=exports.pack_graph(graph)))
+    _store_people(report.id, graph)
     db.session.commit()
     emit_progress(report.requested_by, {"report_id": report.id, "status": "done", "stage": "done", "percent": 100})
     return "done"
+
+
+def _store_people(report_id: int, graph) -> None:
+    """The report's people table, in the store's transaction (``COPY`` on PostgreSQL)."""
+    rows = [(report_id, *row) for row in people_rows(graph)]
+    insert_plain(ReportPerson.__tablename__, ("report_id", *PEOPLE_COLUMNS), rows)
 
 
 def _finish(report: GraphReport, owner: str, status: ReportStatus, error: str | None, *, at: Run | None = None) -> str:
@@ -302,12 +310,18 @@ def scrub_erased_person(brand_id, *, stakeholder_id=None, account_id=None, **_):
     for report in db.session.scalars(select(GraphReport).where(GraphReport.brand_id == brand_id,
                                                                GraphReport.status == ReportStatus.done)):
         report.result, _ = scrub_person(report.result, stakeholder_id=stakeholder_id, account_id=account_id)
+        db.session.execute(delete(ReportPerson).where(ReportPerson.report_id == report.id, _person_row(keys, stakeholder_id)))
         stored = db.session.get(GraphReportGraph, report.id)
         if stored is not None:
             graph = exports.unpack_graph(stored.data)
             if exports.without_people(graph, keys, stakeholder_id):
                 stored.data, stored.nodes, stored.edges = exports.pack_graph(graph), len(graph), graph.number_of_edges()
     db.session.commit()
+
+
+def _person_row(keys: set, stakeholder_id: int | None):
+    clauses = [ReportPerson.node.in_(keys)] + ([ReportPerson.stakeholder_id == stakeholder_id] if stakeholder_id else [])
+    return or_(*clauses)
 
 
 def init_graph_tasks() -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import JSON
 from sqlalchemy.dialects import sqlite
 
 from core.extensions import db
+from core.rows import copy_rows
 
 
 class BatchWriter:
@@ -98,7 +99,7 @@ def _copy_ignoring_duplicates(raw, table, columns: Sequence[str], rows: list[tup
         fresh = [_with_json_text(row, jsons) for row in fresh]
     try:
         with raw.transaction(), raw.cursor() as cur:  # a savepoint: a refused COPY leaves the batch's transaction usable
-            _copy_rows(cur, table.name, columns, fresh)
+            copy_rows(cur, table.name, columns, fresh)
     except psycopg.errors.UniqueViolation:
         return _copy_via_staging(raw, table.name, columns, fresh)
     return len(fresh)
@@ -114,12 +115,6 @@ def _with_json_text(row: tuple, positions: list[int]) -> tuple:
     return tuple(values)
 
 
-def _copy_rows(cur, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
-    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def _copy_via_staging(raw, table: str, columns: Sequence[str], rows: list[tuple]) -> int:
     """``COPY`` into a temporary table, then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``:
     safe against rows stored concurrently (its row count is exact)."""
@@ -127,7 +122,7 @@ def _copy_via_staging(raw, table: str, columns: Sequence[str], rows: list[tuple]
     staging = f"import_{table}"
     with raw.cursor() as cur:
         cur.execute(f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")
-        _copy_rows(cur, staging, columns, rows)
+        copy_rows(cur, staging, columns, rows)
         cur.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} ON CONFLICT DO NOTHING")
         inserted = cur.rowcount
         cur.execute(f"DROP TABLE {staging}")

@@ -219,6 +219,9 @@ def test_erasing_a_person_scrubs_every_stored_report_of_the_brand(app, talk, fin
         assert mentions(r["id"]) == (False, False)
         for fmt in ("csv", "graphml", "json"):
             assert key not in analyst.get(f"/api/v1/reports/{r['id']}/export.{fmt}").get_data(as_text=True)
+        people = analyst.get(f"/api/v1/reports/{r['id']}/people", query_string={"limit": 200}).get_json()["items"]
+        assert people and key not in {p["node"] for p in people} and stakeholder_id not in {p["stakeholder_id"] for p in people}
+        assert key not in analyst.get(f"/api/v1/reports/{r['id']}/people.csv").get_data(as_text=True)
         ranks = [o["rank"] for o in analyst.get(f"/api/v1/reports/{r['id']}/result").get_json()["opportunities"]]
         assert ranks == list(range(1, len(ranks) + 1))
 
