@@ -169,7 +169,11 @@ def visible_posts_clause(account: Account, space: Space):
 def _opening_post_hidden():
     """"The thread's opening post (its lowest seq) is hidden", correlated to ``Thread``."""
     earlier = aliased(Post)
-    first_seq = select(func.min(earlier.seq)).where(earlier.thread_id == Thread.id).scalar_subquery()
+    # Correlated to the outer ``Thread`` explicitly: nested two levels down, auto-correlation left
+    # ``threads`` in this subquery's FROM, so it took the lowest seq of every thread in the
+    # database and only the oldest thread could ever be unlisted.
+    first_seq = (select(func.min(earlier.seq)).where(earlier.thread_id == Thread.id)
+                 .correlate_except(earlier).scalar_subquery())
     return exists().where(Post.thread_id == Thread.id, Post.seq == first_seq, Post.hidden.is_(True))
 
 
