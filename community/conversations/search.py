@@ -148,8 +148,9 @@ def _pg_match(table_name: str, q: str, configs, config_column, document, phrase:
     if len(configs) == 1:
         (name,) = configs
         where, tsquery, config = vector.op("@@")(queries[name]), queries[name], _regconfig(name)
-    else:  # a space's own configuration, so the GIN index serves each arm
-        where = or_(*(and_(config_column == name, vector.op("@@")(queries[name])) for name in configs))
+    else:  # each space's own configuration; the first OR is on posts alone, so one GIN bitmap scan serves it
+        where = and_(or_(*(vector.op("@@")(queries[name]) for name in configs)),
+                     or_(*(and_(config_column == name, vector.op("@@")(queries[name])) for name in configs)))
         tsquery = case(*((config_column == name, queries[name]) for name in configs[1:]), else_=queries[configs[0]])
         config = case(*((config_column == name, _regconfig(name)) for name in configs[1:]), else_=_regconfig(configs[0]))
     relevance = func.ln(cast(func.ts_rank_cd(vector, tsquery), Float) + 1e-6)
@@ -210,7 +211,12 @@ def _statement(me: Account, search: Search, alternatives, dialect: str):
     """The SELECT of one kind of result: its columns, score, snippet and visibility."""
     phrase = phrase_of(alternatives)
     space = search.space
-    configs = (space.search_config,) if space is not None else CONFIGS
+    if space is not None:
+        configs = (space.search_config,)
+    elif dialect == "postgresql":  # the configurations in use (spaces are few): usually one, so one tsquery
+        configs = tuple(sorted(db.session.scalars(select(Space.search_config).distinct()))) or CONFIGS[:1]
+    else:
+        configs = CONFIGS
     pg = dialect == "postgresql"
     scope_space = space if space is not None else Space  # a known space: its staff check is a constant
     if search.kind == "posts":

@@ -169,9 +169,13 @@ def visible_posts_clause(account: Account, space: Space):
     return not_filtered & or_(Post.hidden.is_(False), Post.author_id == account.id, _is_staff_clause(account, space))
 
 
+_OPENING, _EARLIER = aliased(Post, name="opening_post"), aliased(Post, name="earlier_post")  # made once: aliased() is slow
+# (aliases, as the outer query may select posts too: search)
+
+
 def _opening_post_hidden():
     """"The thread's opening post (its lowest seq) is hidden", correlated to ``Thread``."""
-    opening, earlier = aliased(Post), aliased(Post)  # aliases: the outer query may select posts too (search)
+    opening, earlier = _OPENING, _EARLIER
     # Correlated to the outer ``Thread`` explicitly: nested two levels down, auto-correlation left
     # ``threads`` in this subquery's FROM, so it took the lowest seq of every thread in the
     # database and only the oldest thread could ever be unlisted.
