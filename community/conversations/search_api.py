@@ -64,7 +64,7 @@ _POSTS_ONLY = {"thread_id": ("posts",), "has_reactions": ("posts",), "author_id"
 @authenticated
 @blp.arguments(SearchArgs, location="query")
 @blp.response(200, SearchPage)
-@blp.alt_response(400, description="The query has nothing to find, or too many words.")
+@blp.alt_response(400, response="BAD_REQUEST")  # bad-search-query: nothing to find, or too many words
 def search(args):
     """Search what you may read; best matches first (relevance and recency), or newest first."""
     me = current_account()
