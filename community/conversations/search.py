@@ -185,7 +185,8 @@ def _recency(created_at, dialect: str):
 
 @dataclass
 class Search:
-    """A parsed request: what to find, where, and the page."""
+    """A parsed request: what to find, where, and the page. ``space``, when given, is one the
+    caller may see (``access.visible_space``)."""
 
     q: str
     kind: str = "posts"
@@ -224,8 +225,7 @@ def _statement(me: Account, search: Search, alternatives, dialect: str):
              else _sqlite_match("posts", Post.id, alternatives, phrase))
         stmt = (select(Post.id, Post.space_id, Post.thread_id, Post.seq, Post.created_at, Post.hidden,
                        Thread.title.label("title"), Account.id.label("author_id"), Account.handle, Account.display_name)
-                .join(Thread, Thread.id == Post.thread_id).join(Space, Space.id == Post.space_id)
-                .join(Account, Account.id == Post.author_id)
+                .join(Thread, Thread.id == Post.thread_id).join(Account, Account.id == Post.author_id)
                 .where(*_visible_posts(me, scope_space)))
         key, created = Post.id, Post.created_at
         if search.thread_id is not None:
@@ -242,7 +242,7 @@ def _statement(me: Account, search: Search, alternatives, dialect: str):
         stmt = (select(Thread.id, Thread.space_id, Thread.id.label("thread_id"), literal(None).label("seq"),
                        Thread.created_at, literal(False).label("hidden"), Thread.title.label("title"),
                        Account.id.label("author_id"), Account.handle, Account.display_name)
-                .join(Space, Space.id == Thread.space_id).join(Account, Account.id == Thread.author_id)
+                .join(Account, Account.id == Thread.author_id)
                 .where(rules.visible_threads_clause(me, scope_space)))
         key, created = Thread.id, Thread.created_at
         if search.author_id is not None:
@@ -271,9 +271,12 @@ def _statement(me: Account, search: Search, alternatives, dialect: str):
                 .where(Account.id.in_(shared), Account.id.not_in(rules.filtered_out_authors(me))))
         key, created, space_column = Account.id, Account.created_at, None
     if search.kind != "members":
-        stmt = stmt.where(access.visible_spaces_clause(me))
-        if space is not None:
+        if space is not None:  # visible (the caller checked: access.visible_space); its columns are constants
             stmt = stmt.where(space_column == space.id)
+        else:  # the spaces table, for visibility and each space's configuration and staff
+            if search.kind != "spaces":
+                stmt = stmt.join(Space, Space.id == space_column)
+            stmt = stmt.where(access.visible_spaces_clause(me))
     for target, on in m.joins:
         stmt = stmt.join(target, on)
     stmt = stmt.where(m.where)
