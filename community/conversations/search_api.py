@@ -35,7 +35,8 @@ class SearchArgs(PageArgs):
                                     metadata={"description": "Created at or after (UTC when no offset is given)."})
     before = ma.fields.AwareDateTime(load_default=None, default_timezone=timezone.utc,
                                      metadata={"description": "Created before (UTC when no offset is given)."})
-    has_reactions = ma.fields.Boolean(load_default=None, metadata={"description": "Posts only: with (true) or without (false) reactions."})
+    has_reactions = ma.fields.Boolean(load_default=None, truthy={"true"}, falsy={"false"}, metadata={
+        "description": "Posts only: with (`true`) or without (`false`) reactions; nothing else is taken."})
     sort = ma.fields.String(load_default="relevance", validate=validate.OneOf(("relevance", "date")), metadata={
         "description": "relevance (combined with recency) or date (newest first)."})
 

@@ -1,5 +1,7 @@
-"""full-text search: spaces.search_config, and the search index (PostgreSQL tsvector columns kept by
-triggers with GIN indexes; SQLite FTS5 external-content tables kept by triggers)
+"""full-text search: spaces.search_config and the search index
+
+PostgreSQL: tsvector columns kept by triggers, with GIN indexes; SQLite: FTS5 external-content
+tables kept by triggers.
 
 Revision ID: 0009_search
 Revises: 0008_brand_staff

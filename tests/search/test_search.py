@@ -162,6 +162,8 @@ def test_filters_sort_and_pages(world):
     assert _ids(member, "tempo", space_id=world["private"]) == [_ids(member, "core")[0]]
     assert set(_ids(member, "tempo", author_id=moderator.id)) == {c["id"], _ids(member, "core")[0]}
     assert _ids(member, "tempo", has_reactions="true") == [c["id"]]
+    assert c["id"] not in _ids(member, "tempo", has_reactions="false")
+    _search(member, "tempo", expect=422, has_reactions="1")
     assert len(_ids(member, "tempo", thread_id=a["id"])) == 3
     assert _ids(member, "tempo", sort="date")[:2] == [d["id"], c["id"]]
     assert _ids(member, "tempo", after="2999-01-01T00:00:00Z") == []
