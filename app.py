@@ -91,7 +91,7 @@ def _migrations_dir() -> str:
 
 
 def _register_api(app: Flask) -> None:
-    from community.conversations import spaces_api as community_api, threads_api as conversation_api
+    from community.conversations import search_api, spaces_api as community_api, threads_api as conversation_api
     from community.moderation import api as moderation_api
     from community.moderation import me_api as moderation_me_api
     from community.moderation import review_api as moderation_review_api
@@ -103,7 +103,7 @@ def _register_api(app: Flask) -> None:
     api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blueprint in (auth_api.blp, purpose_api.blp, people_api.blp, community_api.blp, conversation_api.blp,
-                      moderation_api.blp, moderation_review_api.blp, moderation_me_api.blp, graph_api.blp):
+                      moderation_api.blp, moderation_review_api.blp, moderation_me_api.blp, search_api.blp, graph_api.blp):
         api.register_blueprint(blueprint)
 
     @app.get("/api/v1/docs-assets/<path:filename>")

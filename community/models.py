@@ -41,6 +41,9 @@ class Space(db.Model):
     slow_mode_seconds: Mapped[int] = mapped_column(default=0)
     #: Members in their first NEW_MEMBER_HOURS here post at most NEW_MEMBER_POSTS_PER_HOUR, without links.
     new_member_limits: Mapped[bool] = mapped_column(default=False)
+    #: The text-search configuration its posts and threads are indexed and searched in
+    #: (``community.search_index.CONFIGS``: english, with stemming and stop words, or simple).
+    search_config: Mapped[str] = mapped_column(String(16), default="english", server_default="english")
 
     #: Loaded on access (lists load it in one extra query): spaces show their purpose's tags.
     purpose: Mapped[Purpose] = relationship(lazy="select")
@@ -300,3 +303,6 @@ class AuditLogIsAppendOnly(RuntimeError):
 @event.listens_for(AuditEntry, "before_delete")
 def _refuse_audit_change(_mapper, _connection, target) -> None:
     raise AuditLogIsAppendOnly(f"audit entry {target.id} is append-only")
+
+
+from community import search_index  # noqa: E402,F401  (its after_create hooks build the search index)

@@ -12,6 +12,7 @@ from marshmallow import validate
 from sqlalchemy import func, select
 
 from community.models import Reaction, SpaceRole, Visibility
+from community.search_index import CONFIGS as SEARCH_CONFIGS
 from core.extensions import db
 from core.validation import BIDI_CONTROLS, PageArgs, SafeText, StrictSchema, page_schema
 from purpose.models import PurposeKind
@@ -89,6 +90,9 @@ class SpaceArgs(StrictSchema):
     )
     description = SafeText(multiline=True, allow_blank=True, load_default="", validate=validate.Length(max=4000))
     visibility = ma.fields.Enum(Visibility, load_default=Visibility.public)
+    search_config = ma.fields.String(load_default="english", validate=validate.OneOf(SEARCH_CONFIGS), metadata={
+        "description": "How posts and threads here are searched: english (stemming, stop words) or simple "
+                       "(words as written). PostgreSQL; embedded SQLite indexes every space the same way."})
 
 
 class SpaceListArgs(PageArgs):
@@ -104,6 +108,7 @@ class SpaceOut(ma.Schema):
     slug = ma.fields.String()
     description = ma.fields.String()
     visibility = ma.fields.Enum(Visibility)
+    search_config = ma.fields.String()
     created_at = ma.fields.DateTime()
     tags = ma.fields.Function(lambda space: list(space.purpose.tags or []), metadata={
         "description": "The goals or causes of the space's purpose (spaces inherit their purpose's tags)."})

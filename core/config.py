@@ -24,6 +24,7 @@ INT_SETTINGS = {
     "IMPORT_MAX_BYTES": 512 * 1024 * 1024,  # bulk import uploads, streamed (never held in memory)
     "PAGE_LIMIT_DEFAULT": 50,
     "PAGE_LIMIT_MAX": 200,
+    "SEARCH_RECENCY_DAYS": 60,  # search ranking: relevance counts e times more for each this many days newer
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65536,
     "ARGON2_PARALLELISM": 2,

@@ -145,11 +145,14 @@ def filtered_out_authors(account: Account):
     return select(PersonalFilter.target_id).where(PersonalFilter.owner_id == account.id)
 
 
-def _is_staff_clause(account: Account, space: Space):
-    """"``account`` is staff of ``space``" in SQL, so listings spend no extra round trips on it."""
+def _is_staff_clause(account: Account, space):
+    """"``account`` is staff of ``space``" in SQL, so listings spend no extra round trips on it.
+
+    ``space`` is a Space, or the ``Space`` entity itself for a query over the spaces it joins."""
     if account.is_admin:
         return true()
-    brand = select(Purpose.brand_id).where(Purpose.id == space.purpose_id).scalar_subquery()
+    # ``space`` may be the ``Space`` entity of the outer query (search over every space): correlate to it.
+    brand = select(Purpose.brand_id).where(Purpose.id == space.purpose_id).correlate_except(Purpose).scalar_subquery()
     manages = exists().where(BrandStaff.account_id == account.id, BrandStaff.brand_id == brand,
                              BrandStaff.role == StaffRole.manager)
     moderates = exists().where(
@@ -166,11 +169,20 @@ def visible_posts_clause(account: Account, space: Space):
     return not_filtered & or_(Post.hidden.is_(False), Post.author_id == account.id, _is_staff_clause(account, space))
 
 
+_OPENING, _EARLIER = aliased(Post, name="opening_post"), aliased(Post, name="earlier_post")  # made once: aliased() is slow
+# (aliases, as the outer query may select posts too: search)
+
+
 def _opening_post_hidden():
     """"The thread's opening post (its lowest seq) is hidden", correlated to ``Thread``."""
-    earlier = aliased(Post)
-    first_seq = select(func.min(earlier.seq)).where(earlier.thread_id == Thread.id).scalar_subquery()
-    return exists().where(Post.thread_id == Thread.id, Post.seq == first_seq, Post.hidden.is_(True))
+    opening, earlier = _OPENING, _EARLIER
+    # Correlated to the outer ``Thread`` explicitly: nested two levels down, auto-correlation left
+    # ``threads`` in this subquery's FROM, so it took the lowest seq of every thread in the
+    # database and only the oldest thread could ever be unlisted.
+    first_seq = (select(func.min(earlier.seq)).where(earlier.thread_id == Thread.id)
+                 .correlate_except(earlier).scalar_subquery())
+    return (exists().where(opening.thread_id == Thread.id, opening.seq == first_seq, opening.hidden.is_(True))
+            .correlate_except(opening))
 
 
 def visible_threads_clause(account: Account, space: Space):

@@ -8,18 +8,21 @@ import { spacesView, spaceView } from "./spaces.js";
 import { threadView } from "./thread.js";
 import { auditView, moderationView } from "./moderation.js";
 import { analyticsView, reportView } from "./analytics.js";
+import { searchView } from "./search.js";
 
 const main = document.getElementById("main");
 const routes = [
   [/^#\/spaces$/, () => spacesView(main)],
   [/^#\/spaces\/(\d+)$/, (id) => spaceView(main, Number(id))],
   [/^#\/threads\/(\d+)$/, (id) => threadView(main, Number(id))],
+  [/^#\/threads\/(\d+)\/posts\/(\d+)$/, (id, postId) => threadView(main, Number(id), Number(postId))],
+  [/^#\/search(?:\?(.*))?$/, (query) => searchView(main, query || "")],
   [/^#\/moderation$/, () => moderationView(main)],
   [/^#\/moderation\/audit$/, () => auditView(main)],
   [/^#\/analytics$/, () => analyticsView(main)],
   [/^#\/analytics\/reports\/(\d+)$/, (id) => reportView(main, Number(id))],
 ];
-const SPACE_VIEWS = new Set([routes[1][0], routes[2][0]]);
+const SPACE_VIEWS = new Set([routes[1][0], routes[2][0], routes[3][0]]);
 let cleanup = null;
 let endMessage = null;
 

@@ -11,7 +11,7 @@ export const EMOJIS = ["👍", "❤️", "🎉", "🌊", "🏃"];
 const TYPING_EVERY_MS = 2000;
 
 /** #/threads/{id} */
-export async function threadView(main, threadId) {
+export async function threadView(main, threadId, postId = null) {
   let thread;
   let space;
   let members;
@@ -29,6 +29,7 @@ export async function threadView(main, threadId) {
   const view = new ThreadPage(thread, space, members);
   replace(main, ...view.render());
   await view.loadPosts();
+  if (postId !== null) view.showPost(postId);
   const stops = [
     realtime.on("space_event", (event) => { if (event.space_id === spaceId) view.apply(event); }),
     realtime.on("resync", (e) => { if (e.space_id === spaceId) reloadView(); }),
@@ -60,6 +61,16 @@ class ThreadPage {
       this.members.isStaff ? threadStaffControls(t) : null,
       this.list, this.typing.node, this.composer,
     ];
+  }
+
+  /** Bring one post into view and focus it (a search result links to the thread at the post). */
+  showPost(postId) {
+    const node = document.getElementById(`post-${postId}`);
+    if (!node) return;
+    node.classList.add("target");
+    node.tabIndex = -1;
+    node.scrollIntoView({ block: "center" });
+    node.focus();
   }
 
   async loadPosts() {
