@@ -236,7 +236,7 @@ class ConversationOut(ma.Schema):
     created_by_id = ma.fields.Integer(allow_none=True)
     created_at = ma.fields.DateTime()
     last_activity_at = ma.fields.DateTime()
-    last_seq = ma.fields.Function(lambda c: c.space.last_seq, metadata={"description": "Resume from here."})
+    last_seq = ma.fields.Integer(metadata={"description": "The conversation's latest sequence number (``resume`` from yours)."})
     read_seq = ma.fields.Integer(metadata={"description": "Your read position."})
     unread_count = ma.fields.Integer(metadata={"description": "Messages by others after your read position."})
 

@@ -180,6 +180,8 @@ def do_add_participants(actor: Account, conversation: DirectConversation, people
         raise conflict("A one-to-one conversation takes no more people; start a group instead.", "not-a-group")
     present = {m.account_id for m in participants(conversation.space_id)}
     new = [p for p in people if p.id not in present]
+    if not new:  # all of them are in already
+        return conversation
     _check_size(len(present) + len(new))
     moderation_rules.require_reachable(actor, new)
     _add_members(conversation, new, actor, announce=True)
@@ -206,7 +208,7 @@ def do_post(account: Account, conversation: DirectConversation, body: str, paren
 def do_mark_read(account: Account, conversation: DirectConversation, seq: int | None) -> Membership:
     """Everything up to ``seq`` (default: the latest) is read; the position never moves back."""
     membership = access.membership_of(account, conversation.space)
-    last = conversation.space.last_seq
+    last = db.session.scalar(select(Space.last_seq).where(Space.id == conversation.space_id))
     target = last if seq is None else min(seq, last)
     membership.read_seq = max(membership.read_seq, target)
     return membership
@@ -223,7 +225,8 @@ def mine_query(account: Account):
 
 
 def decorate(conversations: list[DirectConversation], viewer: Account) -> list[DirectConversation]:
-    """Participants, the viewer's read position and unread count: three queries for a whole page."""
+    """Participants, the viewer's read position, the last sequence number and the unread count:
+    four queries for a whole page."""
     ids = [c.space_id for c in conversations]
     if not ids:
         return conversations
@@ -232,6 +235,8 @@ def decorate(conversations: list[DirectConversation], viewer: Account) -> list[D
         people[membership.space_id].append(membership.account)
     read = dict(db.session.execute(select(Membership.space_id, Membership.read_seq).where(
         Membership.space_id.in_(ids), Membership.account_id == viewer.id)).all())
+    # Read, not taken from the loaded spaces: a message posted in this transaction numbered it in SQL.
+    last = dict(db.session.execute(select(Space.id, Space.last_seq).where(Space.id.in_(ids))).all())
     unread = dict(db.session.execute(
         select(Post.space_id, func.count()).join(
             Membership, (Membership.space_id == Post.space_id) & (Membership.account_id == viewer.id))
@@ -242,6 +247,7 @@ def decorate(conversations: list[DirectConversation], viewer: Account) -> list[D
     for conversation in conversations:
         conversation.participants = people[conversation.space_id]
         conversation.read_seq = read.get(conversation.space_id, 0)
+        conversation.last_seq = last[conversation.space_id]
         conversation.unread_count = unread.get(conversation.space_id, 0)
     return conversations
 
