@@ -25,7 +25,7 @@ import re
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, exists, func, or_, select, true
+from sqlalchemy import bindparam, case, exists, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from community import access
@@ -34,7 +34,7 @@ from community.models import (
     SpaceRole, Thread, Visibility,
 )
 from core import sql
-from core.accounts import Account
+from core.accounts import Account, AccountStatus
 from core.errors import TooSoon, conflict, forbidden
 from core.extensions import db, utcnow
 from purpose.models import BrandStaff, Purpose, StaffRole
@@ -181,21 +181,33 @@ def require_reachable(account: Account, others: list[Account]) -> None:
         raise forbidden(f"You cannot message {handles}: one of you has blocked the other.", "blocked")
 
 
+_OTHER = case((DirectConversation.pair_low_id == bindparam("account_id"), DirectConversation.pair_high_id),
+              else_=DirectConversation.pair_low_id)
+_BLOCK_EITHER_WAY = exists().where(PersonalFilter.kind == PersonalFilterKind.block, or_(
+    (PersonalFilter.owner_id == bindparam("account_id")) & (PersonalFilter.target_id == _OTHER),
+    (PersonalFilter.owner_id == _OTHER) & (PersonalFilter.target_id == bindparam("account_id")),
+))
+_DIRECT_POST = select(  # built once, one round trip per message: the conversation's kind and its other person
+    DirectConversation.kind,
+    exists().where(Membership.space_id == DirectConversation.space_id, Membership.account_id == _OTHER),
+    _BLOCK_EITHER_WAY,
+    select(Account.status).where(Account.id == _OTHER).scalar_subquery(),
+).where(DirectConversation.space_id == bindparam("space_id"))
+
+
 def _check_direct_post(account: Account, space: Space, body: str | None) -> None:
     if body and LINK_PATTERN.search(body) and is_new_account(account):
         hours = current_app.config["NEW_MEMBER_HOURS"]
         raise forbidden(f"New accounts may not send links during their first {hours} hours.", "new-member-links")
-    conversation = db.session.get(DirectConversation, space.id)
-    if conversation is None or conversation.kind is not ConversationKind.pair:
+    row = db.session.execute(_DIRECT_POST, {"account_id": account.id, "space_id": space.id}).first()
+    if row is None or row[0] != ConversationKind.pair:  # a group: blocks filter what each one reads
         return
-    other_id = conversation.pair_high_id if conversation.pair_low_id == account.id else conversation.pair_low_id
-    still_there = db.session.scalar(select(Membership.id).where(Membership.space_id == space.id, Membership.account_id == other_id))
-    if still_there is None:
+    _kind, other_there, blocked, other_status = row
+    if not other_there:
         raise conflict("The other person has left this conversation; start it again to invite them back.", "participant-left")
-    if blocked_either_way(account.id, [other_id]):
+    if blocked:
         raise forbidden("You cannot message this person: one of you has blocked the other.", "blocked")
-    other = db.session.get(Account, other_id)
-    if other is not None and not other.is_active:
+    if other_status != AccountStatus.active:
         raise forbidden("This account is suspended; it cannot be messaged.", "account-suspended")
 
 
