@@ -52,6 +52,11 @@ def membership_of(account: Account, space: Space) -> Membership | None:
     return cache[key]
 
 
+def remember_membership(account: Account, space: Space, membership: Membership | None) -> None:
+    """Record a membership (or its absence) read along with something else, for ``membership_of``."""
+    db.session.info.setdefault(_CACHE, {})[(account.id, space.id)] = membership
+
+
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget_memberships(session) -> None:

@@ -20,13 +20,14 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from community import access, space_log
 from community.conversations import service
 from community.models import ConversationKind, DirectConversation, Membership, Post, Space, Thread, Visibility
 from community.moderation import rules as moderation_rules
+from core import sql
 from core.accounts import Account
 from core.errors import ApiError, TooSoon, conflict, not_found
 from core.extensions import db, socketio, utcnow
@@ -69,10 +70,25 @@ def resolve_people(account: Account, handles: list[str], account_ids: list[int])
     return sorted(others, key=lambda a: a.id)
 
 
+_CONVERSATION_OF = (  # built once, one round trip on every message: as the post path's (core/sql.py)
+    select(*sql.columns(DirectConversation, Space, Thread, Membership))
+    .join(Space, Space.id == DirectConversation.space_id)
+    .outerjoin(Thread, Thread.id == DirectConversation.thread_id)
+    .outerjoin(Membership, (Membership.space_id == DirectConversation.space_id)
+               & (Membership.account_id == bindparam("account_id")))
+    .where(DirectConversation.space_id == bindparam("space_id"))
+)
+
+
 def conversation_of(account: Account, conversation_id: int) -> DirectConversation:
     """A conversation ``account`` takes part in, or 404 (also to admins and brand staff)."""
-    conversation = db.session.get(DirectConversation, conversation_id)
-    if conversation is None or access.membership_of(account, conversation.space) is None:
+    row = sql.run(_CONVERSATION_OF, {"account_id": account.id, "space_id": conversation_id}).first()
+    if row is None:
+        raise not_found("conversation")
+    conversation, space, thread, membership = sql.loaded(row, DirectConversation, Space, Thread, Membership)
+    sql.set_loaded(conversation, space=space, thread=thread)  # read in this row: no lazy load later
+    access.remember_membership(account, space, membership)
+    if membership is None:
         raise not_found("conversation")
     return conversation
 

@@ -199,7 +199,7 @@ def _check_direct_post(account: Account, space: Space, body: str | None) -> None
     if body and LINK_PATTERN.search(body) and is_new_account(account):
         hours = current_app.config["NEW_MEMBER_HOURS"]
         raise forbidden(f"New accounts may not send links during their first {hours} hours.", "new-member-links")
-    row = db.session.execute(_DIRECT_POST, {"account_id": account.id, "space_id": space.id}).first()
+    row = sql.run(_DIRECT_POST, {"account_id": account.id, "space_id": space.id}).first()
     if row is None or row[0] != ConversationKind.pair:  # a group: blocks filter what each one reads
         return
     _kind, other_there, blocked, other_status = row
