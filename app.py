@@ -26,6 +26,7 @@ from core.config import load_config
 from core.errors import ProblemApi, register_error_handlers
 from community.realtime.websocket import share_frames, without_websocket_extensions
 from community.conversations.activity import init_activity
+from community.conversations.direct import init_direct
 from community.realtime.listeners import init_realtime
 from community.moderation.members import init_moderation_members
 from community.realtime.fanout import build_client_manager
@@ -73,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_realtime(app)
     init_stakeholders(app)
     init_activity()
+    init_direct()
     init_moderation_members()
     init_graph_tasks()
     with app.app_context():  # the OpenAPI document states this app's settings (core/validation.py's PageLimit)
@@ -91,7 +93,7 @@ def _migrations_dir() -> str:
 
 
 def _register_api(app: Flask) -> None:
-    from community.conversations import search_api, spaces_api as community_api, threads_api as conversation_api
+    from community.conversations import direct_api, search_api, spaces_api as community_api, threads_api as conversation_api
     from community.moderation import api as moderation_api
     from community.moderation import me_api as moderation_me_api
     from community.moderation import review_api as moderation_review_api
@@ -103,7 +105,8 @@ def _register_api(app: Flask) -> None:
     api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blueprint in (auth_api.blp, purpose_api.blp, people_api.blp, community_api.blp, conversation_api.blp,
-                      moderation_api.blp, moderation_review_api.blp, moderation_me_api.blp, search_api.blp, graph_api.blp):
+                      direct_api.blp, moderation_api.blp, moderation_review_api.blp, moderation_me_api.blp, search_api.blp,
+                      graph_api.blp):
         api.register_blueprint(blueprint)
 
     @app.get("/api/v1/docs-assets/<path:filename>")

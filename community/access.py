@@ -4,16 +4,20 @@ Rules (docs/api.md has the matrix):
 - a public space is visible to every signed-in account; a private one only to its
   members, the brand's managers and platform admins; to anyone else it does not exist (404);
 - reading a visible space's threads and posts needs no membership; writing needs it;
-- space staff = platform admins, the brand's managers, and the space's moderators and managers.
+- space staff = platform admins, the brand's managers, and the space's moderators and managers;
+- a direct conversation (``Visibility.direct``) is visible to its participants only: not to
+  admins, not to any brand's staff (it has no brand). It is no community space: space
+  listings and ``/spaces/{id}`` views leave it out (``community_space``). Admins reach one
+  message of it only once a participant has flagged it (``visible_post``, the review queue).
 """
 
 from __future__ import annotations
 
 from blinker import Namespace
-from sqlalchemy import bindparam, event, or_, select
+from sqlalchemy import and_, bindparam, event, exists, or_, select
 from sqlalchemy.orm import Session
 
-from community.models import Membership, Post, Space, SpaceRole, Thread, Visibility
+from community.models import Flag, Membership, Post, Space, SpaceRole, Thread, Visibility
 from core import sql
 from core.accounts import Account
 from core.errors import forbidden, not_found
@@ -31,7 +35,9 @@ space_role_changed = Namespace().signal("space-role-changed")
 _CACHE = "membership_cache"
 
 
-def brand_of_space(space: Space) -> int:
+def brand_of_space(space: Space) -> int | None:
+    if space.purpose_id is None:  # a direct conversation: no brand
+        return None
     return db.session.scalar(select(Purpose.brand_id).where(Purpose.id == space.purpose_id))
 
 
@@ -44,6 +50,11 @@ def membership_of(account: Account, space: Space) -> Membership | None:
             select(Membership).where(Membership.space_id == space.id, Membership.account_id == account.id)
         )
     return cache[key]
+
+
+def remember_membership(account: Account, space: Space, membership: Membership | None) -> None:
+    """Record a membership (or its absence) read along with something else, for ``membership_of``."""
+    db.session.info.setdefault(_CACHE, {})[(account.id, space.id)] = membership
 
 
 @event.listens_for(Session, "after_commit")
@@ -61,6 +72,8 @@ def _forget_changed_memberships(session, _context, _instances) -> None:
 
 
 def is_space_staff(account: Account, space: Space) -> bool:
+    if space.visibility is Visibility.direct:  # nobody moderates a conversation from inside; admins act on flagged messages
+        return account.is_admin
     if account.is_admin or is_brand_manager(account, brand_of_space(space)):
         return True
     membership = membership_of(account, space)
@@ -68,28 +81,42 @@ def is_space_staff(account: Account, space: Space) -> bool:
 
 
 def can_see(account: Account, space: Space) -> bool:
+    if space.visibility is Visibility.direct:  # participants only: no admin, no brand staff
+        return membership_of(account, space) is not None
     if space.visibility is Visibility.public or account.is_admin:
         return True
     return membership_of(account, space) is not None or is_brand_manager(account, brand_of_space(space))
 
 
-def visible_spaces_clause(account: Account):
-    """A WHERE clause selecting the spaces ``account`` may see (for list queries)."""
-    if account.is_admin:
-        return Space.id.is_not(None)
+def visible_spaces_clause(account: Account, *, direct: bool = False):
+    """A WHERE clause selecting the spaces ``account`` may see (for list queries): community
+    spaces only, or (``direct``) also the direct conversations ``account`` takes part in."""
     member_of = select(Membership.space_id).where(Membership.account_id == account.id)
+    if account.is_admin:
+        not_direct = Space.visibility != Visibility.direct
+        return or_(not_direct, and_(Space.visibility == Visibility.direct, Space.id.in_(member_of))) if direct else not_direct
     managed = (
         select(Purpose.id)
         .join(BrandStaff, BrandStaff.brand_id == Purpose.brand_id)
         .where(BrandStaff.account_id == account.id, BrandStaff.role == StaffRole.manager)
     )
-    return or_(Space.visibility == Visibility.public, Space.id.in_(member_of), Space.purpose_id.in_(managed))
+    visible = or_(Space.visibility == Visibility.public, Space.id.in_(member_of), Space.purpose_id.in_(managed))
+    return visible if direct else and_(visible, Space.visibility != Visibility.direct)
 
 
 def visible_space(account: Account, space_id: int) -> Space:
     """The space, or 404 when it does not exist or ``account`` may not see it."""
     space = db.session.get(Space, space_id)
     if space is None or not can_see(account, space):
+        raise not_found("space")
+    return space
+
+
+def community_space(account: Account, space_id: int) -> Space:
+    """A visible community space, or 404: also for a direct conversation, which its
+    participants reach under ``/conversations`` (its thread and posts under their own URLs)."""
+    space = visible_space(account, space_id)
+    if space.visibility is Visibility.direct:
         raise not_found("space")
     return space
 
@@ -122,10 +149,20 @@ def visible_post(account: Account, post_id: int) -> tuple[Post, Thread, Space]:
     post = db.session.get(Post, post_id)
     if post is None:
         raise not_found("post")
+    if account.is_admin and _flagged_direct_message(post):  # what a participant reported, and only that
+        thread, space = db.session.get(Thread, post.thread_id), db.session.get(Space, post.space_id)
+        return post, thread, space
     thread, space = visible_thread(account, post.thread_id, asked_for="post")
     if post.hidden and post.author_id != account.id and not is_space_staff(account, space):
         raise not_found("post")  # hidden by the moderators: only staff and the author see it
     return post, thread, space
+
+
+def _flagged_direct_message(post: Post) -> bool:
+    """A message of a direct conversation that a participant flagged (admins review it)."""
+    return bool(db.session.scalar(select(exists().where(
+        Space.id == post.space_id, Space.visibility == Visibility.direct,
+    ).where(exists().where(Flag.post_id == post.id)))))
 
 
 def require_member(account: Account, space: Space) -> Membership:

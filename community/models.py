@@ -17,6 +17,9 @@ from core.extensions import db, string_enum, utcnow
 class Visibility(str, enum.Enum):
     public = "public"
     private = "private"  # invisible to non-members: 404, never 403
+    #: A direct conversation (community/conversations/direct.py): its participants only, never
+    #: staff; belongs to no purpose, so no brand listing, analysis or report ever sees it.
+    direct = "direct"
 
 
 class SpaceRole(str, enum.Enum):
@@ -29,7 +32,8 @@ class Space(db.Model):
     __tablename__ = "spaces"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    purpose_id: Mapped[int] = mapped_column(ForeignKey("purposes.id", ondelete="CASCADE"), index=True)
+    #: None for a direct conversation (``Visibility.direct``), which belongs to no purpose.
+    purpose_id: Mapped[int | None] = mapped_column(ForeignKey("purposes.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
@@ -46,7 +50,7 @@ class Space(db.Model):
     search_config: Mapped[str] = mapped_column(String(16), default="english", server_default="english")
 
     #: Loaded on access (lists load it in one extra query): spaces show their purpose's tags.
-    purpose: Mapped[Purpose] = relationship(lazy="select")
+    purpose: Mapped[Purpose | None] = relationship(lazy="select")
 
 
 class Membership(db.Model):
@@ -58,8 +62,44 @@ class Membership(db.Model):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     role: Mapped[SpaceRole] = mapped_column(string_enum(SpaceRole), default=SpaceRole.member)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Direct conversations: the last sequence number the member has read (unread counts).
+    read_seq: Mapped[int] = mapped_column(default=0, server_default="0")
 
     account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
+
+
+class ConversationKind(str, enum.Enum):
+    pair = "pair"  # one-to-one: one per pair of accounts, reused
+    group = "group"  # up to DIRECT_MAX_PARTICIPANTS
+
+
+class DirectConversation(db.Model):
+    """What makes a ``Visibility.direct`` space a conversation: its kind, its one thread, and
+    for a one-to-one its canonical pair (lower id, higher id), unique so that two people have
+    one conversation however many times, and however concurrently, either starts it."""
+
+    __tablename__ = "direct_conversations"
+    __table_args__ = (UniqueConstraint("pair_low_id", "pair_high_id"),)
+
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[ConversationKind] = mapped_column(string_enum(ConversationKind))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="SET NULL"))
+    #: One-to-one only (NULL in groups, which the unique key then ignores).
+    pair_low_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    pair_high_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    space: Mapped[Space] = relationship(lazy="joined", innerjoin=True)
+    thread: Mapped[Thread | None] = relationship(lazy="joined")
+
+    @property
+    def id(self) -> int:
+        return self.space_id
+
+    @property
+    def last_activity_at(self) -> datetime:
+        return self.thread.last_activity_at if self.thread is not None else self.created_at
 
 
 class Thread(db.Model):

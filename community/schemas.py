@@ -11,10 +11,10 @@ from marshmallow import validate
 
 from sqlalchemy import func, select
 
-from community.models import Reaction, SpaceRole, Visibility
+from community.models import ConversationKind, Reaction, SpaceRole, Visibility
 from community.search_index import CONFIGS as SEARCH_CONFIGS
 from core.extensions import db
-from core.validation import BIDI_CONTROLS, PageArgs, SafeText, StrictSchema, page_schema
+from core.validation import BIDI_CONTROLS, Handle, PageArgs, SafeText, StrictBoolean, StrictSchema, page_schema
 from purpose.models import PurposeKind
 
 MAX_POST_LENGTH = 10_000
@@ -110,9 +110,10 @@ class SpaceOut(ma.Schema):
     visibility = ma.fields.Enum(Visibility)
     search_config = ma.fields.String()
     created_at = ma.fields.DateTime()
-    tags = ma.fields.Function(lambda space: list(space.purpose.tags or []), metadata={
+    tags = ma.fields.Function(lambda space: list(space.purpose.tags or []) if space.purpose else [], metadata={
         "description": "The goals or causes of the space's purpose (spaces inherit their purpose's tags)."})
-    purpose_kind = ma.fields.Function(lambda space: space.purpose.kind.value, metadata={"description": "life or societal."})
+    purpose_kind = ma.fields.Function(lambda space: space.purpose.kind.value if space.purpose else None,
+                                      metadata={"description": "life or societal."})
 
 
 class MembershipOut(ma.Schema):
@@ -144,16 +145,20 @@ class ThreadOut(ma.Schema):
     pinned = ma.fields.Boolean()
 
 
+def _client_msg_id():
+    return ma.fields.String(
+        load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{1,64}$", error="1-64 of A-Z a-z 0-9 _ . : -"),
+        metadata={"description": "Idempotency key chosen by the sender: a resend with the same key returns the first post."},
+    )
+
+
 class PostArgs(StrictSchema):
     body = SafeText(
         required=True, multiline=True, validate=validate.Length(max=MAX_POST_LENGTH),
         metadata={"description": "Markdown source, stored as text; clients render it safely (never as raw HTML)."},
     )
     parent_id = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
-    client_msg_id = ma.fields.String(
-        load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{1,64}$", error="1-64 of A-Z a-z 0-9 _ . : -"),
-        metadata={"description": "Idempotency key chosen by the sender: a resend with the same key returns the first post."},
-    )
+    client_msg_id = _client_msg_id()
 
 
 class PostEditArgs(StrictSchema):
@@ -195,7 +200,54 @@ class ReactionOut(ma.Schema):
     created_at = ma.fields.DateTime()
 
 
+class ParticipantArgs(StrictSchema):
+    """People named by ``@handle`` (without the @) or by account id, or both."""
+
+    handles = ma.fields.List(Handle(), load_default=list, validate=validate.Length(max=50))
+    account_ids = ma.fields.List(ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1)),
+                                 load_default=list, validate=validate.Length(max=50))
+
+    @ma.validates_schema
+    def _someone(self, data, **_kwargs):
+        if not data.get("handles") and not data.get("account_ids"):
+            raise ma.ValidationError("Name at least one person in handles or account_ids.", "handles")
+
+
+class ConversationArgs(ParticipantArgs):
+    group = StrictBoolean(load_default=False, metadata={
+        "description": "Start a group even with one other person (a one-to-one is otherwise reused)."})
+    title = SafeText(load_default=None, validate=validate.Length(max=120), metadata={"description": "Groups only."})
+    body = SafeText(load_default=None, multiline=True, validate=validate.Length(max=MAX_POST_LENGTH),
+                    metadata={"description": "An optional first message."})
+    client_msg_id = _client_msg_id()
+
+    @ma.validates_schema
+    def _title_for_groups(self, data, **_kwargs):
+        if data.get("title") and not data.get("group") and len(data.get("handles", [])) + len(data.get("account_ids", [])) < 2:
+            raise ma.ValidationError("Only a group conversation has a title.", "title")
+
+
+class ReadArgs(StrictSchema):
+    seq = ma.fields.Integer(load_default=None, strict=True, validate=validate.Range(min=0, max=2**31 - 1), metadata={
+        "description": "Read up to this sequence number (omitted: everything so far)."})
+
+
+class ConversationOut(ma.Schema):
+    id = ma.fields.Integer(metadata={"description": "Also the conversation's space id: join it over Socket.IO with this."})
+    kind = ma.fields.Enum(ConversationKind, metadata={"description": "pair (one-to-one, reused) or group."})
+    title = ma.fields.Function(lambda c: c.space.name or None, allow_none=True)
+    thread_id = ma.fields.Integer(metadata={"description": "Its one thread: post with the socket ``post`` event there."})
+    participants = ma.fields.List(ma.fields.Nested(AuthorOut))
+    created_by_id = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.DateTime()
+    last_activity_at = ma.fields.DateTime()
+    last_seq = ma.fields.Integer(metadata={"description": "The conversation's latest sequence number (``resume`` from yours)."})
+    read_seq = ma.fields.Integer(metadata={"description": "Your read position."})
+    unread_count = ma.fields.Integer(metadata={"description": "Messages by others after your read position."})
+
+
 SpacePage = page_schema(SpaceOut, "SpacePage")
+ConversationPage = page_schema(ConversationOut, "ConversationPage")
 MembershipPage = page_schema(MembershipOut, "MembershipPage")
 ThreadPage = page_schema(ThreadOut, "ThreadPage")
 PostPage = page_schema(PostOut, "PostPage")

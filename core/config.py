@@ -44,6 +44,8 @@ INT_SETTINGS = {
     "FLAG_HIDE_THRESHOLD": 3,  # distinct members' flags that hide a post pending review
     "NEW_MEMBER_HOURS": 24,  # how long a member counts as new in a space with new-member limits
     "NEW_MEMBER_POSTS_PER_HOUR": 5,  # what a new member may post per hour there
+    "DIRECT_MAX_PARTICIPANTS": 20,  # people in one direct (group) conversation, its starter included
+    "DIRECT_NEW_ACCOUNT_STARTS_PER_HOUR": 5,  # conversations an account in its first NEW_MEMBER_HOURS may start per hour
     "GRAPH_REPORT_SOFT_TIME_LIMIT": 900,  # seconds before a report stops with "timed out"
     "GRAPH_REPORT_TIME_LIMIT": 960,  # Celery hard limit: the worker process is killed past it
     "GRAPH_REPORT_LEASE_SECONDS": 60,  # a killed worker's report is taken over after this

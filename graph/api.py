@@ -46,7 +46,7 @@ def _scope_brand(args: dict) -> int:
     account = current_account()
     if args["space_id"] is not None:
         space = db.session.get(Space, args["space_id"])
-        if space is None:
+        if space is None or space.purpose is None:  # a direct conversation belongs to no brand
             raise not_found("space")
         brand_id = space.purpose.brand_id
         if not can_see(account, space):

@@ -94,7 +94,7 @@ class LiveClient:
         self.received: dict[str, queue.Queue] = {}
         self.connect_error = None
         self.disconnected = queue.Queue()
-        for name in ("space_event", "typing", "presence", "access_lost", "access_revoked", "mention"):
+        for name in ("space_event", "typing", "presence", "access_lost", "access_revoked", "mention", "conversation"):
             self.sio.on(name, self._collector(name))
         self.sio.on("connect_error", self._on_connect_error)
         self.sio.on("disconnect", lambda *a: self.disconnected.put(True))

@@ -31,7 +31,7 @@ from flask import current_app
 from sqlalchemy import Float, and_, case, cast, column, exists, func, literal, literal_column, or_, select, table
 
 from community import access
-from community.models import Membership, Post, Reaction, Space, Thread
+from community.models import Membership, Post, Reaction, Space, Thread, Visibility
 from community.moderation import rules
 from community.search_index import CONFIGS
 from core.accounts import Account
@@ -254,7 +254,8 @@ def _statement(me: Account, search: Search, alternatives, dialect: str):
              else _sqlite_match("spaces", Space.id, alternatives, phrase))
         stmt = select(Space.id, Space.id.label("space_id"), literal(None).label("thread_id"), literal(None).label("seq"),
                       Space.created_at, literal(False).label("hidden"), Space.name.label("title"),
-                      literal(None).label("author_id"), literal(None).label("handle"), literal(None).label("display_name"))
+                      literal(None).label("author_id"), literal(None).label("handle"), literal(None).label("display_name")
+                      ).where(Space.visibility != Visibility.direct)  # a conversation is found by its messages, not as a space
         key, created, space_column = Space.id, Space.created_at, Space.id
     else:  # members: accounts that are members of a space the caller may see
         document = Account.display_name + " @" + Account.handle
@@ -276,7 +277,8 @@ def _statement(me: Account, search: Search, alternatives, dialect: str):
         else:  # the spaces table, for visibility and each space's configuration and staff
             if search.kind != "spaces":
                 stmt = stmt.join(Space, Space.id == space_column)
-            stmt = stmt.where(access.visible_spaces_clause(me))
+            # Messages of the caller's own direct conversations are found too; conversations are no spaces to find.
+            stmt = stmt.where(access.visible_spaces_clause(me, direct=search.kind != "spaces"))
     for target, on in m.joins:
         stmt = stmt.join(target, on)
     stmt = stmt.where(m.where)

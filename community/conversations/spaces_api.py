@@ -53,7 +53,7 @@ def create_space(args, purpose_id):
 @blp.response(200, SpaceOut)
 def get_space(space_id):
     """One space; a private space you are not in is a 404."""
-    return access.visible_space(current_account(), space_id)
+    return access.community_space(current_account(), space_id)
 
 
 @blp.route("/spaces/<id:space_id>/join", methods=["POST"])
@@ -61,7 +61,7 @@ def get_space(space_id):
 @blp.response(200, MembershipOut)
 def join_space(space_id):
     """Join a visible space (joining twice is harmless)."""
-    return service.do_join(current_account(), access.visible_space(current_account(), space_id))
+    return service.do_join(current_account(), access.community_space(current_account(), space_id))
 
 
 @blp.route("/spaces/<id:space_id>/leave", methods=["POST"])
@@ -69,7 +69,7 @@ def join_space(space_id):
 @blp.response(204)
 def leave_space(space_id):
     """Leave a space you are a member of."""
-    service.do_leave(current_account(), access.visible_space(current_account(), space_id))
+    service.do_leave(current_account(), access.community_space(current_account(), space_id))
 
 
 @blp.route("/spaces/<id:space_id>/members", methods=["GET"])
@@ -78,7 +78,7 @@ def leave_space(space_id):
 @blp.response(200, MembershipPage)
 def list_members(args, space_id):
     """Members of a visible space, in the order they joined."""
-    space = access.visible_space(current_account(), space_id)
+    space = access.community_space(current_account(), space_id)
     stmt = select(Membership).where(Membership.space_id == space.id)
     return keyset_page(stmt, [SortKey(Membership.id)], scope=f"members:{space.id}", args=args, attrs=["id"])
 
@@ -90,7 +90,7 @@ def list_members(args, space_id):
 def set_member(args, space_id, account_id):
     """Add an account to the space or change its role (space staff; making a manager, or changing a
     moderator's or manager's role, only by brand managers and admins). Audited."""
-    space = access.visible_space(current_account(), space_id)
+    space = access.community_space(current_account(), space_id)
     return service.do_set_member(current_account(), space, account_id, args["role"], args["reason"])
 
 
@@ -99,4 +99,4 @@ def set_member(args, space_id, account_id):
 @blp.response(204)
 def remove_member(space_id, account_id):
     """Remove an account from the space (space staff; moderators and managers only by brand managers)."""
-    service.do_remove_member(current_account(), access.visible_space(current_account(), space_id), account_id)
+    service.do_remove_member(current_account(), access.community_space(current_account(), space_id), account_id)

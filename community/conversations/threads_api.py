@@ -32,7 +32,7 @@ def _with_reactions(posts: list[Post]) -> list[Post]:
 @blp.response(200, ThreadPage)
 def list_threads(args, space_id):
     """Threads of a visible space: pinned first, then by latest activity."""
-    space = access.visible_space(current_account(), space_id)
+    space = access.community_space(current_account(), space_id)
     keys = [SortKey(Thread.pinned, True), SortKey(Thread.last_activity_at, True), SortKey(Thread.id, True)]
     stmt = select(Thread).where(Thread.space_id == space.id, moderation_rules.visible_threads_clause(current_account(), space))
     return keyset_page(stmt, keys, scope=f"threads:{space.id}", args=args, attrs=["pinned", "last_activity_at", "id"])
@@ -44,7 +44,7 @@ def list_threads(args, space_id):
 @blp.response(201, ThreadOut)
 def create_thread(args, space_id):
     """Start a thread with its first post (members)."""
-    space = access.visible_space(current_account(), space_id)
+    space = access.community_space(current_account(), space_id)
     return service.do_create_thread(current_account(), space, args["title"], args["body"])
 
 
@@ -139,7 +139,7 @@ def my_mentions(args):
     me = current_account()
     stmt = (select(Post).join(Mention, Mention.post_id == Post.id).join(Space, Space.id == Post.space_id)
             .where(Mention.account_id == me.id, Post.author_id != me.id, Post.deleted.is_(False), Post.hidden.is_(False),
-                   access.visible_spaces_clause(me), Post.author_id.not_in(moderation_rules.filtered_out_authors(me))))
+                   access.visible_spaces_clause(me, direct=True), Post.author_id.not_in(moderation_rules.filtered_out_authors(me))))
     page = keyset_page(stmt, [SortKey(Post.id, True)], scope=f"mentions:{me.id}", args=args, attrs=["id"])
     page["items"] = _with_reactions(page["items"])
     return page

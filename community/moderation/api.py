@@ -157,7 +157,7 @@ def move_thread(args, thread_id):
 
 
 def _staff_space(space_id):
-    space = access.visible_space(current_account(), space_id)
+    space = access.community_space(current_account(), space_id)
     access.require_staff(current_account(), space)
     return space
 
@@ -168,7 +168,7 @@ def _staff_space(space_id):
 @blp.response(200, SanctionOut)
 def mute_member(args, space_id, account_id):
     """Mute an account in the space until a time (staff): it may read, not post or react."""
-    space = access.visible_space(current_account(), space_id)
+    space = access.community_space(current_account(), space_id)
     return members.do_sanction(current_account(), space, account_id, SanctionKind.mute, args["until"], args["reason"])
 
 
@@ -178,7 +178,7 @@ def mute_member(args, space_id, account_id):
 @blp.response(200, SanctionOut)
 def ban_member(args, space_id, account_id):
     """Ban an account from the space, until a time or for good (staff); its sockets are cut off at once."""
-    space = access.visible_space(current_account(), space_id)
+    space = access.community_space(current_account(), space_id)
     return members.do_sanction(current_account(), space, account_id, SanctionKind.ban, args["until"], args["reason"])
 
 
@@ -188,7 +188,7 @@ def ban_member(args, space_id, account_id):
 @blp.response(204)
 def unmute_member(args, space_id, account_id):
     """End a mute early (staff)."""
-    space = access.visible_space(current_account(), space_id)
+    space = access.community_space(current_account(), space_id)
     members.do_lift_sanction(current_account(), space, account_id, SanctionKind.mute, args["reason"])
 
 
@@ -198,7 +198,7 @@ def unmute_member(args, space_id, account_id):
 @blp.response(204)
 def unban_member(args, space_id, account_id):
     """End a ban early (staff); the account may join again."""
-    space = access.visible_space(current_account(), space_id)
+    space = access.community_space(current_account(), space_id)
     members.do_lift_sanction(current_account(), space, account_id, SanctionKind.ban, args["reason"])
 
 
@@ -218,7 +218,7 @@ def list_sanctions(args, space_id):
 @blp.response(200, SettingsOut)
 def get_settings(space_id):
     """Slow mode and new-member limits of a visible space."""
-    return access.visible_space(current_account(), space_id)
+    return access.community_space(current_account(), space_id)
 
 
 @blp.route("/spaces/<id:space_id>/moderation/settings", methods=["PATCH"])
@@ -227,7 +227,7 @@ def get_settings(space_id):
 @blp.response(200, SettingsOut)
 def update_settings(args, space_id):
     """Turn slow mode or new-member limits on or off (staff), with a reason."""
-    space = access.visible_space(current_account(), space_id)
+    space = access.community_space(current_account(), space_id)
     reason = args.pop("reason")
     return members.do_update_settings(current_account(), space, args, reason)
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from community import access
 from community.space_log import account_room
-from community.models import Appeal, AuditEntry, Flag, Post, Space
+from community.models import Appeal, AuditEntry, Flag, Post, Space, Visibility
 from community.moderation.schemas import AuditOut
 from core.accounts import Account
 from core.outbox import on_commit
@@ -116,6 +116,26 @@ def review_queue(space_ids) -> list[QueueItem]:
     for appeal, post in appeals:
         items.setdefault(post.id, QueueItem(post)).appeal = appeal
     return list(items.values())
+
+
+def direct_space_ids():
+    return select(Space.id).where(Space.visibility == Visibility.direct)
+
+
+#: Messages of context either side of a flagged message in the conversations' review queue.
+DIRECT_CONTEXT = 5
+
+
+def with_context(items: list[QueueItem], around: int = DIRECT_CONTEXT) -> list[QueueItem]:
+    """Give each flagged message of a direct conversation the ``around`` messages before and
+    after it in its thread: all an admin ever reads of a conversation."""
+    for item in items:
+        post = item.post
+        same_thread = select(Post).where(Post.thread_id == post.thread_id)
+        before = list(db.session.scalars(same_thread.where(Post.seq < post.seq).order_by(Post.seq.desc()).limit(around)))
+        after = list(db.session.scalars(same_thread.where(Post.seq > post.seq).order_by(Post.seq).limit(around)))
+        item.context_before, item.context_after = before[::-1], after
+    return items
 
 
 def brand_space_ids(brand_id: int):

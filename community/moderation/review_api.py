@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from community import access
 from community.models import AuditEntry
-from community.moderation.audit import audit_query, brand_space_ids, review_queue
-from community.moderation.schemas import AuditListArgs, AuditPage, QueuePage
+from community.moderation.audit import audit_query, brand_space_ids, direct_space_ids, review_queue, with_context
+from community.moderation.schemas import AuditListArgs, AuditPage, DirectQueuePage, QueuePage
 from community.schemas import reaction_summaries
 from core.auth import authenticated, current_account, limit_writes, require_admin
 from core.errors import ApiBlueprint, not_found
@@ -22,16 +22,20 @@ blp = limit_writes(ApiBlueprint("moderation-review", __name__, url_prefix="/api/
 
 
 def _staff_space(space_id):
-    space = access.visible_space(current_account(), space_id)
+    space = access.community_space(current_account(), space_id)
     access.require_staff(current_account(), space)
     return space
 
 
-def _queue_page(items, scope, args):
+def _queue_page(items, scope, args, *, context: bool = False):
     page = list_page(items, key=lambda item: item.order_key, scope=scope, args=args)
-    summaries = reaction_summaries([item.post.id for item in page["items"]], current_account().id)
-    for item in page["items"]:
-        item.post.reaction_summary = summaries[item.post.id]
+    if context:
+        with_context(page["items"])
+    posts = [post for item in page["items"]
+             for post in (item.post, *getattr(item, "context_before", ()), *getattr(item, "context_after", ()))]
+    summaries = reaction_summaries([post.id for post in posts], current_account().id)
+    for post in posts:
+        post.reaction_summary = summaries[post.id]
     return page
 
 
@@ -41,7 +45,7 @@ def _queue_page(items, scope, args):
 @blp.response(200, QueuePage)
 def space_queue(args, space_id):
     """Posts with pending flags or appeals in a space, oldest first (staff)."""
-    space = access.visible_space(current_account(), space_id)
+    space = access.community_space(current_account(), space_id)
     access.require_staff(current_account(), space)
     return _queue_page(review_queue([space.id]), f"mod-queue:{space.id}", args)
 
@@ -54,6 +58,17 @@ def brand_queue(args, brand_id):
     """The review queue of every space of a brand, oldest first (the brand's managers, admins)."""
     brand = _brand(brand_id)
     return _queue_page(review_queue(brand_space_ids(brand.id)), f"brand-queue:{brand.id}", args)
+
+
+@blp.route("/moderation/conversations/queue", methods=["GET"])
+@require_admin
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, DirectQueuePage)
+def direct_queue(args):
+    """Flagged (or appealed) messages of direct conversations, oldest first, each with up to 5
+    messages before and after it (admins). Nothing else of a conversation is ever shown to staff;
+    the flagged message itself can then be hidden, removed or its flags dismissed as any post."""
+    return _queue_page(review_queue(direct_space_ids()), "direct-queue", args, context=True)
 
 
 # Audit logs -------------------------------------------------------------------------------

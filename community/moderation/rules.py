@@ -12,6 +12,11 @@
 
 Space staff (admins, the brand's managers, the space's moderators and managers) are exempt
 from sanctions, slow mode and new-member limits.
+
+Direct conversations (``Visibility.direct``) have no staff and no sanctions; instead nobody
+reaches a person across a personal block (either way) or a suspended account, a one-to-one
+takes no posts once the other person has left it, and accounts younger than
+``NEW_MEMBER_HOURS`` send no links there.
 """
 
 from __future__ import annotations
@@ -20,14 +25,17 @@ import re
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, exists, func, or_, select, true
+from sqlalchemy import bindparam, case, exists, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from community import access
-from community.models import Membership, PersonalFilter, PersonalFilterKind, Post, Sanction, SanctionKind, Space, SpaceRole, Thread
+from community.models import (
+    ConversationKind, DirectConversation, Membership, PersonalFilter, PersonalFilterKind, Post, Sanction, SanctionKind, Space,
+    SpaceRole, Thread, Visibility,
+)
 from core import sql
-from core.accounts import Account
-from core.errors import TooSoon, forbidden
+from core.accounts import Account, AccountStatus
+from core.errors import TooSoon, conflict, forbidden
 from core.extensions import db, utcnow
 from purpose.models import BrandStaff, Purpose, StaffRole
 
@@ -114,6 +122,9 @@ def check_can_post(account: Account, space: Space, body: str | None = None) -> N
     One query in the usual case (no sanction, no slow mode, no new-member limits): only
     when there is something to enforce does it ask whether the account is staff (exempt).
     """
+    if space.visibility is Visibility.direct:
+        _check_direct_post(account, space, body)
+        return
     in_force = sanctions_in_force(account.id, space.id)
     if not (in_force or space.slow_mode_seconds or space.new_member_limits):
         return
@@ -135,6 +146,69 @@ def check_reply_allowed(account: Account, parent: Post) -> None:
     ))
     if blocked is not None:
         raise forbidden("The author of this post has blocked you.", "blocked")
+
+
+# Direct conversations -----------------------------------------------------------------
+
+
+def is_new_account(account: Account, now: datetime | None = None) -> bool:
+    """Younger than ``NEW_MEMBER_HOURS``: new-member limits apply to its direct conversations."""
+    age = (now or utcnow()) - account.created_at
+    return age < timedelta(hours=current_app.config["NEW_MEMBER_HOURS"])
+
+
+def blocked_either_way(account_id: int, others: list[int]) -> set[int]:
+    """Those of ``others`` who blocked ``account_id`` or whom it blocked (one query)."""
+    if not others:
+        return set()
+    rows = db.session.execute(select(PersonalFilter.owner_id, PersonalFilter.target_id).where(
+        PersonalFilter.kind == PersonalFilterKind.block,
+        or_((PersonalFilter.owner_id == account_id) & PersonalFilter.target_id.in_(others),
+            (PersonalFilter.target_id == account_id) & PersonalFilter.owner_id.in_(others)),
+    ))
+    return {target if owner == account_id else owner for owner, target in rows}
+
+
+def require_reachable(account: Account, others: list[Account]) -> None:
+    """403 when ``account`` may not start (or widen) a conversation with ``others``: a suspended
+    account (``account-suspended``), a personal block either way (``blocked``)."""
+    for other in others:
+        if not other.is_active:
+            raise forbidden(f"@{other.handle}'s account is suspended; it cannot be messaged.", "account-suspended")
+    blocked = blocked_either_way(account.id, [o.id for o in others])
+    if blocked:
+        handles = ", ".join(f"@{o.handle}" for o in others if o.id in blocked)
+        raise forbidden(f"You cannot message {handles}: one of you has blocked the other.", "blocked")
+
+
+_OTHER = case((DirectConversation.pair_low_id == bindparam("account_id"), DirectConversation.pair_high_id),
+              else_=DirectConversation.pair_low_id)
+_BLOCK_EITHER_WAY = exists().where(PersonalFilter.kind == PersonalFilterKind.block, or_(
+    (PersonalFilter.owner_id == bindparam("account_id")) & (PersonalFilter.target_id == _OTHER),
+    (PersonalFilter.owner_id == _OTHER) & (PersonalFilter.target_id == bindparam("account_id")),
+))
+_DIRECT_POST = select(  # built once, one round trip per message: the conversation's kind and its other person
+    DirectConversation.kind,
+    exists().where(Membership.space_id == DirectConversation.space_id, Membership.account_id == _OTHER),
+    _BLOCK_EITHER_WAY,
+    select(Account.status).where(Account.id == _OTHER).scalar_subquery(),
+).where(DirectConversation.space_id == bindparam("space_id"))
+
+
+def _check_direct_post(account: Account, space: Space, body: str | None) -> None:
+    if body and LINK_PATTERN.search(body) and is_new_account(account):
+        hours = current_app.config["NEW_MEMBER_HOURS"]
+        raise forbidden(f"New accounts may not send links during their first {hours} hours.", "new-member-links")
+    row = sql.run(_DIRECT_POST, {"account_id": account.id, "space_id": space.id}).first()
+    if row is None or row[0] != ConversationKind.pair:  # a group: blocks filter what each one reads
+        return
+    _kind, other_there, blocked, other_status = row
+    if not other_there:
+        raise conflict("The other person has left this conversation; start it again to invite them back.", "participant-left")
+    if blocked:
+        raise forbidden("You cannot message this person: one of you has blocked the other.", "blocked")
+    if other_status != AccountStatus.active:
+        raise forbidden("This account is suspended; it cannot be messaged.", "account-suspended")
 
 
 # Visibility of posts -----------------------------------------------------------------

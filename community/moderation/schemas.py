@@ -66,6 +66,14 @@ class QueueItemOut(ma.Schema):
     appeal = ma.fields.Nested(AppealOut, allow_none=True)
 
 
+class DirectQueueItemOut(QueueItemOut):
+    """A flagged message of a direct conversation, with the messages around it and nothing more."""
+
+    conversation_id = ma.fields.Integer(attribute="post.space_id")
+    context_before = ma.fields.List(ma.fields.Nested(PostOut), metadata={"description": "Up to 5 messages before, in order."})
+    context_after = ma.fields.List(ma.fields.Nested(PostOut), metadata={"description": "Up to 5 messages after, in order."})
+
+
 class AuditOut(ma.Schema):
     id = ma.fields.Integer()
     actor = ma.fields.Nested(AuthorOut, allow_none=True, metadata={"description": "null: the platform itself."})
@@ -153,6 +161,7 @@ class AuditListArgs(PageArgs):
 
 
 QueuePage = page_schema(QueueItemOut, "ModerationQueuePage")
+DirectQueuePage = page_schema(DirectQueueItemOut, "DirectModerationQueuePage")
 AuditPage = page_schema(AuditOut, "AuditPage")
 SanctionPage = page_schema(SanctionOut, "SanctionPage")
 PersonalFilterPage = page_schema(PersonalFilterOut, "PersonalFilterPage")

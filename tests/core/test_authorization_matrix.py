@@ -68,13 +68,16 @@ def _rows(w) -> list[tuple[str, str, str, object, dict]]:
         ("reports: request, list", "GET", f"/reports?brand_id={b}", None, exp(manager=200, analyst=200, admin=200)),
         ("report on a private space", "GET", f"/reports/{w['private_report']}", None,
          {**A, "member": 404, "moderator": 404, "manager": 200, "analyst": 404, "admin": 200}),
+        ("a direct conversation: read, post", "GET", f"/conversations/{w['conversation']}/messages", None,
+         {**A, "member": 200, "moderator": 200, "manager": 404, "analyst": 404, "admin": 404}),
+        ("conversations' review queue", "GET", "/moderation/conversations/queue", None, exp(admin=200)),
     ]
 
 
 @pytest.fixture
 def matrix(world, client, finished):
-    """The world, with the analyst appointed, a public thread, the member's post, and the manager's
-    done report on the private space."""
+    """The world, with the analyst appointed, a public thread, the member's post, the manager's
+    done report on the private space, and a conversation between the member and the moderator."""
     w = dict(world, anonymous=Anonymous(client))
     assert w["manager"].put(f"{API}/brands/{w['brand']}/analysts/{w['analyst'].id}").status_code == 200
     created = w["moderator"].post(f"{API}/spaces/{w['public']}/threads", json={"title": "Hello", "body": "Who runs?"})
@@ -84,6 +87,9 @@ def matrix(world, client, finished):
     assert report.status_code == 202, report.get_json()
     w["private_report"] = report.get_json()["id"]
     finished(w["private_report"])
+    started = w["member"].post(f"{API}/conversations", json={"handles": ["mod_maya"], "body": "just us"})
+    assert started.status_code == 201, started.get_json()
+    w["conversation"] = started.get_json()["id"]
     return w
 
 

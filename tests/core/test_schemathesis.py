@@ -59,6 +59,18 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403",
 [[operations]]
 include-name = "GET /api/v1/search"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "422", "429", "5xx"]
+
+# Rules on stored data and across fields (docs/api.md, "Direct conversations"): the people named
+# must exist and include someone other than you (422 ``unknown-participant``), at least one of
+# ``handles`` and ``account_ids`` is given, at most DIRECT_MAX_PARTICIPANTS (a setting) take part,
+# and only a group has a title.
+[[operations]]
+include-name = "POST /api/v1/conversations"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
+
+[[operations]]
+include-name = "POST /api/v1/conversations/{conversation_id}/participants"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 """)
 
 #: Operations that would end the test's own sign-in; they run last.
