@@ -178,6 +178,7 @@ def answer(event: Event, space: Space, attendee: Attendee | None, status: Attend
         raise conflict("The event is cancelled.", "event-cancelled")
     if event.ends_at <= utcnow():
         raise conflict("The event is over.", "event-over")
+    taken = seats_taken(event.id)  # before a new row could be flushed and counted
     if attendee is None:
         attendee = Attendee(event_id=event.id, account_id=account_id, guest_id=guest_id, status=status)
         db.session.add(attendee)
@@ -188,7 +189,7 @@ def answer(event: Event, space: Space, attendee: Attendee | None, status: Attend
         return attendee  # asked again: keeps the seat, or the place in line
     attendee.responded_at = utcnow()
     if status is AttendeeStatus.going:
-        full = event.capacity is not None and seats_taken(event.id) >= event.capacity
+        full = event.capacity is not None and taken >= event.capacity
         if full:
             last = db.session.scalar(select(func.max(Attendee.queue_no)).where(Attendee.event_id == event.id)) or 0
             attendee.status, attendee.queue_no = AttendeeStatus.waitlisted, last + 1
