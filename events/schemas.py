@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timezone
 from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
 import marshmallow as ma
 from marshmallow import validate
@@ -22,28 +22,23 @@ def _zones() -> frozenset[str]:
 
 
 class TimeZone(ma.fields.String):
-    """An IANA time zone name such as ``Europe/Paris`` (the zone database the server runs with)."""
-
-    default_error_messages = {"zone": "Not an IANA time zone name (such as Europe/Paris)."}
+    """An IANA time zone name such as ``Europe/Paris``, one of the zone database the server runs with
+    (listed in the OpenAPI document as the field's ``enum``)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("validate", validate.Length(min=1, max=64))
+        kwargs.setdefault("validate", validate.OneOf(sorted(_zones()), error="Not an IANA time zone name (such as Europe/Paris)."))
         kwargs.setdefault("metadata", {"description": "IANA time zone name, e.g. `Europe/Paris`.", "example": "Europe/Paris"})
         super().__init__(**kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        name = super()._deserialize(value, attr, data, **kwargs)
-        if name not in _zones():
-            raise self.make_error("zone")
-        ZoneInfo(name)
-        return name
 
 
 class AwareDateTime(ma.fields.AwareDateTime):
     """An ISO 8601 time with its offset (a time without one is refused), stored in UTC."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).astimezone(timezone.utc)
+        try:
+            return super()._deserialize(value, attr, data, **kwargs).astimezone(timezone.utc)
+        except OverflowError:  # year 1 with a positive offset is before year 1 in UTC
+            raise self.make_error("invalid") from None
 
 
 class _EventFields(StrictSchema):
@@ -51,7 +46,8 @@ class _EventFields(StrictSchema):
     description = SafeText(multiline=True, allow_blank=True, validate=validate.Length(max=10_000))
     mode = ma.fields.Enum(EventMode, metadata={"description": "`online` (needs `url`) or `in_person` (needs `location`)."})
     location = SafeText(allow_none=True, validate=validate.Length(max=300))
-    url = ma.fields.Url(allow_none=True, schemes={"https", "http"}, validate=validate.Length(max=500))
+    url = SafeText(allow_none=True, validate=[validate.Length(max=500), validate.Regexp(
+        r"^https?://[^\s/?#]+[^\s]*$", error="An http or https URL.")])
     starts_at = AwareDateTime(metadata={"description": "ISO 8601 with an offset."})
     ends_at = AwareDateTime(metadata={"description": "ISO 8601 with an offset; after `starts_at`."})
     time_zone = TimeZone()
@@ -108,14 +104,13 @@ EventPage = page_schema(EventOut, "EventPage")
 
 
 class AnswerArgs(StrictSchema):
-    status = ma.fields.Enum(AttendeeStatus, required=True, metadata={
-        "description": "`going` (a seat, or the waitlist when full), `maybe` or `declined`; `waitlisted` is the "
-                       "server's answer, never asked for."})
+    status = ma.fields.String(required=True, validate=validate.OneOf(["going", "maybe", "declined"]), metadata={
+        "description": "`going` (a seat, or the waitlist when full), `maybe` or `declined`; `waitlisted` is only ever "
+                       "the server's answer."})
 
-    @ma.validates("status")
-    def _askable(self, value, **_):
-        if value is AttendeeStatus.waitlisted:
-            raise ma.ValidationError("Ask for going: the server puts you on the waitlist when the event is full.")
+    @ma.post_load
+    def _status(self, data, **_):
+        return {**data, "status": AttendeeStatus(data["status"])}
 
 
 class AnswerOut(ma.Schema):
