@@ -10,6 +10,7 @@ must not leak (a private space the caller may not see, a report drawing on one).
 from __future__ import annotations
 
 import itertools
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -68,6 +69,11 @@ def _rows(w) -> list[tuple[str, str, str, object, dict]]:
         ("reports: request, list", "GET", f"/reports?brand_id={b}", None, exp(manager=200, analyst=200, admin=200)),
         ("report on a private space", "GET", f"/reports/{w['private_report']}", None,
          {**A, "member": 404, "moderator": 404, "manager": 200, "analyst": 404, "admin": 200}),
+        ("events: create, edit, cancel, check in", "POST", f"/spaces/{pub}/events", w["event_body"],
+         exp(manager=201, admin=201)),
+        ("events: answer, invite guests", "PUT", f"/events/{w['public_event']}/rsvp", {"status": "maybe"},
+         exp(member=200, moderator=200, manager=200, admin=200)),
+        ("private space events: read", "GET", f"/events/{w['private_event']}", None, {**A, **signed_in, "analyst": 404}),
     ]
 
 
@@ -84,6 +90,11 @@ def matrix(world, client, finished):
     assert report.status_code == 202, report.get_json()
     w["private_report"] = report.get_json()["id"]
     finished(w["private_report"])
+    start = datetime.now(timezone.utc) + timedelta(days=7)
+    w["event_body"] = {"title": "Run", "mode": "in_person", "location": "The pier", "starts_at": start.isoformat(),
+                       "ends_at": (start + timedelta(hours=1)).isoformat(), "time_zone": "Europe/Paris"}
+    for key, space in (("public_event", w["public"]), ("private_event", w["private"])):
+        w[key] = w["manager"].post(f"{API}/spaces/{space}/events", json=w["event_body"]).get_json()["id"]
     return w
 
 
