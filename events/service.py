@@ -143,9 +143,9 @@ def _stakeholder_of(attendee: Attendee, brand_id: int) -> Stakeholder | None:
     return db.session.get(Stakeholder, guest.stakeholder_id) if guest and guest.stakeholder_id else None
 
 
-def _record_answer(attendee: Attendee, space: Space) -> None:
+def _record_answer(attendee: Attendee, space: Space, stakeholder: Stakeholder | None = None) -> None:
     brand_id = brand_of_space(space)
-    stakeholder = _stakeholder_of(attendee, brand_id)
+    stakeholder = stakeholder or _stakeholder_of(attendee, brand_id)
     if stakeholder is not None and stakeholder.erased_at is None:
         records.record_answer(brand_id, space.purpose_id, attendee.event_id, attendee.id, stakeholder.id)
 
@@ -172,8 +172,9 @@ def promote(event: Event, space: Space) -> list[Attendee]:
 
 
 def answer(event: Event, space: Space, attendee: Attendee | None, status: AttendeeStatus, *, account_id=None,
-           guest_id=None) -> Attendee:
-    """Record an answer under the event's lock: "going" takes a seat or a place in the waitlist."""
+           guest_id=None, stakeholder: Stakeholder | None = None) -> Attendee:
+    """Record an answer under the event's lock: "going" takes a seat or a place in the waitlist.
+    ``stakeholder``: the person's record of the brand when the caller has it already."""
     if event.status is EventStatus.cancelled:
         raise conflict("The event is cancelled.", "event-cancelled")
     if event.ends_at <= utcnow():
@@ -198,19 +199,26 @@ def answer(event: Event, space: Space, attendee: Attendee | None, status: Attend
     else:
         attendee.status, attendee.queue_no = status, None
     db.session.flush()
-    _record_answer(attendee, space)
+    _record_answer(attendee, space, stakeholder)
     if previous is AttendeeStatus.going and status is not AttendeeStatus.going:
         promote(event, space)
     return attendee
 
 
 def do_answer(account: Account, event_id: int, status: AttendeeStatus) -> Attendee:
-    """A member's answer (members of the event's space, its brand's managers and admins)."""
-    event, space = visible_event(account, event_id, lock=True)
+    """A member's answer (members of the event's space, its brand's managers and admins).
+
+    The checks and the member's stakeholder record come first; the event's lock is taken only for
+    the seats, so answers to one event wait for each other as briefly as possible."""
+    event, space = visible_event(account, event_id)
     if not can_manage(account, space):
         require_member(account, space)
+    stakeholder = records.member_record(brand_of_space(space), account.id)
+    event = locked_event(event.id)
+    if event is None:  # deleted with its space meanwhile
+        raise not_found("event")
     mine = db.session.scalar(select(Attendee).where(Attendee.event_id == event.id, Attendee.account_id == account.id))
-    return answer(event, space, mine, status, account_id=account.id)
+    return answer(event, space, mine, status, account_id=account.id, stakeholder=stakeholder)
 
 
 def my_answer(account: Account, event_id: int) -> Attendee:
