@@ -82,13 +82,14 @@ def record_invitation(brand_id: int, purpose_id: int, event_id: int, guest_id: i
     _upsert(brand_id, source, TouchpointKind.invitation, f"invitation:{guest_id}", event_id, purpose_id, utcnow(), other)
 
 
-def record_answer(brand_id: int, purpose_id: int, event_id: int, attendee_id: int, stakeholder_id: int) -> None:
-    _upsert(brand_id, stakeholder_id, TouchpointKind.rsvp, f"rsvp:{attendee_id}", event_id, purpose_id, utcnow())
+def record_answer(brand_id: int, purpose_id: int, event_id: int, stakeholder_id: int) -> None:
+    """The person answered (whatever the outcome: a seat, the waitlist, maybe, no): one per person and event."""
+    _upsert(brand_id, stakeholder_id, TouchpointKind.rsvp, f"rsvp:{event_id}:{stakeholder_id}", event_id, purpose_id,
+            utcnow())
 
 
-def record_attendance(brand_id: int, purpose_id: int, event_id: int, attendee_id: int, stakeholder: Stakeholder,
-                      when: datetime) -> None:
+def record_attendance(brand_id: int, purpose_id: int, event_id: int, stakeholder: Stakeholder, when: datetime) -> None:
     """Checked in: an ``event`` touchpoint (co-attendance in the graph); an invited nonuser becomes an attendee."""
-    _upsert(brand_id, stakeholder.id, TouchpointKind.event, f"attended:{attendee_id}", event_id, purpose_id, when)
+    _upsert(brand_id, stakeholder.id, TouchpointKind.event, f"attended:{event_id}:{stakeholder.id}", event_id, purpose_id, when)
     if stakeholder.account_id is None and stakeholder.kind is StakeholderKind.invited:
         stakeholder.kind = StakeholderKind.event_attendee

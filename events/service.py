@@ -143,11 +143,11 @@ def _stakeholder_of(attendee: Attendee, brand_id: int) -> Stakeholder | None:
     return db.session.get(Stakeholder, guest.stakeholder_id) if guest and guest.stakeholder_id else None
 
 
-def _record_answer(attendee: Attendee, space: Space, stakeholder: Stakeholder | None = None) -> None:
+def _record_answer(attendee: Attendee, space: Space) -> None:
     brand_id = brand_of_space(space)
-    stakeholder = stakeholder or _stakeholder_of(attendee, brand_id)
+    stakeholder = _stakeholder_of(attendee, brand_id)
     if stakeholder is not None and stakeholder.erased_at is None:
-        records.record_answer(brand_id, space.purpose_id, attendee.event_id, attendee.id, stakeholder.id)
+        records.record_answer(brand_id, space.purpose_id, attendee.event_id, stakeholder.id)
 
 
 def promote(event: Event, space: Space) -> list[Attendee]:
@@ -172,9 +172,9 @@ def promote(event: Event, space: Space) -> list[Attendee]:
 
 
 def answer(event: Event, space: Space, attendee: Attendee | None, status: AttendeeStatus, *, account_id=None,
-           guest_id=None, stakeholder: Stakeholder | None = None) -> Attendee:
+           guest_id=None, recorded: bool = False) -> Attendee:
     """Record an answer under the event's lock: "going" takes a seat or a place in the waitlist.
-    ``stakeholder``: the person's record of the brand when the caller has it already."""
+    ``recorded``: the caller has recorded the answer's touchpoint already (before taking the lock)."""
     if event.status is EventStatus.cancelled:
         raise conflict("The event is cancelled.", "event-cancelled")
     if event.ends_at <= utcnow():
@@ -199,7 +199,8 @@ def answer(event: Event, space: Space, attendee: Attendee | None, status: Attend
     else:
         attendee.status, attendee.queue_no = status, None
     db.session.flush()
-    _record_answer(attendee, space, stakeholder)
+    if not recorded:
+        _record_answer(attendee, space)
     if previous is AttendeeStatus.going and status is not AttendeeStatus.going:
         promote(event, space)
     return attendee
@@ -213,12 +214,15 @@ def do_answer(account: Account, event_id: int, status: AttendeeStatus) -> Attend
     event, space = visible_event(account, event_id)
     if not can_manage(account, space):
         require_member(account, space)
-    stakeholder = records.member_record(brand_of_space(space), account.id)
+    brand_id = brand_of_space(space)
+    stakeholder = records.member_record(brand_id, account.id)
+    if stakeholder.erased_at is None:
+        records.record_answer(brand_id, space.purpose_id, event.id, stakeholder.id)
     event = locked_event(event.id)
     if event is None:  # deleted with its space meanwhile
         raise not_found("event")
     mine = db.session.scalar(select(Attendee).where(Attendee.event_id == event.id, Attendee.account_id == account.id))
-    return answer(event, space, mine, status, account_id=account.id, stakeholder=stakeholder)
+    return answer(event, space, mine, status, account_id=account.id, recorded=True)
 
 
 def my_answer(account: Account, event_id: int) -> Attendee:
@@ -261,5 +265,5 @@ def do_check_in(account: Account, event_id: int, code: str) -> Attendee:
     brand_id = brand_of_space(space)
     stakeholder = _stakeholder_of(attendee, brand_id)
     if stakeholder is not None and stakeholder.erased_at is None:
-        records.record_attendance(brand_id, space.purpose_id, event.id, attendee.id, stakeholder, now)
+        records.record_attendance(brand_id, space.purpose_id, event.id, stakeholder, now)
     return attendee
