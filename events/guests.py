@@ -63,6 +63,9 @@ def guest_from_token(event_id: int, token: str, *, lock: bool = False) -> tuple[
     guest = db.session.get(EventGuest, guest_id)
     if event is None or guest is None or guest.event_id != event.id:
         raise _invalid()  # the guest's data was erased, or the event deleted
+    if guest.account_id is not None:
+        raise conflict("You have an account now: sign in to see or change your answer (it moved to your account).",
+                       "guest-registered")
     return event, space_of(event), guest
 
 
@@ -121,3 +124,21 @@ def do_guest_answer(event_id: int, token: str, status: AttendeeStatus) -> tuple[
     event, space, guest = guest_from_token(event_id, token, lock=True)
     attendee = answer(event, space, guest_attendee(event.id, guest), status, guest_id=guest.id)
     return event, guest, attendee
+
+
+def link_registered_guest(account: Account, **_kwargs) -> None:
+    """``account_registered``: a guest who registers with the invited address becomes that account at
+    their events: each answer (seat, waitlist place, check-in code and check-in) moves to the account,
+    and the guest links stop working. The brand's stakeholder record is linked as a conversion by
+    ``purpose.stakeholders`` (the same signal)."""
+    guests = db.session.scalars(select(EventGuest).where(EventGuest.email_hash == email_hash(account.email),
+                                                         EventGuest.account_id.is_(None))).all()
+    for guest in guests:
+        guest.account_id = account.id
+        attendee = guest_attendee(guest.event_id, guest)
+        taken = db.session.scalar(select(Attendee.id).where(Attendee.event_id == guest.event_id,
+                                                            Attendee.account_id == account.id))
+        if attendee is not None and taken is None:
+            attendee.guest_id, attendee.account_id = None, account.id
+    if guests:
+        db.session.commit()

@@ -73,6 +73,9 @@ class EventGuest(db.Model):
     #: The brand's record of the guest (a nonuser stakeholder, found by email hash or made on invitation).
     stakeholder_id: Mapped[int | None] = mapped_column(ForeignKey("stakeholders.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The account the guest registered later with the invited address: their answer moved to it
+    #: (``events.guests.link_registered_guest``) and the link no longer works.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
 
 
 class Attendee(db.Model):

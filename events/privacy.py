@@ -18,6 +18,8 @@ from sqlalchemy import select
 from community.models import Space
 from core.extensions import db
 from events.models import Attendee, Event, EventGuest
+from core.accounts import account_registered
+from events.guests import link_registered_guest
 from events.service import remove_attendee
 from purpose.models import Purpose, Stakeholder
 from purpose.privacy import account_erasing, person_erased, register_export_source
@@ -78,3 +80,4 @@ def init_events() -> None:
     register_export_source(export_events, account_source=export_account_events)
     account_erasing.connect(erase_account_events)
     person_erased.connect(erase_guest_records)
+    account_registered.connect(link_registered_guest)

@@ -51,6 +51,8 @@ def upgrade():
     sa.Column('invited_by', sa.Integer(), nullable=True),
     sa.Column('stakeholder_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_event_guests_account_id_accounts'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_event_guests_event_id_events'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['invited_by'], ['accounts.id'], name=op.f('fk_event_guests_invited_by_accounts'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['stakeholder_id'], ['stakeholders.id'], name=op.f('fk_event_guests_stakeholder_id_stakeholders'), ondelete='SET NULL'),

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: What ``create_app`` must wire, by signal or registry: receivers and sources by qualified name.
 EXPECTED = {
-    "core.accounts.account_registered": ["purpose.stakeholders._on_registered"],
+    "core.accounts.account_registered": ["events.guests.link_registered_guest", "purpose.stakeholders._on_registered"],
     "core.accounts.access_revoked": ["community.realtime.listeners._on_access_revoked"],
     "community.access.space_access_lost": ["community.realtime.listeners.cut_off_space"],
     "community.access.space_role_changed": ["community.realtime.listeners._on_role_changed"],

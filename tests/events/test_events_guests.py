@@ -130,6 +130,12 @@ def test_guest_becomes_a_nonuser_stakeholder_tied_to_members_in_the_graph_and_co
         gwen = db.session.get(Stakeholder, gwen_id)
         assert gwen.account_id == response.get_json()["account"]["id"]
         assert (gwen.kind.value, gwen.converted_from.value) == ("member", "event_attendee") and gwen.converted_at
+    # Her answer is her account's now (with its check-in), and the guest link sends her to sign in.
+    mine = client.get(f"/api/v1/events/{event['id']}/rsvp",
+                      headers={"Authorization": f"Bearer {response.get_json()['access_token']}"}).get_json()
+    assert (mine["status"], mine["check_in_code"]) == ("going", guest_code) and mine["checked_in_at"]
+    moved = guest_answer(client, event["id"], token, "declined")
+    assert moved.status_code == 409 and moved.get_json()["type"] == "guest-registered"
 
 
 def test_export_and_erasure_cover_answers_guest_records_and_invitations(app, client, world, smtp, make_actor):
