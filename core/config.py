@@ -65,6 +65,8 @@ INT_SETTINGS = {
     "SOCKETIO_MAX_CONCURRENT_EVENTS": 20,
     "SOCKETIO_ADMISSION_WAIT_MS": 1000,
     "PASSWORD_RESET_MINUTES": 30,  # how long a password-reset link works (it also dies once used)
+    "EVENT_INVITES_PER_DAY": 20,  # guests one member may invite by e-mail in 24 hours (events/guests.py)
+    "EVENT_GUEST_LINK_DAYS": 60,  # how long a guest's signed link to an event works
     "SMTP_TIMEOUT_SECONDS": 10,  # a statement waits this long for a lock, then the request gets 503 database-busy
 }
 

@@ -134,6 +134,7 @@ class TouchpointKind(str, enum.Enum):
     invitation = "invitation"
     support = "support"
     newsletter = "newsletter"
+    rsvp = "rsvp"  # an answer to an event's invitation (events/records.py); attending is ``event``
 
 
 class Touchpoint(db.Model):

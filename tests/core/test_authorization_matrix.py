@@ -10,6 +10,7 @@ must not leak (a private space the caller may not see, a report drawing on one).
 from __future__ import annotations
 
 import itertools
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -71,6 +72,11 @@ def _rows(w) -> list[tuple[str, str, str, object, dict]]:
         ("a direct conversation: read, post", "GET", f"/conversations/{w['conversation']}/messages", None,
          {**A, "member": 200, "moderator": 200, "manager": 404, "analyst": 404, "admin": 404}),
         ("conversations' review queue", "GET", "/moderation/conversations/queue", None, exp(admin=200)),
+        ("events: create, edit, cancel, check in", "POST", f"/spaces/{pub}/events", w["event_body"],
+         exp(manager=201, admin=201)),
+        ("events: answer, invite guests", "PUT", f"/events/{w['public_event']}/rsvp", {"status": "maybe"},
+         exp(member=200, moderator=200, manager=200, admin=200)),
+        ("private space events: read", "GET", f"/events/{w['private_event']}", None, {**A, **signed_in, "analyst": 404}),
     ]
 
 
@@ -90,6 +96,11 @@ def matrix(world, client, finished):
     started = w["member"].post(f"{API}/conversations", json={"handles": ["mod_maya"], "body": "just us"})
     assert started.status_code == 201, started.get_json()
     w["conversation"] = started.get_json()["id"]
+    start = datetime.now(timezone.utc) + timedelta(days=7)
+    w["event_body"] = {"title": "Run", "mode": "in_person", "location": "The pier", "starts_at": start.isoformat(),
+                       "ends_at": (start + timedelta(hours=1)).isoformat(), "time_zone": "Europe/Paris"}
+    for key, space in (("public_event", w["public"]), ("private_event", w["private"])):
+        w[key] = w["manager"].post(f"{API}/spaces/{space}/events", json=w["event_body"]).get_json()["id"]
     return w
 
 

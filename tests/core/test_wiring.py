@@ -17,21 +17,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: What ``create_app`` must wire, by signal or registry: receivers and sources by qualified name.
 EXPECTED = {
-    "core.accounts.account_registered": ["purpose.stakeholders._on_registered"],
+    "core.accounts.account_registered": ["events.guests.link_registered_guest", "purpose.stakeholders._on_registered"],
     "core.accounts.access_revoked": ["community.realtime.listeners._on_access_revoked"],
     "community.access.space_access_lost": ["community.realtime.listeners.cut_off_space"],
     "community.access.space_role_changed": ["community.realtime.listeners._on_role_changed"],
     "purpose.access.brand_staff_changed": ["community.realtime.listeners._on_brand_staff_changed"],
-    "purpose.privacy.person_erased": ["graph.tasks.scrub_erased_person"],
+    "purpose.privacy.person_erased": ["events.privacy.erase_guest_records", "graph.tasks.scrub_erased_person"],
     "purpose.privacy.account_erasing": ["community.conversations.activity.erase_community_content",
                                         "community.conversations.direct.erase_direct_messages",
-                                        "community.moderation.members.erase_moderation_data"],
+                                        "community.moderation.members.erase_moderation_data",
+                                        "events.privacy.erase_account_events"],
     "graph.tasks.report_finished": [],
     "purpose.people._activity_sources": ["community.conversations.activity.activity_by_account"],
-    "purpose.privacy._export_sources": ["community.conversations.activity.export_community"],
+    "purpose.privacy._export_sources": ["community.conversations.activity.export_community",
+                                        "events.privacy.export_events"],
     "purpose.privacy._account_export_sources": ["community.conversations.activity.export_account_community",
                                                 "community.conversations.direct.export_conversations",
-                                                "community.moderation.members.export_moderation_data"],
+                                                "community.moderation.members.export_moderation_data",
+                                                "events.privacy.export_account_events"],
 }
 
 _SCRIPT = r"""
@@ -41,7 +44,7 @@ IMPORT_ALL = sys.argv[1] == "all"
 NAMES = json.loads(sys.argv[2])
 
 if IMPORT_ALL:  # every module of the four layers, before any app exists
-    for package in ("core", "purpose", "community", "graph", "devtools"):
+    for package in ("core", "purpose", "community", "events", "graph", "devtools"):
         pkg = importlib.import_module(package)
         for info in pkgutil.walk_packages(pkg.__path__, package + "."):
             importlib.import_module(info.name)
