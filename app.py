@@ -28,6 +28,7 @@ from community.realtime.websocket import share_frames, without_websocket_extensi
 from community.conversations.activity import init_activity
 from community.realtime.listeners import init_realtime
 from community.moderation.members import init_moderation_members
+from community.notifications.service import init_notifications
 from community.realtime.fanout import build_client_manager
 from core.extensions import db, limiter, migrate, socketio
 from core.outbox import CommitPerRequest
@@ -74,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_stakeholders(app)
     init_activity()
     init_moderation_members()
+    init_notifications()
     init_graph_tasks()
     with app.app_context():  # the OpenAPI document states this app's settings (core/validation.py's PageLimit)
         _register_api(app)
@@ -95,6 +97,7 @@ def _register_api(app: Flask) -> None:
     from community.moderation import api as moderation_api
     from community.moderation import me_api as moderation_me_api
     from community.moderation import review_api as moderation_review_api
+    from community.notifications import api as notifications_api
     from graph import api as graph_api
     from purpose import api as purpose_api
     from purpose import people_api
@@ -103,7 +106,7 @@ def _register_api(app: Flask) -> None:
     api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blueprint in (auth_api.blp, purpose_api.blp, people_api.blp, community_api.blp, conversation_api.blp,
-                      moderation_api.blp, moderation_review_api.blp, moderation_me_api.blp, graph_api.blp):
+                      moderation_api.blp, moderation_review_api.blp, moderation_me_api.blp, notifications_api.blp, graph_api.blp):
         api.register_blueprint(blueprint)
 
     @app.get("/api/v1/docs-assets/<path:filename>")

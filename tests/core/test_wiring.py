@@ -24,12 +24,14 @@ EXPECTED = {
     "purpose.access.brand_staff_changed": ["community.realtime.listeners._on_brand_staff_changed"],
     "purpose.privacy.person_erased": ["graph.tasks.scrub_erased_person"],
     "purpose.privacy.account_erasing": ["community.conversations.activity.erase_community_content",
-                                        "community.moderation.members.erase_moderation_data"],
+                                        "community.moderation.members.erase_moderation_data",
+                                        "community.notifications.service.erase_notifications"],
     "graph.tasks.report_finished": [],
     "purpose.people._activity_sources": ["community.conversations.activity.activity_by_account"],
     "purpose.privacy._export_sources": ["community.conversations.activity.export_community"],
     "purpose.privacy._account_export_sources": ["community.conversations.activity.export_account_community",
-                                                "community.moderation.members.export_moderation_data"],
+                                                "community.moderation.members.export_moderation_data",
+                                                "community.notifications.service.export_notifications"],
 }
 
 _SCRIPT = r"""
