@@ -29,6 +29,7 @@ from community.models import (
 from community.notifications import kinds
 from community.space_log import account_room
 from core.accounts import Account, GlobalRole
+from core.cooperative import paced
 from core.extensions import db, socketio, utcnow
 from core.outbox import on_commit
 from purpose.models import BrandStaff, Purpose, StaffRole
@@ -309,7 +310,7 @@ def _deliver_post(app, post_id: int, kind: str) -> None:
                     or_(N.c.kind.in_([k.name for k in kinds.kinds().values() if not k.personal]),
                         visible_clause(N.c.recipient_id, N.c.space_id)))
                 .group_by(N.c.recipient_id)).all())
-            for row in rows:
+            for row in paced(rows):  # thousands of emits: let the process's sockets have their turns
                 socketio.emit(EVENT, {"notification": payload(row), "unread": counts.get(row.recipient_id, 0)},
                               to=account_room(row.recipient_id))
         finally:
