@@ -125,13 +125,14 @@ def _register_api(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from community.notifications.mail import send_notification_emails_command
     from community.space_log import prune_events_command
     from devtools.cli import seed_demo_command
     from devtools.evaluate import evaluate_ranking_command
     from purpose.imports_cli import import_stakeholders_command, import_touchpoints_command
 
     for command in (seed_demo_command, prune_events_command, import_stakeholders_command, import_touchpoints_command,
-                    evaluate_ranking_command):
+                    evaluate_ranking_command, send_notification_emails_command):
         app.cli.add_command(command)
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from community import access
-from community.models import Notification
-from community.notifications import service
+from community.models import EmailLevel, Notification, NotificationSettings
+from community.notifications import mail, service
 from community.notifications.schemas import (
-    LevelArgs, LevelOut, MarkAllArgs, MarkedOut, NotificationListArgs, NotificationOut, NotificationPage, UnreadOut,
+    EmailSettingsArgs, EmailSettingsOut, LevelArgs, LevelOut, MarkAllArgs, MarkedOut, NotificationListArgs,
+    NotificationOut, NotificationPage, UnreadOut, UnsubscribeArgs, UnsubscribedOut,
 )
 from core.auth import authenticated, current_account, limit_writes
-from core.errors import ApiBlueprint, not_found
+from core.accounts import Account
+from core.errors import ApiBlueprint, ApiError, not_found
 from core.extensions import db
 from core.pagination import SortKey, keyset_page
 
@@ -113,3 +115,56 @@ def put_thread_level(args, thread_id):
     thread, _space = access.visible_thread(account, thread_id)
     service.set_thread_level(account, thread, args["level"])
     return {"level": args["level"], "chosen": True}
+
+
+# E-mail settings and one-click unsubscribe (RFC 8058) -------------------------------------------
+
+
+@blp.route("/me/notification-settings", methods=["GET"])
+@authenticated
+@blp.response(200, EmailSettingsOut)
+def get_settings():
+    """Your e-mail setting for notifications (null: the default for your relationship style) and the one in effect."""
+    account = current_account()
+    settings = db.session.get(NotificationSettings, account.id)
+    return {"email": settings.email if settings else None, "effective": mail.email_level(account.id)}
+
+
+@blp.route("/me/notification-settings", methods=["PUT"])
+@authenticated
+@blp.arguments(EmailSettingsArgs)
+@blp.response(200, EmailSettingsOut)
+def put_settings(args):
+    """Choose which notifications are e-mailed to you when you have not read them in time."""
+    account = current_account()
+    mail.set_email_level(account, args["email"])
+    db.session.flush()
+    return {"email": args["email"], "effective": mail.email_level(account.id)}
+
+
+def _token_account(args) -> Account:
+    account_id = mail.account_of_token(args["token"])
+    account = db.session.get(Account, account_id) if account_id is not None else None
+    if account is None:
+        raise ApiError(422, "The unsubscribe link is invalid.", errors={"token": ["Invalid token."]})
+    return account
+
+
+@blp.route("/notifications/unsubscribe", methods=["GET"])
+@blp.arguments(UnsubscribeArgs, location="query")
+@blp.response(200, UnsubscribedOut)
+def unsubscribe_page(args):
+    """What the link in a notification e-mail does (nothing changes on GET: link scanners follow links)."""
+    account = _token_account(args)
+    return {"email": mail.email_level(account.id), "unsubscribed": False}
+
+
+@blp.route("/notifications/unsubscribe", methods=["POST"])
+@blp.arguments(UnsubscribeArgs, location="query")
+@blp.response(200, UnsubscribedOut)
+def unsubscribe(args):
+    """One-click unsubscribe (RFC 8058): the mail client POSTs `List-Unsubscribe=One-Click` to the
+    link of the `List-Unsubscribe` header; no sign-in, the signed token names the account."""
+    account = _token_account(args)
+    mail.set_email_level(account, EmailLevel.none)
+    return {"email": EmailLevel.none, "unsubscribed": True}

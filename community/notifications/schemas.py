@@ -66,3 +66,12 @@ class EmailSettingsArgs(StrictSchema):
 class EmailSettingsOut(ma.Schema):
     email = ma.fields.Enum(EmailLevel, allow_none=True)
     effective = ma.fields.Enum(EmailLevel)
+
+
+class UnsubscribeArgs(StrictSchema):
+    token = ma.fields.String(required=True, validate=validate.Length(max=512))
+
+
+class UnsubscribedOut(ma.Schema):
+    email = ma.fields.Enum(EmailLevel, metadata={"description": "The e-mail setting now in effect."})
+    unsubscribed = ma.fields.Boolean()

@@ -148,7 +148,15 @@ def notify(recipient_id: int, kind: kinds.Kind | str, *, actor: Account | None =
         thread_id=thread_id, post_id=post_id, data=data, count=1, created_at=utcnow(),
     ).returning(N.c.id)).scalar_one()
     on_commit(_deliver_ids, current_app._get_current_object(), [new_id])
+    _nudge_mail(kind)
     return True
+
+
+def _nudge_mail(kind: kinds.Kind) -> None:
+    if kind.email is not None:
+        from community.notifications import mail
+
+        on_commit(mail.nudge, current_app._get_current_object())
 
 
 def notify_reaction(post: Post, space: Space, actor: Account, emoji: str) -> bool:
@@ -209,6 +217,7 @@ def fan_out(post: Post, thread: Thread, space: Space, author: Account, *, new_th
         ["recipient_id", "kind", "actor_id", "space_id", "thread_id", "post_id", "count", "created_at"], rows))
     if result.rowcount:
         on_commit(_deliver_post_later, current_app._get_current_object(), post.id, kind.name)
+        _nudge_mail(kind)
 
 
 def notify_post(post: Post, thread: Thread, space: Space, author: Account, mentioned: list[int], *, new_thread: bool) -> None:
@@ -365,6 +374,7 @@ def erase_notifications(account_id: int) -> None:
 
 def init_notifications() -> None:
     """Called by ``create_app``: erasure and exports reach notifications (idempotent)."""
+    from community.notifications import mail  # noqa: F401 (registers the Celery task)
     from purpose.privacy import account_erasing, register_export_source
 
     account_erasing.connect(erase_notifications)
