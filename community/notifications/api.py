@@ -13,7 +13,7 @@ from community.notifications.schemas import (
 )
 from core.auth import authenticated, current_account, limit_writes
 from core.accounts import Account
-from core.errors import ApiBlueprint, ApiError, not_found
+from core.errors import ApiBlueprint, not_found
 from core.extensions import db
 from core.pagination import SortKey, keyset_page
 
@@ -146,7 +146,7 @@ def _token_account(args) -> Account:
     account_id = mail.account_of_token(args["token"])
     account = db.session.get(Account, account_id) if account_id is not None else None
     if account is None:
-        raise ApiError(422, "The unsubscribe link is invalid.", errors={"token": ["Invalid token."]})
+        raise not_found("unsubscribe link")  # forged, altered, or its account erased
     return account
 
 
