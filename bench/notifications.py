@@ -45,7 +45,7 @@ def main() -> None:
     from purpose.models import Brand, Purpose, PurposeKind
     from tests.helpers import base_config
 
-    app = create_app({**base_config(args.url), "RATELIMIT_STORAGE_URI": "memory://"})
+    app = create_app({**base_config(args.url), "RATELIMIT_STORAGE_URI": "memory://", "NOTIFICATION_EMAIL_NUDGE": False})
     with app.app_context():
         db.drop_all()
         db.create_all()
