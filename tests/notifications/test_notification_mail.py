@@ -110,3 +110,32 @@ def test_a_commit_plans_the_sweep_itself(app, world, smtp):
     _post(world["moderator"], thread_id, "Nice", parent_id=first)
     recipients, message = smtp.next()
     assert recipients == [world["member"].email] and "replied to your post" in message["Subject"]
+
+
+def test_a_claim_held_by_a_dead_worker_is_sent_once_after_its_lease(app, world, smtp):
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from community.models import Notification
+    from community.notifications.mail import _claim
+    from core.extensions import utcnow
+
+    thread_id, first = _thread(world["member"], world["public"])
+    _post(world["moderator"], thread_id, "Hi", parent_id=first)
+    with app.app_context():
+        claimed = _claim(utcnow(), 10)  # a worker claims the reply's e-mail, then dies before sending
+        assert len(claimed) == 1
+        db.session.remove()
+    assert _sweep(app) == 0 and smtp.empty()  # its claim is fresh: nobody else sends it
+    with app.app_context():  # the lease runs out
+        lease = app.config["NOTIFICATION_EMAIL_LEASE_SECONDS"]
+        db.session.execute(update(Notification).where(Notification.id == claimed[0])
+                           .values(email_claimed_at=utcnow() - timedelta(seconds=lease + 1)))
+        db.session.commit()
+        db.session.remove()
+    assert _sweep(app) == 1 and _sweep(app) == 0
+    assert smtp.next()[0] == [world["member"].email] and smtp.empty()
+    with app.app_context():
+        assert db.session.scalar(select(Notification.emailed_at).where(Notification.id == claimed[0])) is not None
+        db.session.remove()
