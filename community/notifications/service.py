@@ -17,8 +17,10 @@ Who is told (docs/notifications.md):
 
 from __future__ import annotations
 
+import functools
+
 from flask import current_app
-from sqlalchemy import and_, exists, func, insert, literal, null, or_, select, union_all, update
+from sqlalchemy import Integer, and_, bindparam, exists, func, insert, literal, null, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from community import access
@@ -187,34 +189,43 @@ def notify_reaction(post: Post, space: Space, actor: Account, emoji: str) -> boo
     return False
 
 
-def fan_out(post: Post, thread: Thread, space: Space, author: Account, *, new_thread: bool, exclude: set[int]) -> None:
-    """Tell those following the space or thread of a new thread or post: one ``INSERT ... SELECT``
-    from the level tables, in the post's transaction (``exclude``: already told by a mention or reply)."""
+@functools.cache
+def _fan_out_statement(new_thread: bool, private: bool):
+    """The fan-out ``INSERT ... SELECT``, built once per shape (as the post path's statements:
+    core/sql.py); parameters ``space_id``, ``thread_id``, ``author_id``, ``post_id``, ``now``, ``exclude``."""
+    space_id, thread_id, author_id = (bindparam(name, type_=Integer()) for name in ("space_id", "thread_id", "author_id"))
+    watching = NotificationLevel.watching.value
     if new_thread:
         candidates = select(SL.c.account_id.label("account_id")).where(
-            SL.c.space_id == space.id, SL.c.level.in_([NotificationLevel.watching.value, NotificationLevel.tracking.value]))
+            SL.c.space_id == space_id, SL.c.level.in_([watching, NotificationLevel.tracking.value]))
         kind = kinds.NEW_THREAD
     else:
-        watching = NotificationLevel.watching.value
-        in_thread = select(TL.c.account_id.label("account_id")).where(TL.c.thread_id == thread.id, TL.c.level == watching)
+        in_thread = select(TL.c.account_id.label("account_id")).where(TL.c.thread_id == thread_id, TL.c.level == watching)
         from_space = select(SL.c.account_id.label("account_id")).where(
-            SL.c.space_id == space.id, SL.c.level == watching,
-            ~exists().where(TL.c.thread_id == thread.id, TL.c.account_id == SL.c.account_id))
+            SL.c.space_id == space_id, SL.c.level == watching,
+            ~exists().where(TL.c.thread_id == thread_id, TL.c.account_id == SL.c.account_id))
         candidates = union_all(in_thread, from_space)
         kind = kinds.WATCHED_POST
     c = candidates.subquery("candidates")
-    conditions = [c.c.account_id != author.id, ~_filters_actor(c.c.account_id, author.id)]
+    conditions = [c.c.account_id != author_id, ~_filters_actor(c.c.account_id, author_id),
+                  c.c.account_id.not_in(bindparam("exclude", expanding=True))]
     if not new_thread:
-        conditions.append(~_space_muted(c.c.account_id, space.id))
-    if exclude:
-        conditions.append(c.c.account_id.not_in(sorted(exclude)))
-    if space.visibility is not Visibility.public:
-        conditions.append(visible_clause(c.c.account_id, space.id))
-    now = utcnow()
-    rows = select(c.c.account_id, literal(kind.name), literal(author.id), literal(space.id), literal(thread.id),
-                  literal(post.id), literal(1), literal(now, N.c.created_at.type)).where(*conditions)
-    result = db.session.execute(insert(N).from_select(
-        ["recipient_id", "kind", "actor_id", "space_id", "thread_id", "post_id", "count", "created_at"], rows))
+        conditions.append(~_space_muted(c.c.account_id, space_id))
+    if private:
+        conditions.append(visible_clause(c.c.account_id, space_id))
+    rows = select(c.c.account_id, literal(kind.name), author_id, space_id, thread_id, bindparam("post_id", type_=Integer()),
+                  literal(1), bindparam("now", type_=N.c.created_at.type)).where(*conditions)
+    return kind, insert(N).from_select(
+        ["recipient_id", "kind", "actor_id", "space_id", "thread_id", "post_id", "count", "created_at"], rows)
+
+
+def fan_out(post: Post, thread: Thread, space: Space, author: Account, *, new_thread: bool, exclude: set[int]) -> None:
+    """Tell those following the space or thread of a new thread or post: one ``INSERT ... SELECT``
+    from the level tables, in the post's transaction (``exclude``: already told by a mention or reply)."""
+    kind, statement = _fan_out_statement(new_thread, space.visibility is not Visibility.public)
+    result = db.session.execute(statement, {
+        "space_id": space.id, "thread_id": thread.id, "author_id": author.id, "post_id": post.id, "now": utcnow(),
+        "exclude": sorted(exclude) or [0]})
     if result.rowcount:
         on_commit(_deliver_post_later, current_app._get_current_object(), post.id, kind.name)
         _nudge_mail(kind)
