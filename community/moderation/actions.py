@@ -222,6 +222,7 @@ def do_move_thread(actor: Account, thread: Thread, space: Space, target_id: int,
         post.space_id = target.id
     post_ids = [p.id for p in posts]
     db.session.execute(update(Flag).where(Flag.post_id.in_(post_ids)).values(space_id=target.id))
+    notifications.move_thread(thread.id, target.id)
     _scrub_bodies(post_ids, "moved", space_id=space.id)
     thread.space_id = target.id
     moved = {"thread_id": thread.id, "from_space_id": space.id, "to_space_id": target.id}

@@ -260,6 +260,11 @@ def forget_post(post_id: int) -> None:
                                                      Notification.kind != kinds.MODERATION.name))
 
 
+def move_thread(thread_id: int, space_id: int) -> None:
+    """A thread moved: its notifications follow it, so the target space's visibility applies to them."""
+    db.session.execute(update(N).where(N.c.thread_id == thread_id).values(space_id=space_id))
+
+
 # Reading -------------------------------------------------------------------------------
 
 

@@ -111,6 +111,10 @@ def test_blocks_mutes_and_invisible_content_never_notify(world, make_actor):
     private_thread, private_first = _thread(moderator, world["private"], body="secret for @out_olga")
     assert _kinds(outsider) == [("new_thread", first)]  # the mention of someone who cannot see: nothing
     assert _kinds(member)[0] == ("new_thread", private_first)
+    # a thread moved to a private space: its notifications follow it out of the outsider's inbox
+    assert moderator.post(f"/api/v1/threads/{thread_id}/move",
+                          json={"space_id": world["private"], "reason": "Team only"}).status_code == 200
+    assert _kinds(outsider) == []
     # losing access takes the notifications of that space out of the inbox and the count
     assert member.post(f"/api/v1/spaces/{world['private']}/leave").status_code in (200, 204)
     assert _kinds(member) == []
