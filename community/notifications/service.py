@@ -29,6 +29,7 @@ from community.models import (
     ThreadNotificationLevel, Visibility,
 )
 from community.notifications import kinds
+from community.notifications.schemas import NotificationOut
 from community.space_log import account_room
 from core.accounts import Account, GlobalRole
 from core.cooperative import paced
@@ -39,6 +40,7 @@ from purpose.models import BrandStaff, Purpose, StaffRole
 #: Socket.IO event to every socket of the recipient (docs/realtime.md).
 EVENT = "notification"
 READ_EVENT = "notifications_read"
+_OUT = NotificationOut()
 
 N = Notification.__table__
 SL = SpaceNotificationLevel.__table__
@@ -235,14 +237,13 @@ def notify_post(post: Post, thread: Thread, space: Space, author: Account, menti
     """Everything a new post causes, in its transaction: mentions, the reply to the parent's
     author, the followers of the thread or space; and the author now tracks the thread."""
     told: set[int] = set()
-    by = None
     for account_id in mentioned:
-        if notify(account_id, kinds.MENTION, actor=author, space=space, thread_id=thread.id, post_id=post.id, data=by):
+        if notify(account_id, kinds.MENTION, actor=author, space=space, thread_id=thread.id, post_id=post.id):
             told.add(account_id)
     if post.parent_id is not None:
         parent_author = db.session.scalar(select(Post.author_id).where(Post.id == post.parent_id))
         if parent_author is not None and parent_author not in told and notify(
-                parent_author, kinds.REPLY, actor=author, space=space, thread_id=thread.id, post_id=post.id, data=by):
+                parent_author, kinds.REPLY, actor=author, space=space, thread_id=thread.id, post_id=post.id):
             told.add(parent_author)
     fan_out(post, thread, space, author, new_thread=new_thread, exclude=told | set(mentioned))
     track_thread(author.id, thread.id)
@@ -297,9 +298,7 @@ def mark_read(account: Account, notification_id: int | None = None, up_to: int |
 
 
 def payload(notification: Notification) -> dict:
-    from community.notifications.schemas import NotificationOut
-
-    return NotificationOut().dump(notification)
+    return _OUT.dump(notification)
 
 
 def _emit_for(rows: list[Notification]) -> None:
