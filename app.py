@@ -29,6 +29,7 @@ from community.conversations.activity import init_activity
 from community.conversations.direct import init_direct
 from community.realtime.listeners import init_realtime
 from community.moderation.members import init_moderation_members
+from community.notifications.service import init_notifications
 from community.realtime.fanout import build_client_manager
 from core.extensions import db, limiter, migrate, socketio
 from core.outbox import CommitPerRequest
@@ -77,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_activity()
     init_direct()
     init_moderation_members()
+    init_notifications()
     init_graph_tasks()
     init_events()
     with app.app_context():  # the OpenAPI document states this app's settings (core/validation.py's PageLimit)
@@ -100,6 +102,7 @@ def _register_api(app: Flask) -> None:
     from community.moderation import me_api as moderation_me_api
     from community.moderation import review_api as moderation_review_api
     from events import api as events_api
+    from community.notifications import api as notifications_api
     from graph import api as graph_api
     from purpose import api as purpose_api
     from purpose import people_api
@@ -109,7 +112,7 @@ def _register_api(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blueprint in (auth_api.blp, purpose_api.blp, people_api.blp, community_api.blp, conversation_api.blp,
                       direct_api.blp, moderation_api.blp, moderation_review_api.blp, moderation_me_api.blp, search_api.blp,
-                      graph_api.blp, events_api.blp):
+                      notifications_api.blp, graph_api.blp, events_api.blp):
         api.register_blueprint(blueprint)
 
     @app.get("/api/v1/docs-assets/<path:filename>")
@@ -128,13 +131,14 @@ def _register_api(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from community.notifications.mail import send_notification_emails_command
     from community.space_log import prune_events_command
     from devtools.cli import seed_demo_command
     from devtools.evaluate import evaluate_ranking_command
     from purpose.imports_cli import import_stakeholders_command, import_touchpoints_command
 
     for command in (seed_demo_command, prune_events_command, import_stakeholders_command, import_touchpoints_command,
-                    evaluate_ranking_command):
+                    evaluate_ranking_command, send_notification_emails_command):
         app.cli.add_command(command)
 
 

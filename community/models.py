@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.accounts import Account
@@ -343,6 +343,95 @@ class AuditLogIsAppendOnly(RuntimeError):
 @event.listens_for(AuditEntry, "before_delete")
 def _refuse_audit_change(_mapper, _connection, target) -> None:
     raise AuditLogIsAppendOnly(f"audit entry {target.id} is append-only")
+
+
+# Notifications (docs/notifications.md, community/notifications/) -------------------------
+
+
+class NotificationLevel(str, enum.Enum):
+    """How much a member hears of a space or thread (Discourse's levels)."""
+
+    watching = "watching"  # every new post (a space: in every thread) and every new thread
+    tracking = "tracking"  # a space: new threads; a thread: unread counts only; both: mentions and replies
+    normal = "normal"  # mentions and replies only
+    muted = "muted"  # nothing at all, mentions and replies included
+
+
+class SpaceNotificationLevel(db.Model):
+    """A member's level for a space; no row: ``normal``."""
+
+    __tablename__ = "space_notification_levels"
+
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True)
+    level: Mapped[NotificationLevel] = mapped_column(string_enum(NotificationLevel))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ThreadNotificationLevel(db.Model):
+    """A member's level for a thread; no row: from the space (watching a space watches its threads)."""
+
+    __tablename__ = "thread_notification_levels"
+
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True)
+    level: Mapped[NotificationLevel] = mapped_column(string_enum(NotificationLevel))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(db.Model):
+    """One notice in a member's inbox, written in the transaction of what caused it.
+
+    Reactions are batched: while a member has not read it, one row per post (``batch_key``
+    ``reaction:<post id>``) counts the reactions and keeps the last actors in ``data``.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_recipient", "recipient_id", "id"),
+        Index("uq_notifications_unread_batch", "recipient_id", "batch_key", unique=True,
+              sqlite_where=text("read_at IS NULL AND batch_key IS NOT NULL"),
+              postgresql_where=text("read_at IS NULL AND batch_key IS NOT NULL")),
+        Index("ix_notifications_email_due", "created_at",
+              sqlite_where=text("emailed_at IS NULL AND read_at IS NULL"),
+              postgresql_where=text("emailed_at IS NULL AND read_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    data: Mapped[dict | None] = mapped_column(JSON)
+    #: How many events this row stands for (reactions batched on one post; 1 otherwise).
+    count: Mapped[int] = mapped_column(default=1)
+    batch_key: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+    #: When a mail worker claimed the row (a lease: another may claim it after EMAIL_LEASE_SECONDS).
+    email_claimed_at: Mapped[datetime | None]
+    #: When the e-mail was handed to the SMTP server (or skipped: settings said no).
+    emailed_at: Mapped[datetime | None]
+
+    actor: Mapped[Account | None] = relationship(lazy="joined", foreign_keys=[actor_id])
+
+
+class EmailLevel(str, enum.Enum):
+    none = "none"
+    mentions_replies = "mentions_replies"  # mentions of me and replies to my posts
+    all = "all"  # and everything I watch
+
+
+class NotificationSettings(db.Model):
+    """A member's own e-mail settings; no row (or ``email`` None): the default for their relationship style."""
+
+    __tablename__ = "notification_settings"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    email: Mapped[EmailLevel | None] = mapped_column(string_enum(EmailLevel))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 from community import search_index  # noqa: E402,F401  (its after_create hooks build the search index)

@@ -68,6 +68,10 @@ INT_SETTINGS = {
     "EVENT_INVITES_PER_DAY": 20,  # guests one member may invite by e-mail in 24 hours (events/guests.py)
     "EVENT_GUEST_LINK_DAYS": 60,  # how long a guest's signed link to an event works
     "SMTP_TIMEOUT_SECONDS": 10,  # a statement waits this long for a lock, then the request gets 503 database-busy
+    # Notification e-mail (community/notifications/mail.py): a mention or reply still unread this
+    # long after it happened is e-mailed; a mail worker's claim on a notification lasts this long.
+    "NOTIFICATION_EMAIL_DELAY_SECONDS": 600,
+    "NOTIFICATION_EMAIL_LEASE_SECONDS": 300,
 }
 
 _STR_SETTINGS = {
@@ -94,6 +98,9 @@ _BOOL_SETTINGS = {
     "SOCKETIO_WEBSOCKET_COMPRESSION": False,  # permessage-deflate for WebSocket clients that offer it (community/realtime/websocket.py)
     "SOCKETIO_DIRECT_WRITES": True,  # broadcasts framed once, written straight to sockets (community/realtime/websocket.py)
     "SQL_FAST_PATH": True,  # the post path's statements on the DBAPI cursor (core/sql.py)
+    # After a commit that wrote a notification that may be mailed, plan a sweep for when it is due
+    # (community/notifications/mail.py); off: only the CLI command or a scheduled task sends them.
+    "NOTIFICATION_EMAIL_NUDGE": True,
     # Redis unreachable: count rate limits in each process's memory until it is back (Flask-Limiter's
     # own fallback) rather than refuse every rate-limited request with 503 (docs/realtime.md, "Redis outages")
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

@@ -61,6 +61,9 @@ def base_config(database_url: str) -> dict:
         "RATELIMIT_WRITE": "5000/minute",
         "LOG_LEVEL": "WARNING",
         "SOCKETIO_CHANNEL": f"test-socketio-{WORKER or 'main'}",
+        # No notification e-mail sweeps planned 10 minutes ahead from tests that only post; the
+        # e-mail tests (tests/notifications/test_notification_mail.py) turn it on or sweep themselves.
+        "NOTIFICATION_EMAIL_NUDGE": False,
     }
 
 

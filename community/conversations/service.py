@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from community import access, space_log
 from community.conversations import mentions
+from community.notifications import service as notifications
 from community.moderation import audit as moderation_audit, rules as moderation_rules
 from community.models import Membership, Post, Reaction, Space, SpaceRole, Thread
 from community.schemas import PostOut, ThreadOut
@@ -153,6 +154,7 @@ def do_create_thread(account: Account, space: Space, title: str, body: str) -> T
     post, mentioned = _insert_post(account, thread, space, body, None)
     data = {"thread": ThreadOut().dump(thread), "post": _POST_EVENT.dump(post)}
     space_log.record_event(space.id, "thread_created", data, seq=post.seq, post_id=post.id)
+    notifications.notify_post(post, thread, space, account, mentioned, new_thread=True)
     mentions.notify(post, account, mentioned)
     return thread
 
@@ -210,6 +212,7 @@ def do_create_post(account: Account, thread: Thread, space: Space, body: str, pa
         if existing is None:
             raise
         return existing, False
+    notifications.notify_post(post, thread, space, account, mentioned, new_thread=False)
     mentions.notify(post, account, mentioned)
     return post, True
 
@@ -232,6 +235,7 @@ def do_edit_post(account: Account, post: Post, thread: Thread, space: Space, bod
     post.edited_at = utcnow()
     added = mentions.store(post, space, replace=True)
     space_log.record_event(space.id, "post_edited", {"post": _POST_EVENT.dump(post)}, post_id=post.id)
+    notifications.notify_mentions(post, space, account, added)
     mentions.notify(post, account, added)
     return post
 
@@ -243,6 +247,7 @@ def do_delete_post(account: Account, post: Post) -> None:
         return
     post.deleted = True
     space_log.scrub_post(post.id)
+    notifications.forget_post(post.id)
     data = {"post_id": post.id, "thread_id": post.thread_id}
     space_log.record_event(post.space_id, "post_deleted", data, post_id=post.id)
 
@@ -276,6 +281,7 @@ def do_react(account: Account, post: Post, space: Space, emoji: str) -> tuple[Re
         db.session.rollback()
         return db.session.scalar(lookup), False
     _reaction_event("reaction_added", post, account, emoji)
+    notifications.notify_reaction(post, space, account, emoji)
     return reaction, True
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from community import access, space_log
 from community.models import Appeal, Flag, FlagReason, Post, Space, SpaceEvent, Thread
 from community.moderation.audit import audit, tell_action, tell_member, tell_moderators
+from community.notifications import service as notifications
 from community.schemas import PostOut, ThreadOut
 from core.accounts import Account
 from core.errors import ApiError, conflict, forbidden
@@ -58,6 +59,7 @@ def _hide(post: Post, space: Space, actor: Account | None, reason: str):
     post.hidden, post.hidden_reason, post.hidden_at = True, reason, utcnow()
     post.hidden_by_id = actor.id if actor is not None else None
     _scrub_bodies([post.id], "hidden")
+    notifications.forget_post(post.id)
     data = {"post_id": post.id, "thread_id": post.thread_id}
     space_log.record_event(space.id, "post_hidden", data, post_id=post.id)
     by = "moderator" if actor is not None else "flags"
@@ -159,6 +161,7 @@ def do_remove_post(actor: Account, post: Post, space: Space, reason: str) -> Pos
     post.deleted = True
     _resolve_flags(post, "actioned")
     space_log.scrub_post(post.id)
+    notifications.forget_post(post.id)
     data = {"post_id": post.id, "thread_id": post.thread_id, "by_staff": True}
     space_log.record_event(space.id, "post_deleted", data, post_id=post.id)
     entry = audit(actor, "post_deleted", "post", post.id, space=space, reason=reason,
@@ -219,6 +222,7 @@ def do_move_thread(actor: Account, thread: Thread, space: Space, target_id: int,
         post.space_id = target.id
     post_ids = [p.id for p in posts]
     db.session.execute(update(Flag).where(Flag.post_id.in_(post_ids)).values(space_id=target.id))
+    notifications.move_thread(thread.id, target.id)
     _scrub_bodies(post_ids, "moved", space_id=space.id)
     thread.space_id = target.id
     moved = {"thread_id": thread.id, "from_space_id": space.id, "to_space_id": target.id}

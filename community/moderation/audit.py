@@ -18,6 +18,7 @@ from community import access
 from community.space_log import account_room
 from community.models import Appeal, AuditEntry, Flag, Post, Space, Visibility
 from community.moderation.schemas import AuditOut
+from community.notifications import kinds, service as notifications
 from core.accounts import Account
 from core.outbox import on_commit
 from core.extensions import db, socketio
@@ -63,7 +64,14 @@ def _emit_action(space_id: int, entry: AuditEntry) -> None:
 
 
 def tell_member(account_id: int, entry: AuditEntry) -> None:
-    """Once the transaction commits: a ``moderation_notice`` to every socket of the affected member."""
+    """A ``moderation`` notification in the member's inbox (this transaction), and once the
+    transaction commits a ``moderation_notice`` to every socket of the affected member."""
+    if entry.actor_id != account_id:
+        space = db.session.get(Space, entry.space_id) if entry.space_id is not None else None
+        post = db.session.get(Post, entry.target_id) if entry.target_type == "post" else None
+        notifications.notify(account_id, kinds.MODERATION, space=space, thread_id=post.thread_id if post else None,
+                             post_id=post.id if post else None,
+                             data={"action": entry.action, "reason": entry.reason, "after": entry.after})
     on_commit(_emit_notice, account_id, entry)
 
 

@@ -1,7 +1,7 @@
 """report people: one row per person of a done report, indexed for the people listing
 
 Revision ID: 0013_report_people
-Revises: 0011_events
+Revises: 0012_notifications
 Create Date: 2026-12-05 12:20:00
 
 Reports stored before this revision have no rows; their people listing says so (409).
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013_report_people'
-down_revision = '0011_events'
+down_revision = '0012_notifications'
 branch_labels = None
 depends_on = None
 

@@ -46,6 +46,7 @@ def _rows(w) -> list[tuple[str, str, str, object, dict]]:
          {a: 201 for a in ACTORS}),
         ("own account", "GET", "/me", None, {**A, **signed_in}),
         ("personal mutes and blocks", "PUT", f"/me/mutes/{w['outsider'].id}", None, {**A, **{a: 201 for a in ACTORS[1:]}}),
+        ("own notifications", "GET", "/notifications", None, {**A, **signed_in}),
         ("accounts: roles, suspension", "PUT", f"/accounts/{w['outsider'].id}/role", {"role": "member"}, exp(admin=200)),
         ("brands and purposes: read", "GET", f"/brands/{b}", None, {**A, **signed_in}),
         ("brands: create, managers", "POST", "/brands", {"name": f"Brand {n}"}, exp(admin=201)),

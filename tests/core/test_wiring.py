@@ -26,6 +26,7 @@ EXPECTED = {
     "purpose.privacy.account_erasing": ["community.conversations.activity.erase_community_content",
                                         "community.conversations.direct.erase_direct_messages",
                                         "community.moderation.members.erase_moderation_data",
+                                        "community.notifications.service.erase_notifications",
                                         "events.privacy.erase_account_events"],
     "graph.tasks.report_finished": [],
     "purpose.people._activity_sources": ["community.conversations.activity.activity_by_account"],
@@ -34,6 +35,7 @@ EXPECTED = {
     "purpose.privacy._account_export_sources": ["community.conversations.activity.export_account_community",
                                                 "community.conversations.direct.export_conversations",
                                                 "community.moderation.members.export_moderation_data",
+                                                "community.notifications.service.export_notifications",
                                                 "events.privacy.export_account_events"],
 }
 

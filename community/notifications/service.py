@@ -1,0 +1,396 @@
+"""Writing notifications in the caller's transaction, levels, reading and marking read.
+
+Nothing here commits: the action that causes a notification (a post, a reaction, a
+moderation outcome) writes it in its own transaction, so both are stored or neither. The
+live ``notification`` event goes out after the commit (``core.outbox.on_commit``).
+
+Who is told (docs/notifications.md):
+- never the actor, never someone who muted or blocked the actor, never someone who cannot see
+  the space, never someone who muted the space or the thread (except ``personal=False`` kinds,
+  which concern the recipient's own standing: moderation outcomes);
+- a mention or a reply to my post: at every level but muted; reactions to my post: one unread
+  row per post, counted;
+- a new thread: to those watching or tracking the space; a new post: to those watching the
+  thread, or watching the space without a level of their own for the thread. One set-based
+  ``INSERT ... SELECT`` in the post's transaction writes them all (bench/notifications.py).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from flask import current_app
+from sqlalchemy import Integer, and_, bindparam, exists, func, insert, literal, null, or_, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from community import access
+from community.models import (
+    Membership, Notification, NotificationLevel, PersonalFilter, Post, Space, SpaceNotificationLevel, Thread,
+    ThreadNotificationLevel, Visibility,
+)
+from community.notifications import kinds
+from community.notifications.schemas import NotificationOut
+from community.space_log import account_room
+from core.accounts import Account, GlobalRole
+from core.cooperative import paced
+from core.extensions import db, socketio, utcnow
+from core.outbox import on_commit
+from purpose.models import BrandStaff, Purpose, StaffRole
+
+#: Socket.IO event to every socket of the recipient (docs/realtime.md).
+EVENT = "notification"
+READ_EVENT = "notifications_read"
+_OUT = NotificationOut()
+
+N = Notification.__table__
+SL = SpaceNotificationLevel.__table__
+TL = ThreadNotificationLevel.__table__
+PF = PersonalFilter.__table__
+
+
+def _dialect_insert(table):
+    return (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+# Visibility and levels ------------------------------------------------------------------
+
+
+def visible_clause(recipient, space_id):
+    """SQL: the account ``recipient`` may see space ``space_id`` (either may be a column), as
+    ``community.access.can_see`` decides; true when ``space_id`` is NULL."""
+    sp, ms, bs, pu, ac = (Space.__table__.alias(), Membership.__table__.alias(), BrandStaff.__table__.alias(),
+                          Purpose.__table__.alias(), Account.__table__.alias())
+    return or_(
+        space_id.is_(None) if hasattr(space_id, "is_") else literal(space_id is None),
+        exists().where(sp.c.id == space_id, sp.c.visibility == Visibility.public.value),
+        exists().where(ms.c.space_id == space_id, ms.c.account_id == recipient),
+        exists().where(ac.c.id == recipient, ac.c.role == GlobalRole.admin.value),
+        exists().where(sp.c.id == space_id, pu.c.id == sp.c.purpose_id, bs.c.brand_id == pu.c.brand_id,
+                       bs.c.account_id == recipient, bs.c.role == StaffRole.manager.value),
+    )
+
+
+def _filters_actor(recipient, actor_id):
+    return exists().where(PF.c.owner_id == recipient, PF.c.target_id == actor_id)
+
+
+def _space_muted(recipient, space_id):
+    return exists().where(SL.c.space_id == space_id, SL.c.account_id == recipient, SL.c.level == NotificationLevel.muted.value)
+
+
+def space_level(account_id: int, space_id: int) -> tuple[NotificationLevel, bool]:
+    """The account's level for the space, and whether it chose it (no row: normal)."""
+    level = db.session.scalar(select(SL.c.level).where(SL.c.space_id == space_id, SL.c.account_id == account_id))
+    return (NotificationLevel(level), True) if level else (NotificationLevel.normal, False)
+
+
+def thread_level(account_id: int, thread: Thread) -> tuple[NotificationLevel, bool]:
+    """The account's level for the thread, and whether it is the thread's own (else from the space)."""
+    level = db.session.scalar(select(TL.c.level).where(TL.c.thread_id == thread.id, TL.c.account_id == account_id))
+    space, _ = space_level(account_id, thread.space_id)
+    if space is NotificationLevel.muted:
+        return space, False  # a muted space never notifies, whatever its threads say
+    if level:
+        return NotificationLevel(level), True
+    return (NotificationLevel.watching if space is NotificationLevel.watching else NotificationLevel.normal), False
+
+
+def _upsert_level(table, key: dict, level: NotificationLevel) -> None:
+    now = utcnow()
+    stmt = _dialect_insert(table).values(**key, level=level.value, updated_at=now)
+    db.session.execute(stmt.on_conflict_do_update(index_elements=list(key), set_={"level": level.value, "updated_at": now}))
+
+
+def set_space_level(account: Account, space: Space, level: NotificationLevel) -> None:
+    _upsert_level(SL, {"space_id": space.id, "account_id": account.id}, level)
+
+
+def set_thread_level(account: Account, thread: Thread, level: NotificationLevel) -> None:
+    _upsert_level(TL, {"thread_id": thread.id, "account_id": account.id}, level)
+
+
+def track_thread(account_id: int, thread_id: int) -> None:
+    """A thread I post in becomes ``tracking`` unless I chose a level for it."""
+    stmt = _dialect_insert(TL).values(thread_id=thread_id, account_id=account_id, level=NotificationLevel.tracking.value,
+                                      updated_at=utcnow())
+    db.session.execute(stmt.on_conflict_do_nothing(index_elements=["thread_id", "account_id"]))
+
+
+# Writing -------------------------------------------------------------------------------
+
+
+def _may_notify(recipient: Account, kind: kinds.Kind, actor_id: int | None, space: Space | None,
+                thread_id: int | None) -> bool:
+    if not kind.personal:
+        return True
+    if actor_id is not None and db.session.scalar(select(_filters_actor(recipient.id, actor_id))):
+        return False
+    if space is None:
+        return True
+    if not access.can_see(recipient, space):
+        return False
+    muted = NotificationLevel.muted.value
+    if db.session.scalar(select(_space_muted(recipient.id, space.id))):
+        return False
+    return thread_id is None or not db.session.scalar(select(exists().where(
+        TL.c.thread_id == thread_id, TL.c.account_id == recipient.id, TL.c.level == muted)))
+
+
+def notify(recipient_id: int, kind: kinds.Kind | str, *, actor: Account | None = None, space: Space | None = None,
+           thread_id: int | None = None, post_id: int | None = None, data: dict | None = None) -> bool:
+    """Write one notification in the current transaction unless the rules say no (returns whether
+    it did); the recipient's sockets hear of it after the commit."""
+    kind = kinds.kind(kind) if isinstance(kind, str) else kind
+    actor_id = actor.id if actor is not None else None
+    if recipient_id == actor_id:
+        return False
+    recipient = db.session.get(Account, recipient_id)
+    if recipient is None or not _may_notify(recipient, kind, actor_id, space, thread_id):
+        return False
+    new_id = db.session.execute(insert(N).values(
+        recipient_id=recipient_id, kind=kind.name, actor_id=actor_id, space_id=space.id if space else None,
+        thread_id=thread_id, post_id=post_id, data=data, count=1, created_at=utcnow(),
+    ).returning(N.c.id)).scalar_one()
+    on_commit(_deliver_ids, current_app._get_current_object(), [new_id])
+    _nudge_mail(kind)
+    return True
+
+
+def _nudge_mail(kind: kinds.Kind) -> None:
+    if kind.email is not None:
+        from community.notifications import mail
+
+        on_commit(mail.nudge, current_app._get_current_object())
+
+
+def notify_reaction(post: Post, space: Space, actor: Account, emoji: str) -> bool:
+    """A reaction to my post: while unread, one row per post counts them and keeps the last three actors."""
+    recipient = db.session.get(Account, post.author_id)
+    if recipient is None or recipient.id == actor.id or not _may_notify(recipient, kinds.REACTION, actor.id, space, post.thread_id):
+        return False
+    key = f"reaction:{post.id}"
+    unread = (N.c.recipient_id == recipient.id) & (N.c.batch_key == key) & N.c.read_at.is_(None)
+    for _ in range(2):  # a concurrent first reaction may insert between our read and our insert
+        row = db.session.execute(select(N.c.id, N.c.data).where(unread).with_for_update()).first()
+        if row is not None:
+            actors = [actor.id] + [a for a in (row.data or {}).get("actors", []) if a != actor.id]
+            db.session.execute(update(N).where(N.c.id == row.id).values(
+                count=N.c.count + 1, actor_id=actor.id, data={"actors": actors[:3], "emoji": emoji}))
+            on_commit(_deliver_ids, current_app._get_current_object(), [row.id])
+            return True
+        stmt = _dialect_insert(N).values(
+            recipient_id=recipient.id, kind=kinds.REACTION.name, actor_id=actor.id, space_id=space.id,
+            thread_id=post.thread_id, post_id=post.id, data={"actors": [actor.id], "emoji": emoji}, count=1,
+            batch_key=key, created_at=utcnow(),
+        ).on_conflict_do_nothing(index_elements=["recipient_id", "batch_key"],
+                                 index_where=N.c.read_at.is_(None) & N.c.batch_key.is_not(None)).returning(N.c.id)
+        new_id = db.session.execute(stmt).scalar()
+        if new_id is not None:
+            on_commit(_deliver_ids, current_app._get_current_object(), [new_id])
+            return True
+    return False
+
+
+@functools.cache
+def _fan_out_statement(new_thread: bool, private: bool):
+    """The fan-out ``INSERT ... SELECT``, built once per shape (as the post path's statements:
+    core/sql.py); parameters ``space_id``, ``thread_id``, ``author_id``, ``post_id``, ``now``, ``exclude``."""
+    space_id, thread_id, author_id = (bindparam(name, type_=Integer()) for name in ("space_id", "thread_id", "author_id"))
+    watching = NotificationLevel.watching.value
+    if new_thread:
+        candidates = select(SL.c.account_id.label("account_id")).where(
+            SL.c.space_id == space_id, SL.c.level.in_([watching, NotificationLevel.tracking.value]))
+        kind = kinds.NEW_THREAD
+    else:
+        in_thread = select(TL.c.account_id.label("account_id")).where(TL.c.thread_id == thread_id, TL.c.level == watching)
+        from_space = select(SL.c.account_id.label("account_id")).where(
+            SL.c.space_id == space_id, SL.c.level == watching,
+            ~exists().where(TL.c.thread_id == thread_id, TL.c.account_id == SL.c.account_id))
+        candidates = union_all(in_thread, from_space)
+        kind = kinds.WATCHED_POST
+    c = candidates.subquery("candidates")
+    conditions = [c.c.account_id != author_id, ~_filters_actor(c.c.account_id, author_id),
+                  c.c.account_id.not_in(bindparam("exclude", expanding=True))]
+    if not new_thread:
+        conditions.append(~_space_muted(c.c.account_id, space_id))
+    if private:
+        conditions.append(visible_clause(c.c.account_id, space_id))
+    rows = select(c.c.account_id, literal(kind.name), author_id, space_id, thread_id, bindparam("post_id", type_=Integer()),
+                  literal(1), bindparam("now", type_=N.c.created_at.type)).where(*conditions)
+    return kind, insert(N).from_select(
+        ["recipient_id", "kind", "actor_id", "space_id", "thread_id", "post_id", "count", "created_at"], rows)
+
+
+def fan_out(post: Post, thread: Thread, space: Space, author: Account, *, new_thread: bool, exclude: set[int]) -> None:
+    """Tell those following the space or thread of a new thread or post: one ``INSERT ... SELECT``
+    from the level tables, in the post's transaction (``exclude``: already told by a mention or reply)."""
+    kind, statement = _fan_out_statement(new_thread, space.visibility is not Visibility.public)
+    result = db.session.execute(statement, {
+        "space_id": space.id, "thread_id": thread.id, "author_id": author.id, "post_id": post.id, "now": utcnow(),
+        "exclude": sorted(exclude) or [0]})
+    if result.rowcount:
+        on_commit(_deliver_post_later, current_app._get_current_object(), post.id, kind.name)
+        _nudge_mail(kind)
+
+
+def notify_post(post: Post, thread: Thread, space: Space, author: Account, mentioned: list[int], *, new_thread: bool) -> None:
+    """Everything a new post causes, in its transaction: mentions, the reply to the parent's
+    author, the followers of the thread or space; and the author now tracks the thread."""
+    told: set[int] = set()
+    for account_id in mentioned:
+        if notify(account_id, kinds.MENTION, actor=author, space=space, thread_id=thread.id, post_id=post.id):
+            told.add(account_id)
+    if post.parent_id is not None:
+        parent_author = db.session.scalar(select(Post.author_id).where(Post.id == post.parent_id))
+        if parent_author is not None and parent_author not in told and notify(
+                parent_author, kinds.REPLY, actor=author, space=space, thread_id=thread.id, post_id=post.id):
+            told.add(parent_author)
+    fan_out(post, thread, space, author, new_thread=new_thread, exclude=told | set(mentioned))
+    track_thread(author.id, thread.id)
+
+
+def notify_mentions(post: Post, space: Space, author: Account, mentioned: list[int]) -> None:
+    """Mentions added by an edit."""
+    for account_id in mentioned:
+        notify(account_id, kinds.MENTION, actor=author, space=space, thread_id=post.thread_id, post_id=post.id)
+
+
+def forget_post(post_id: int) -> None:
+    """A post hidden or deleted: notifications about it go, except its author's moderation outcomes."""
+    db.session.execute(db.delete(Notification).where(Notification.post_id == post_id,
+                                                     Notification.kind != kinds.MODERATION.name))
+
+
+def move_thread(thread_id: int, space_id: int) -> None:
+    """A thread moved: its notifications follow it, so the target space's visibility applies to them."""
+    db.session.execute(update(N).where(N.c.thread_id == thread_id).values(space_id=space_id))
+
+
+# Reading -------------------------------------------------------------------------------
+
+
+def inbox_clause(account: Account):
+    """The account's notifications that it may still see (a space it lost access to drops out)."""
+    personal = [k.name for k in kinds.kinds().values() if not k.personal]
+    return and_(Notification.recipient_id == account.id,
+                or_(Notification.kind.in_(personal), visible_clause(account.id, Notification.space_id)))
+
+
+def unread_count(account: Account) -> int:
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        inbox_clause(account), Notification.read_at.is_(None)))
+
+
+def mark_read(account: Account, notification_id: int | None = None, up_to: int | None = None) -> int:
+    """Mark one notification (or all, or all up to an id) read; returns how many changed."""
+    stmt = update(N).where(N.c.recipient_id == account.id, N.c.read_at.is_(None))
+    if notification_id is not None:
+        stmt = stmt.where(N.c.id == notification_id)
+    if up_to is not None:
+        stmt = stmt.where(N.c.id <= up_to)
+    changed = db.session.execute(stmt.values(read_at=utcnow())).rowcount
+    if changed:
+        on_commit(_tell_read, current_app._get_current_object(), account.id)
+    return changed
+
+
+# Live delivery (after the commit) -------------------------------------------------------
+
+
+def payload(notification: Notification) -> dict:
+    return _OUT.dump(notification)
+
+
+def _emit_for(rows: list[Notification]) -> None:
+    counts: dict[int, int] = {}
+    for row in rows:
+        if row.recipient_id not in counts:
+            account = db.session.get(Account, row.recipient_id)
+            counts[row.recipient_id] = unread_count(account)
+        socketio.emit(EVENT, {"notification": payload(row), "unread": counts[row.recipient_id]},
+                      to=account_room(row.recipient_id))
+
+
+def _deliver_ids(app, ids: list[int]) -> None:
+    """Right after the commit (on the committing session): the notification to its recipient's sockets."""
+    _emit_for(list(db.session.scalars(select(Notification).where(Notification.id.in_(ids)))))
+
+
+def _deliver_post_later(app, post_id: int, kind: str) -> None:
+    """A fan-out's live events go on a background task, so the poster's ack never waits for
+    thousands of emits."""
+    socketio.start_background_task(_deliver_post, app, post_id, kind)
+
+
+def _deliver_post(app, post_id: int, kind: str) -> None:
+    with app.app_context():
+        try:
+            rows = list(db.session.scalars(select(Notification).where(
+                Notification.post_id == post_id, Notification.kind == kind)))
+            counts = dict(db.session.execute(
+                select(N.c.recipient_id, func.count()).where(
+                    N.c.recipient_id.in_(select(N.c.recipient_id).where(N.c.post_id == post_id, N.c.kind == kind)),
+                    N.c.read_at.is_(None),
+                    or_(N.c.kind.in_([k.name for k in kinds.kinds().values() if not k.personal]),
+                        visible_clause(N.c.recipient_id, N.c.space_id)))
+                .group_by(N.c.recipient_id)).all())
+            for row in paced(rows):  # thousands of emits: let the process's sockets have their turns
+                socketio.emit(EVENT, {"notification": payload(row), "unread": counts.get(row.recipient_id, 0)},
+                              to=account_room(row.recipient_id))
+        finally:
+            db.session.remove()
+
+
+def _tell_read(app, account_id: int) -> None:
+    account = db.session.get(Account, account_id)
+    socketio.emit(READ_EVENT, {"unread": unread_count(account)}, to=account_room(account_id))
+
+
+# The member's rights over their data ------------------------------------------------------
+
+
+def export_notifications(account_id: int) -> tuple[str, dict]:
+    """For the account's own export: its inbox, levels and e-mail settings."""
+    from community.models import NotificationSettings
+
+    def plain(value):
+        return value.isoformat() if hasattr(value, "isoformat") else getattr(value, "value", value)
+
+    def rows(stmt, fields):
+        return [{f: plain(getattr(r, f)) for f in fields} for r in db.session.scalars(stmt)]
+
+    settings = db.session.get(NotificationSettings, account_id)
+    return "notifications", {
+        "inbox": rows(select(Notification).where(Notification.recipient_id == account_id).order_by(Notification.id),
+                      ("id", "kind", "actor_id", "space_id", "thread_id", "post_id", "data", "count", "created_at",
+                       "read_at", "emailed_at")),
+        "space_levels": rows(select(SpaceNotificationLevel).where(SpaceNotificationLevel.account_id == account_id),
+                             ("space_id", "level", "updated_at")),
+        "thread_levels": rows(select(ThreadNotificationLevel).where(ThreadNotificationLevel.account_id == account_id),
+                              ("thread_id", "level", "updated_at")),
+        "email": settings.email.value if settings is not None and settings.email is not None else None,
+    }
+
+
+def erase_notifications(account_id: int) -> None:
+    """Before an account is erased: its inbox, levels and settings go; notifications it caused
+    for others lose their actor and the actor's handle."""
+    from community.models import NotificationSettings
+
+    for stmt in (
+        db.delete(Notification).where(Notification.recipient_id == account_id),
+        db.delete(SpaceNotificationLevel).where(SpaceNotificationLevel.account_id == account_id),
+        db.delete(ThreadNotificationLevel).where(ThreadNotificationLevel.account_id == account_id),
+        db.delete(NotificationSettings).where(NotificationSettings.account_id == account_id),
+        update(N).where(N.c.actor_id == account_id).values(actor_id=null(), data=null()),
+    ):
+        db.session.execute(stmt)
+
+
+def init_notifications() -> None:
+    """Called by ``create_app``: erasure and exports reach notifications (idempotent)."""
+    from community.notifications import mail  # noqa: F401 (registers the Celery task)
+    from purpose.privacy import account_erasing, register_export_source
+
+    account_erasing.connect(erase_notifications)
+    register_export_source(account_source=export_notifications)

@@ -1,0 +1,141 @@
+"""Notification e-mail through a real SMTP server: who gets one, when, its headers, and the
+one-click unsubscribe it carries (RFC 8058)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from community.notifications.mail import send_due
+from core.extensions import db
+from tests.core.mail_server import MailServer
+from tests.notifications.test_notifications import _level, _post, _thread
+
+
+@pytest.fixture
+def smtp():
+    with MailServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mail_world(make_app, smtp):
+    """An app that e-mails notifications at once, sweeping only when the test says so."""
+    return make_app(SMTP_URL=smtp.url, NOTIFICATION_EMAIL_DELAY_SECONDS=0, NOTIFICATION_EMAIL_NUDGE=False,
+                    MAIL_FROM="community@example.com", PUBLIC_URL="https://community.example")
+
+
+def _sweep(app) -> int:
+    with app.app_context():
+        try:
+            return send_due()
+        finally:
+            db.session.remove()
+
+
+@pytest.fixture
+def app(mail_world):  # the world fixture and its actors use this app
+    return mail_world
+
+
+def test_unread_mentions_and_replies_are_mailed_once_with_unsubscribe(app, world, smtp):
+    member, moderator = world["member"], world["moderator"]
+    thread_id, first = _thread(member, world["public"], title="Trail shoes")
+    _post(moderator, thread_id, "Agreed", parent_id=first)
+    read_reply = _post(moderator, thread_id, "Also this", parent_id=first)
+    note = next(n for n in member.get("/api/v1/notifications").get_json()["items"] if n["post_id"] == read_reply)
+    member.post(f"/api/v1/notifications/{note['id']}/read")  # read in the app in time: no mail
+    _level(member, "spaces", world["public"], "watching")
+    _post(moderator, thread_id, "Plain post, watched")  # watched posts are not mailed by default
+
+    assert _sweep(app) == 1
+    assert _sweep(app) == 0  # idempotent: a second sweep sends nothing again
+    recipients, message = smtp.next()
+    assert recipients == [member.email] and smtp.empty()
+    assert message["Subject"] == "@mod_maya replied to your post in \u201cTrail shoes\u201d"
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert f"https://community.example/client/#/threads/{thread_id}" in text and "<a href=" in html
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = message["List-Unsubscribe"].strip("<>")
+    assert link.startswith("https://community.example/api/v1/notifications/unsubscribe?token=")
+
+    # The link: a GET changes nothing, the one-click POST (no sign-in) turns e-mail off.
+    path = urlsplit(link)
+    token = parse_qs(path.query)["token"][0]
+    client = app.test_client()
+    assert client.get(path.path, query_string={"token": token}).get_json() == {"email": "mentions_replies", "unsubscribed": False}
+    response = client.post(path.path, query_string={"token": token}, data="List-Unsubscribe=One-Click",
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200 and response.get_json() == {"email": "none", "unsubscribed": True}
+    assert client.post(path.path, query_string={"token": token + "x"}).status_code == 404
+    assert member.get("/api/v1/me/notification-settings").get_json() == {"email": "none", "effective": "none"}
+    _post(moderator, thread_id, "@mem_max are you there?")
+    assert _sweep(app) == 0 and smtp.empty()
+
+
+def test_settings_and_relationship_style_decide(app, world, smtp):
+    from purpose.models import ContactPreference, Stakeholder
+
+    member, moderator, manager = world["member"], world["moderator"], world["manager"]
+    from sqlalchemy import select
+
+    with app.app_context():  # the member told the brand they want a deep relationship ("marriage")
+        record = db.session.scalar(select(Stakeholder).where(Stakeholder.brand_id == world["brand"],
+                                                             Stakeholder.account_id == member.id))
+        if record is None:
+            record = Stakeholder(brand_id=world["brand"], kind="customer", account_id=member.id)
+            db.session.add(record)
+        record.contact_preference = ContactPreference.marriage
+        db.session.commit()
+    assert member.get("/api/v1/me/notification-settings").get_json() == {"email": None, "effective": "all"}
+    _level(member, "spaces", world["public"], "watching")
+    _thread(moderator, world["public"], title="Race day")
+    assert _sweep(app) == 1
+    assert smtp.next()[1]["Subject"].startswith("@mod_maya started a thread")
+    # the member's own setting wins over the style
+    assert member.put("/api/v1/me/notification-settings", json={"email": "mentions_replies"}).get_json() == {
+        "email": "mentions_replies", "effective": "mentions_replies"}
+    _thread(moderator, world["public"], title="Race night", body="cc @brand_boss")
+    assert _sweep(app) == 1  # the manager's mention; not the member's new thread
+    recipients, message = smtp.next()
+    assert recipients == [manager.email] and "mentioned you" in message["Subject"]
+
+
+def test_a_commit_plans_the_sweep_itself(app, world, smtp):
+    app.config["NOTIFICATION_EMAIL_NUDGE"] = True  # as deployed: no sweep call from the test
+    thread_id, first = _thread(world["member"], world["public"], title="Hills")
+    _post(world["moderator"], thread_id, "Nice", parent_id=first)
+    recipients, message = smtp.next()
+    assert recipients == [world["member"].email] and "replied to your post" in message["Subject"]
+
+
+def test_a_claim_held_by_a_dead_worker_is_sent_once_after_its_lease(app, world, smtp):
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from community.models import Notification
+    from community.notifications.mail import _claim
+    from core.extensions import utcnow
+
+    thread_id, first = _thread(world["member"], world["public"])
+    _post(world["moderator"], thread_id, "Hi", parent_id=first)
+    with app.app_context():
+        claimed = _claim(utcnow(), 10)  # a worker claims the reply's e-mail, then dies before sending
+        assert len(claimed) == 1
+        db.session.remove()
+    assert _sweep(app) == 0 and smtp.empty()  # its claim is fresh: nobody else sends it
+    with app.app_context():  # the lease runs out
+        lease = app.config["NOTIFICATION_EMAIL_LEASE_SECONDS"]
+        db.session.execute(update(Notification).where(Notification.id == claimed[0])
+                           .values(email_claimed_at=utcnow() - timedelta(seconds=lease + 1)))
+        db.session.commit()
+        db.session.remove()
+    assert _sweep(app) == 1 and _sweep(app) == 0
+    assert smtp.next()[0] == [world["member"].email] and smtp.empty()
+    with app.app_context():
+        assert db.session.scalar(select(Notification.emailed_at).where(Notification.id == claimed[0])) is not None
+        db.session.remove()
