@@ -54,5 +54,6 @@ REACTION = register_kind("reaction", lambda n: f"{_by(n)} and others reacted to 
                          else f"{_by(n)} reacted to your post", email=None)
 NEW_THREAD = register_kind("new_thread", lambda n: f"{_by(n)} started a thread in a space you follow")
 WATCHED_POST = register_kind("watched_post", lambda n: f"{_by(n)} posted in a thread you watch")
+DIRECT_MESSAGE = register_kind("direct_message", lambda n: f"{_by(n)} sent you a message", email="mentions_replies")
 MODERATION = register_kind("moderation", lambda n: f"Moderation: {(n.get('data') or {}).get('action', 'update')}",
                            email=None, personal=False)

@@ -221,10 +221,28 @@ def _fan_out_statement(new_thread: bool, private: bool):
         ["recipient_id", "kind", "actor_id", "space_id", "thread_id", "post_id", "count", "created_at"], rows)
 
 
+@functools.cache
+def _direct_statement():
+    """The fan-out of a message in a direct conversation: every other participant (its memberships)
+    who has not muted it nor blocked or muted the author; parameters as ``_fan_out_statement``'s."""
+    space_id, thread_id, author_id = (bindparam(name, type_=Integer()) for name in ("space_id", "thread_id", "author_id"))
+    MS = Membership.__table__
+    rows = select(MS.c.account_id, literal(kinds.DIRECT_MESSAGE.name), author_id, space_id, thread_id,
+                  bindparam("post_id", type_=Integer()), literal(1), bindparam("now", type_=N.c.created_at.type)).where(
+        MS.c.space_id == space_id, MS.c.account_id != author_id, ~_filters_actor(MS.c.account_id, author_id),
+        ~_space_muted(MS.c.account_id, space_id), MS.c.account_id.not_in(bindparam("exclude", expanding=True)))
+    return kinds.DIRECT_MESSAGE, insert(N).from_select(
+        ["recipient_id", "kind", "actor_id", "space_id", "thread_id", "post_id", "count", "created_at"], rows)
+
+
 def fan_out(post: Post, thread: Thread, space: Space, author: Account, *, new_thread: bool, exclude: set[int]) -> None:
-    """Tell those following the space or thread of a new thread or post: one ``INSERT ... SELECT``
-    from the level tables, in the post's transaction (``exclude``: already told by a mention or reply)."""
-    kind, statement = _fan_out_statement(new_thread, space.visibility is not Visibility.public)
+    """Tell those following the space or thread of a new thread or post (in a direct conversation:
+    every other participant): one ``INSERT ... SELECT`` in the post's transaction (``exclude``:
+    already told by a mention or reply)."""
+    if space.visibility is Visibility.direct:
+        kind, statement = _direct_statement()
+    else:
+        kind, statement = _fan_out_statement(new_thread, space.visibility is not Visibility.public)
     result = db.session.execute(statement, {
         "space_id": space.id, "thread_id": thread.id, "author_id": author.id, "post_id": post.id, "now": utcnow(),
         "exclude": sorted(exclude) or [0]})

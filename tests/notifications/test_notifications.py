@@ -189,3 +189,21 @@ def test_export_and_erasure(world):
     assert _inbox(moderator) == []  # the erased member's posts went, and the notifications about them
     data = moderator.get("/api/v1/me/export").get_json()["notifications"]
     assert data["inbox"] == []
+
+
+def test_a_message_in_a_direct_conversation_notifies_the_other_participants(make_actor):
+    ada, bob, cyd, dee = (make_actor(handle=h) for h in ("dm_ada", "dm_bob", "dm_cyd", "dm_dee"))
+    started = ada.post("/api/v1/conversations", json={"handles": ["dm_bob", "dm_cyd", "dm_dee"], "group": True,
+                                                      "body": "dinner on friday?"})
+    assert started.status_code == 201, started.get_json()
+    conversation = started.get_json()["id"]
+    def kinds_of(actor):
+        return [kind for kind, _post in _kinds(actor)]
+
+    assert kinds_of(bob) == kinds_of(cyd) == kinds_of(dee) == ["direct_message"] and _kinds(ada) == []
+    _level(cyd, "spaces", conversation, "muted")  # a participant may mute the conversation
+    assert dee.put(f"/api/v1/me/blocks/{ada.id}").status_code in (200, 201, 204)
+    reply = ada.post(f"/api/v1/conversations/{conversation}/messages", json={"body": "@dm_bob bring bread"})
+    assert reply.status_code == 201, reply.get_json()
+    assert kinds_of(bob) == ["mention", "direct_message"]  # newest first; told once per message: the mention covers it
+    assert kinds_of(cyd) == ["direct_message"] and kinds_of(dee) == ["direct_message"]  # muted, blocked: not told again
