@@ -248,10 +248,8 @@ def _people_filters(report_id: int, args: dict) -> list:
     if args.get("clv_max") is not None:
         where.append(ReportPerson.clv <= args["clv_max"])
     if args.get("q"):
-        pattern = "%" + args["q"].lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append(or_(func.lower(ReportPerson.name).like(pattern, escape="\\"),
-                         func.lower(ReportPerson.label).like(pattern, escape="\\"),
-                         ReportPerson.external_id == args["q"]))
+        where.append(or_(ReportPerson.name.icontains(args["q"], autoescape=True),  # % and _ are characters here
+                         ReportPerson.label.icontains(args["q"], autoescape=True), ReportPerson.external_id == args["q"]))
     return where
 
 
