@@ -188,10 +188,22 @@ def _export_body(report: GraphReport, fmt: str):
     return off_the_loop(_build_export, fmt, report.result, blob, report.params.get("seed", 0))
 
 
+def _sent_in_chunks(spooled, size: int = 2**16):
+    """A spooled export file, read and sent a chunk at a time, then closed (and deleted)."""
+    try:
+        while chunk := spooled.read(size):
+            yield chunk
+    finally:
+        spooled.close()
+
+
 def _export_view(fmt: str):
     def view(report_id):
         report = _done(_report(report_id))
-        return Response(_export_body(report, fmt), content_type=EXPORT_TYPES[fmt],
+        body = _export_body(report, fmt)
+        if hasattr(body, "read"):  # GraphML and GEXF: written to a spooled file, sent as it is read
+            body = _sent_in_chunks(body)
+        return Response(body, content_type=EXPORT_TYPES[fmt],
                         headers={"Content-Disposition": f'attachment; filename="report-{report.id}.{fmt}"'})
 
     view.__name__ = f"export_{fmt}"

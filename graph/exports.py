@@ -17,6 +17,7 @@ import csv
 import gzip
 import io
 import json
+import tempfile
 
 import matplotlib
 import networkx as nx
@@ -65,25 +66,43 @@ def _scalar(value):
     return value
 
 
-def scalar_graph(G) -> nx.Graph:
-    """A copy of ``G`` whose attributes are str/int/float/bool only (None values dropped)."""
-    H = nx.Graph()
-    H.graph.update({k: _scalar(v) for k, v in G.graph.items() if v is not None})
-    H.add_nodes_from((v, {k: _scalar(x) for k, x in a.items() if x is not None}) for v, a in G.nodes(data=True))
-    H.add_edges_from((u, v, {k: _scalar(x) for k, x in a.items() if x is not None}) for u, v, a in G.edges(data=True))
-    return H
+def _scalar_attributes(attributes: dict) -> None:
+    for key in [k for k, x in attributes.items() if x is None]:
+        del attributes[key]
+    for key, value in attributes.items():
+        attributes[key] = _scalar(value)
 
 
-def graph_graphml(G) -> bytes:
-    out = io.BytesIO()
-    nx.write_graphml(scalar_graph(G), out, encoding="utf-8")
-    return out.getvalue()
+def make_scalar(G) -> nx.Graph:
+    """``G`` itself, its attributes made str/int/float/bool (None values dropped) in place: the
+    exports' graphs are unpacked for the export alone, so no copy is needed."""
+    _scalar_attributes(G.graph)
+    for _v, a in G.nodes(data=True):
+        _scalar_attributes(a)
+    for _u, _v, a in G.edges(data=True):
+        _scalar_attributes(a)
+    return G
 
 
-def graph_gexf(G) -> bytes:
-    out = io.BytesIO()
-    nx.write_gexf(scalar_graph(G), out, encoding="utf-8")
-    return out.getvalue()
+#: An export larger than this goes to a temporary file rather than memory.
+SPOOL_BYTES = 8 * 2**20
+
+
+def graph_graphml(G) -> tempfile.SpooledTemporaryFile:
+    """GraphML of ``G`` (made scalar in place), written incrementally (networkx writes with lxml's
+    ``xmlfile`` when lxml is installed, as requirements.txt has it) into a spooled file, rewound."""
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    nx.write_graphml(make_scalar(G), out, encoding="utf-8")
+    out.seek(0)
+    return out
+
+
+def graph_gexf(G) -> tempfile.SpooledTemporaryFile:
+    """GEXF of ``G`` (made scalar in place) in a spooled file, rewound."""
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    nx.write_gexf(make_scalar(G), out, encoding="utf-8")
+    out.seek(0)
+    return out
 
 
 def drawn_subset(G, report: dict, *, max_nodes: int = PNG_MAX_NODES) -> tuple[list, str]:
