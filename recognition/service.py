@@ -18,7 +18,7 @@ import logging
 
 import click
 from celery import shared_task
-from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import exists, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -137,7 +137,7 @@ def revoke_manual(actor: Account, grant_id: int, reason: str) -> None:
 def badges_of(account_id: int) -> list[tuple[BadgeGrant, Badge]]:
     return list(db.session.execute(select(BadgeGrant, Badge).join(Badge, Badge.id == BadgeGrant.badge_id)
                                    .where(BadgeGrant.account_id == account_id)
-                                   .order_by(BadgeGrant.granted_at, BadgeGrant.id)).tuples())
+                                   .order_by(BadgeGrant.granted_at, BadgeGrant.id)).all())
 
 
 # ---- the job ---------------------------------------------------------------------------------------
@@ -182,6 +182,7 @@ def run_recognition_task() -> dict:
 
 
 @click.command("grant-badges")
+@with_appcontext
 def grant_badges_command() -> None:
     """Grant the automatic badges now due and recompute trust levels (safe beside workers; idempotent)."""
     result = run_recognition()
