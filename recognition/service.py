@@ -19,15 +19,18 @@ import logging
 import click
 from celery import shared_task
 from flask.cli import with_appcontext
-from sqlalchemy import exists, literal, select
+from sqlalchemy import exists, func, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from community.models import Membership, Space
 from community.moderation.audit import audit
 from community.notifications import kinds, service as notifications
 from core.accounts import Account, AccountStatus
 from core.errors import conflict, not_found
 from core.extensions import db, socketio, utcnow
 from purpose.access import require_brand_manager
+from purpose.models import Purpose
+from purpose.people import Activity, register_activity_source
 from purpose.privacy import account_erasing, register_export_source
 from recognition import rules as rule_registry, trust
 from recognition.models import Badge, BadgeGrant, BadgeTier
@@ -237,8 +240,31 @@ def erase_account_badges(account_id: int) -> None:
                        .execution_options(synchronize_session=False))
 
 
+# ---- the pyramid -----------------------------------------------------------------------------------
+
+#: Automatic badges derived from what the community source already counts as recognition (posts,
+#: reactions received): counting them again would count one reaction twice.
+_ALREADY_COUNTED = ("first_post", "well_received")
+
+
+def badge_activity(brand_id: int, purpose_id: int | None) -> dict[int, Activity]:
+    """Badges as recognition (``purpose.people``'s activity source): for the members of the brand's
+    spaces (one purpose's, when given), each badge of this brand they hold and each platform badge
+    not derived from counted activity (events attended, a year here, an idea shipped) counts one."""
+    spaces = select(Space.id).join(Purpose, Purpose.id == Space.purpose_id).where(Purpose.brand_id == brand_id)
+    if purpose_id is not None:
+        spaces = spaces.where(Space.purpose_id == purpose_id)
+    in_scope = exists().where(Membership.account_id == BadgeGrant.account_id, Membership.space_id.in_(spaces.scalar_subquery()))
+    counts = db.session.execute(
+        select(BadgeGrant.account_id, func.count(BadgeGrant.id)).join(Badge, Badge.id == BadgeGrant.badge_id)
+        .where(in_scope, or_(Badge.brand_id == brand_id, Badge.brand_id.is_(None) & Badge.key.not_in(_ALREADY_COUNTED)))
+        .group_by(BadgeGrant.account_id))
+    return {account_id: Activity(recognitions_received=n) for account_id, n in counts}
+
+
 def init_recognition() -> None:
-    """Called by ``create_app``: the built-in rules, exports and erasure (idempotent)."""
+    """Called by ``create_app``: the built-in rules, exports and erasure, badges as recognition (idempotent)."""
     rule_registry.register_builtin_rules()
+    register_activity_source(badge_activity)
     register_export_source(account_source=export_account_badges)
     account_erasing.connect(erase_account_badges)

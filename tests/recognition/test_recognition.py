@@ -198,3 +198,25 @@ def test_export_and_erasure_cover_grants(app, world, make_actor):
     assert _badges(manager, leaver.id)["badges"] == []
     _job(app)  # an erased (suspended) account earns nothing again
     assert _badges(manager, leaver.id)["badges"] == []
+
+
+def test_badges_count_as_recognition_in_the_pyramid(app, world):
+    """A member answered twice by others is short of the recognition level (3); a brand badge is the third."""
+    from purpose.people import _activity  # what every profile and report of the brand reads
+
+    manager, member, moderator, brand = world["manager"], world["member"], world["moderator"], world["brand"]
+    thread_id = _thread(member, world["public"])
+    first = member.get(f"{API}/threads/{thread_id}/posts").get_json()["items"][0]
+    for actor in (moderator, manager):
+        assert actor.post(f"{API}/posts/{first['id']}/reactions", json={"emoji": "👍"}).status_code in (200, 201)
+
+    def recognitions() -> int:
+        with app.app_context():
+            return _activity(brand, None)[member.id].recognitions_received
+
+    assert recognitions() == 2
+    _job(app)  # first_post is derived from counted posts: it adds nothing
+    assert recognitions() == 2
+    badge = manager.post(f"{API}/brands/{brand}/badges", json={"key": "mvp", "name": "MVP"}).get_json()
+    assert manager.post(f"{API}/badges/{badge['id']}/grants", json={"account_id": member.id, "reason": "Great"}).status_code == 201
+    assert recognitions() == 3
