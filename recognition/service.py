@@ -160,10 +160,10 @@ def grant_badges() -> int:
             )
             stmt = (_insert(BadgeGrant).from_select(["account_id", "badge_id", "granted_at", "reason"], candidates)
                     .on_conflict_do_nothing(index_elements=["account_id", "badge_id"]).returning(BadgeGrant.account_id))
-            info = {"key": badge.key, "name": badge.name, "tier": badge.tier.value, "badge_id": badge.id, "brand_id": None}
-            for account_id in db.session.scalars(stmt).all():
-                _tell(account_id, info, None, badge.description)
-                made += 1
+            info = {"key": badge.key, "name": badge.name, "tier": badge.tier.value, "badge_id": badge.id, "brand_id": None,
+                    "reason": badge.description}
+            granted = db.session.scalars(stmt).all()
+            made += notifications.notify_many(BADGE, list(granted), data=info)  # one INSERT for the tier's notices
     return made
 
 
