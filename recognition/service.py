@@ -193,7 +193,7 @@ def grant_badges_command() -> None:
 
 
 def start_schedule(app) -> None:
-    """Run the job every ``RECOGNITION_INTERVAL_SECONDS`` (0: never): in embedded mode in this process,
+    """Run the job now and every ``RECOGNITION_INTERVAL_SECONDS`` (0: never): in embedded mode in this process,
     with ``REDIS_URL`` by queueing the Celery task (each worker queues; runs are idempotent)."""
     interval = app.config["RECOGNITION_INTERVAL_SECONDS"]
     if interval > 0:
@@ -201,8 +201,7 @@ def start_schedule(app) -> None:
 
 
 def _every(app, interval: int) -> None:
-    while True:
-        socketio.sleep(interval)
+    while True:  # a first run at start: accounts that predate the levels (all at 0) get theirs at once
         with app.app_context():
             try:
                 if app.config.get("REDIS_URL"):
@@ -213,6 +212,7 @@ def _every(app, interval: int) -> None:
                 log.exception("The recognition job failed; the next run tries again")
             finally:
                 db.session.remove()
+        socketio.sleep(interval)
 
 
 # ---- exports and erasure ---------------------------------------------------------------------------
