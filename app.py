@@ -35,6 +35,7 @@ from core.extensions import db, limiter, migrate, socketio
 from core.outbox import CommitPerRequest
 from events.privacy import init_events
 from graph.tasks import init_graph_tasks
+from recognition.service import init_recognition
 from purpose.stakeholders import init_stakeholders
 
 MAX_ID = 2**31 - 1
@@ -81,6 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_notifications()
     init_graph_tasks()
     init_events()
+    init_recognition()
     with app.app_context():  # the OpenAPI document states this app's settings (core/validation.py's PageLimit)
         _register_api(app)
     app.register_blueprint(webclient.bp)  # the reference web client at /
@@ -106,13 +108,14 @@ def _register_api(app: Flask) -> None:
     from graph import api as graph_api
     from purpose import api as purpose_api
     from purpose import people_api
+    from recognition import api as recognition_api
 
     api = ProblemApi(app)
     api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blueprint in (auth_api.blp, purpose_api.blp, people_api.blp, community_api.blp, conversation_api.blp,
                       direct_api.blp, moderation_api.blp, moderation_review_api.blp, moderation_me_api.blp, search_api.blp,
-                      notifications_api.blp, graph_api.blp, events_api.blp):
+                      notifications_api.blp, graph_api.blp, events_api.blp, recognition_api.blp):
         api.register_blueprint(blueprint)
 
     @app.get("/api/v1/docs-assets/<path:filename>")
@@ -136,9 +139,10 @@ def _register_cli(app: Flask) -> None:
     from devtools.cli import seed_demo_command
     from devtools.evaluate import evaluate_ranking_command
     from purpose.imports_cli import import_stakeholders_command, import_touchpoints_command
+    from recognition.service import grant_badges_command
 
     for command in (seed_demo_command, prune_events_command, import_stakeholders_command, import_touchpoints_command,
-                    evaluate_ranking_command, send_notification_emails_command):
+                    evaluate_ranking_command, send_notification_emails_command, grant_badges_command):
         app.cli.add_command(command)
 
 
@@ -158,6 +162,9 @@ def main() -> None:
         from graph.tasks import resume_embedded
 
         resume_embedded(app)
+    from recognition.service import start_schedule
+
+    start_schedule(app)  # badges and trust levels every RECOGNITION_INTERVAL_SECONDS (a Celery task with REDIS_URL)
     serve(app, lambda url: _announce(url, login))
 
 

@@ -10,6 +10,7 @@ from celery.signals import worker_ready
 
 from app import create_app
 from graph.sweeper import start_sweeper
+from recognition.service import start_schedule as start_recognition_schedule
 
 flask_app = create_app()
 celery_app = flask_app.extensions["celery"]
@@ -18,3 +19,4 @@ celery_app = flask_app.extensions["celery"]
 @worker_ready.connect(weak=False)
 def _sweep_reports(**_) -> None:
     start_sweeper(flask_app)
+    start_recognition_schedule(flask_app)  # queues recognition.run every RECOGNITION_INTERVAL_SECONDS

@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from blinker import Namespace
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import JSON, ForeignKey, String, bindparam, select
+from sqlalchemy import JSON, ForeignKey, String, bindparam, false as sa_false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
@@ -49,6 +49,15 @@ class AccountStatus(str, enum.Enum):
     suspended = "suspended"
 
 
+class TrustLevel(enum.IntEnum):
+    """Discourse-style trust levels (``accounts.trust_level``); recognition/trust.py computes them."""
+
+    new = 0
+    basic = 1  # lifts the new-member limits on links; may invite event guests
+    member = 2
+    regular = 3
+
+
 class Account(db.Model):
     __tablename__ = "accounts"
 
@@ -66,6 +75,11 @@ class Account(db.Model):
     #: Goals (life purposes) and causes (societal purposes) the person states, as tags.
     interests: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Discourse-style trust level: 0 new, 1 basic, 2 member, 3 regular. Computed from activity by the
+    #: recognition job (``recognition/trust.py``) unless ``trust_level_locked`` (set by an admin);
+    #: read per request and per socket event like the role, so a change applies at once.
+    trust_level: Mapped[int] = mapped_column(default=0, server_default="0")
+    trust_level_locked: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     @property
     def is_admin(self) -> bool:

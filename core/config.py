@@ -72,6 +72,21 @@ INT_SETTINGS = {
     # long after it happened is e-mailed; a mail worker's claim on a notification lasts this long.
     "NOTIFICATION_EMAIL_DELAY_SECONDS": 600,
     "NOTIFICATION_EMAIL_LEASE_SECONDS": 300,
+    # Recognition (recognition/): the badge and trust-level job runs this often (0: only `flask grant-badges`).
+    "RECOGNITION_INTERVAL_SECONDS": 3600,
+    # Trust levels (recognition/trust.py): a level needs days since the account was made, posts, distinct
+    # other members who reacted to them, and at most so many flags upheld against them.
+    "TRUST_BASIC_DAYS": 1,
+    "TRUST_BASIC_POSTS": 1,
+    "TRUST_BASIC_MAX_FLAGS_UPHELD": 2,
+    "TRUST_MEMBER_DAYS": 15,
+    "TRUST_MEMBER_POSTS": 10,
+    "TRUST_MEMBER_REACTORS": 3,
+    "TRUST_MEMBER_MAX_FLAGS_UPHELD": 1,
+    "TRUST_REGULAR_DAYS": 60,
+    "TRUST_REGULAR_POSTS": 50,
+    "TRUST_REGULAR_REACTORS": 20,
+    "TRUST_REGULAR_MAX_FLAGS_UPHELD": 0,
 }
 
 _STR_SETTINGS = {

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from community.access import brand_of_space, require_member
 from community.models import Space
 from core import mail
-from core.accounts import Account
-from core.errors import ApiError, TooSoon, conflict
+from core.accounts import Account, TrustLevel
+from core.errors import ApiError, TooSoon, conflict, forbidden
 from core.extensions import db, utcnow
 from core.outbox import on_commit
 from events import records
@@ -75,6 +75,8 @@ def do_invite(account: Account, event_id: int, email: str, name: str | None) -> 
     event, space = visible_event(account, event_id)
     if not can_manage(account, space):
         require_member(account, space)
+        if account.trust_level < TrustLevel.basic:  # the account row of this request (recognition/trust.py)
+            raise forbidden("Inviting guests needs trust level basic: take part a little first.", "trust-level")
     if event.status is EventStatus.cancelled:
         raise conflict("The event is cancelled.", "event-cancelled")
     limit = current_app.config["EVENT_INVITES_PER_DAY"]

@@ -31,7 +31,7 @@ class Activity:
     """What one account did in the community of a brand (or of one purpose's spaces)."""
 
     posts: int = 0
-    recognitions_received: int = 0  # replies, reactions and mentions by others
+    recognitions_received: int = 0  # replies, reactions and mentions by others; badges (recognition/)
     #: Posts and reactions given, per purpose of the space: what purpose alignment counts.
     interactions: Counter = field(default_factory=Counter)
     times: list[datetime] = field(default_factory=list)  # when they posted or reacted
@@ -120,7 +120,15 @@ def _activity(brand_id: int, purpose_id: int | None) -> dict[int, Activity]:
     merged: dict[int, Activity] = {}
     for source in _activity_sources:
         for account_id, activity in source(brand_id, purpose_id).items():
-            merged.setdefault(account_id, activity)
+            known = merged.get(account_id)
+            if known is None:
+                merged[account_id] = activity
+                continue
+            # several sources (community content, recognition's badges) add up for one account
+            known.posts += activity.posts
+            known.recognitions_received += activity.recognitions_received
+            known.interactions.update(activity.interactions)
+            known.times.extend(activity.times)
     return merged
 
 

@@ -3,8 +3,9 @@
 - a ban keeps an account out of a space (no joining, posting, reacting or live events);
 - a mute, until its end, keeps an account from posting, editing and reacting there;
 - slow mode lets a member post at most once per ``Space.slow_mode_seconds`` there;
-- new-member limits: during their first ``NEW_MEMBER_HOURS`` in the space, a member posts at
-  most ``NEW_MEMBER_POSTS_PER_HOUR`` and no links;
+- new-member limits: during their first ``NEW_MEMBER_HOURS`` in the space, a member of trust
+  level 0 (``accounts.trust_level``, recognition/trust.py) posts at most ``NEW_MEMBER_POSTS_PER_HOUR``
+  and no links (images are links); trust level basic (1) and above lifts these limits;
 - hidden posts are seen only by space staff and their author, and a thread whose opening
   post is hidden leaves thread listings (unlisted, as Discourse does: its title may be the
   problem; a direct link still opens it); personal mutes and blocks
@@ -16,7 +17,7 @@ from sanctions, slow mode and new-member limits.
 Direct conversations (``Visibility.direct``) have no staff and no sanctions; instead nobody
 reaches a person across a personal block (either way) or a suspended account, a one-to-one
 takes no posts once the other person has left it, and accounts younger than
-``NEW_MEMBER_HOURS`` send no links there.
+``NEW_MEMBER_HOURS`` send no links there unless their trust level is basic or above.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from community.models import (
     SpaceRole, Thread, Visibility,
 )
 from core import sql
-from core.accounts import Account, AccountStatus
+from core.accounts import Account, AccountStatus, TrustLevel
 from core.errors import TooSoon, conflict, forbidden
 from core.extensions import db, utcnow
 from purpose.models import BrandStaff, Purpose, StaffRole
@@ -100,6 +101,8 @@ def _check_slow_mode(account: Account, space: Space, now: datetime) -> None:
 
 def _check_new_member(account: Account, space: Space, body: str | None, now: datetime) -> None:
     cfg = current_app.config
+    if account.trust_level >= TrustLevel.basic:  # read with the account on this request or socket event
+        return
     membership = access.membership_of(account, space)
     if membership is None or now - membership.joined_at >= timedelta(hours=cfg["NEW_MEMBER_HOURS"]):
         return
@@ -152,7 +155,10 @@ def check_reply_allowed(account: Account, parent: Post) -> None:
 
 
 def is_new_account(account: Account, now: datetime | None = None) -> bool:
-    """Younger than ``NEW_MEMBER_HOURS``: new-member limits apply to its direct conversations."""
+    """Younger than ``NEW_MEMBER_HOURS`` and still at trust level 0: new-member limits apply to its
+    direct conversations."""
+    if account.trust_level >= TrustLevel.basic:
+        return False
     age = (now or utcnow()) - account.created_at
     return age < timedelta(hours=current_app.config["NEW_MEMBER_HOURS"])
 

@@ -156,6 +156,25 @@ def notify(recipient_id: int, kind: kinds.Kind | str, *, actor: Account | None =
     return True
 
 
+def notify_many(kind: kinds.Kind | str, recipients: list[int], *, data: dict | None = None) -> int:
+    """The same notice of a kind that is not ``personal`` (the recipient's own standing: a badge) to many
+    recipients at once: one multi-row INSERT in the current transaction (a background job granting
+    thousands of badges writes them in one statement, not one round trip each); live events after
+    the commit. Returns how many were written."""
+    kind = kinds.kind(kind) if isinstance(kind, str) else kind
+    if kind.personal:
+        raise ValueError("notify_many is for kinds whose recipients' levels and blocks do not apply")
+    if not recipients:
+        return 0
+    now = utcnow()
+    ids = db.session.execute(insert(N).returning(N.c.id, sort_by_parameter_order=True), [
+        {"recipient_id": r, "kind": kind.name, "actor_id": None, "space_id": None, "thread_id": None, "post_id": None,
+         "data": data, "count": 1, "created_at": now} for r in recipients]).scalars().all()
+    on_commit(_deliver_many_later, current_app._get_current_object(), list(ids))
+    _nudge_mail(kind)
+    return len(ids)
+
+
 def _nudge_mail(kind: kinds.Kind) -> None:
     if kind.email is not None:
         from community.notifications import mail
@@ -355,6 +374,32 @@ def _deliver_post(app, post_id: int, kind: str) -> None:
             for row in paced(rows):  # thousands of emits: let the process's sockets have their turns
                 socketio.emit(EVENT, {"notification": payload(row), "unread": counts.get(row.recipient_id, 0)},
                               to=account_room(row.recipient_id))
+        finally:
+            db.session.remove()
+
+
+def _deliver_many_later(app, ids: list[int]) -> None:
+    """``notify_many``'s live events on a background task: the job's commit does not wait for them."""
+    socketio.start_background_task(_deliver_many, app, ids)
+
+
+def _deliver_many(app, ids: list[int], chunk: int = 2000) -> None:
+    with app.app_context():
+        try:
+            for start in range(0, len(ids), chunk):
+                part = ids[start:start + chunk]
+                rows = list(db.session.scalars(select(Notification).where(Notification.id.in_(part))))
+                recipients = {row.recipient_id for row in rows}
+                counts = dict(db.session.execute(
+                    select(N.c.recipient_id, func.count()).where(
+                        N.c.recipient_id.in_(recipients), N.c.read_at.is_(None),
+                        or_(N.c.kind.in_([k.name for k in kinds.kinds().values() if not k.personal]),
+                            visible_clause(N.c.recipient_id, N.c.space_id)))
+                    .group_by(N.c.recipient_id)).all())
+                for row in paced(rows):
+                    socketio.emit(EVENT, {"notification": payload(row), "unread": counts.get(row.recipient_id, 0)},
+                                  to=account_room(row.recipient_id))
+                db.session.rollback()  # no transaction held between chunks
         finally:
             db.session.remove()
 

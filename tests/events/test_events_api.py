@@ -123,7 +123,7 @@ def test_ics_files_parse_back_with_the_events_zone_and_times(world):
 
 
 ALLOWED = {"core", "purpose", "community", "events"}
-PLATFORM = {"app", "core", "purpose", "community", "events", "graph", "devtools"}
+PLATFORM = {"app", "core", "purpose", "community", "events", "recognition", "graph", "devtools"}
 
 
 def test_the_events_wing_imports_only_the_layers_below_it():
@@ -139,6 +139,24 @@ def test_the_events_wing_imports_only_the_layers_below_it():
     for package in ("core", "purpose", "community", "graph"):
         for path in (root / package).rglob("*.py"):
             assert "from events" not in path.read_text() and "import events" not in path.read_text(), path
+
+
+def test_the_recognition_wing_imports_only_the_layers_below_it():
+    """docs/architecture.md: recognition may import core, purpose and community (not events: it reads the
+    event_attendees table by SQL); nothing but app.py and worker.py imports recognition."""
+    root = Path(__file__).resolve().parents[2]
+    allowed = {"core", "purpose", "community", "recognition"}
+    for path in (root / "recognition").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
+            for name in names:
+                top = name.split(".")[0]
+                assert top not in PLATFORM or top in allowed, f"{path.name} imports {name}"
+    for package in ("core", "purpose", "community", "events", "graph", "devtools"):
+        for path in (root / package).rglob("*.py"):
+            text = path.read_text()
+            assert "from recognition" not in text and "import recognition" not in text, path
 
 
 def test_a_direct_conversation_has_no_events(make_actor):

@@ -31,6 +31,19 @@ def app(make_app, smtp):
     return make_app(SMTP_URL=smtp.url, EVENT_INVITES_PER_DAY=INVITES_PER_DAY, PUBLIC_URL="https://tidewater.example")
 
 
+def basic(world, actor) -> None:
+    """Inviting guests needs trust level basic (recognition/trust.py): an admin sets it."""
+    response = world["admin"].put(f"/api/v1/accounts/{actor.id}/trust-level", json={"level": 1, "locked": True})
+    assert response.status_code == 200
+
+
+@pytest.fixture(autouse=True)
+def _member_may_invite(request):
+    if "world" in request.fixturenames:
+        world = request.getfixturevalue("world")
+        basic(world, world["member"])
+
+
 def invite(actor, event_id: int, email: str, smtp, name: str | None = "Gwen Guest") -> tuple[dict, str]:
     """Invite ``email`` and return the guest and the token of the link the e-mail carries."""
     response = actor.post(f"/api/v1/events/{event_id}/guests", json={"email": email, "name": name})
@@ -91,6 +104,7 @@ def test_invitations_per_member_per_day_are_limited(world, smtp, make_actor):
     assert over.status_code == 429 and over.get_json()["type"] == "invite-limit" and int(over.headers["Retry-After"]) > 3600
     assert smtp.empty()
     (other,) = members(make_actor, world["manager"], world["public"], 1)  # another member's budget is their own
+    basic(world, other)
     invite(other, event["id"], "one.more@example.org", smtp)
     assert world["outsider"].post(f"/api/v1/events/{event['id']}/guests", json={"email": "x@example.org"}).status_code == 403
 
