@@ -34,6 +34,7 @@ from community.realtime.fanout import build_client_manager
 from core.extensions import db, limiter, migrate, socketio
 from core.outbox import CommitPerRequest
 from events.privacy import init_events
+from ideas.privacy import init_ideas
 from graph.tasks import init_graph_tasks
 from purpose.stakeholders import init_stakeholders
 
@@ -81,6 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_notifications()
     init_graph_tasks()
     init_events()
+    init_ideas()
     with app.app_context():  # the OpenAPI document states this app's settings (core/validation.py's PageLimit)
         _register_api(app)
     app.register_blueprint(webclient.bp)  # the reference web client at /
@@ -102,6 +104,7 @@ def _register_api(app: Flask) -> None:
     from community.moderation import me_api as moderation_me_api
     from community.moderation import review_api as moderation_review_api
     from events import api as events_api
+    from ideas import api as ideas_api
     from community.notifications import api as notifications_api
     from graph import api as graph_api
     from purpose import api as purpose_api
@@ -112,7 +115,7 @@ def _register_api(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blueprint in (auth_api.blp, purpose_api.blp, people_api.blp, community_api.blp, conversation_api.blp,
                       direct_api.blp, moderation_api.blp, moderation_review_api.blp, moderation_me_api.blp, search_api.blp,
-                      notifications_api.blp, graph_api.blp, events_api.blp):
+                      notifications_api.blp, graph_api.blp, events_api.blp, ideas_api.blp):
         api.register_blueprint(blueprint)
 
     @app.get("/api/v1/docs-assets/<path:filename>")

@@ -27,16 +27,18 @@ EXPECTED = {
                                         "community.conversations.direct.erase_direct_messages",
                                         "community.moderation.members.erase_moderation_data",
                                         "community.notifications.service.erase_notifications",
-                                        "events.privacy.erase_account_events"],
+                                        "events.privacy.erase_account_events",
+                                        "ideas.privacy.erase_account_ideas"],
     "graph.tasks.report_finished": [],
     "purpose.people._activity_sources": ["community.conversations.activity.activity_by_account"],
     "purpose.privacy._export_sources": ["community.conversations.activity.export_community",
-                                        "events.privacy.export_events"],
+                                        "events.privacy.export_events", "ideas.privacy.export_ideas"],
     "purpose.privacy._account_export_sources": ["community.conversations.activity.export_account_community",
                                                 "community.conversations.direct.export_conversations",
                                                 "community.moderation.members.export_moderation_data",
                                                 "community.notifications.service.export_notifications",
-                                                "events.privacy.export_account_events"],
+                                                "events.privacy.export_account_events",
+                                                "ideas.privacy.export_account_ideas"],
 }
 
 _SCRIPT = r"""
@@ -46,7 +48,7 @@ IMPORT_ALL = sys.argv[1] == "all"
 NAMES = json.loads(sys.argv[2])
 
 if IMPORT_ALL:  # every module of the four layers, before any app exists
-    for package in ("core", "purpose", "community", "events", "graph", "devtools"):
+    for package in ("core", "purpose", "community", "events", "ideas", "graph", "devtools"):
         pkg = importlib.import_module(package)
         for info in pkgutil.walk_packages(pkg.__path__, package + "."):
             importlib.import_module(info.name)
