@@ -25,7 +25,7 @@ def _detail(idea: Idea, space) -> dict:
     post = service.opening_post(idea)
     shown = post is not None and not post.deleted and (
         not post.hidden or post.author_id == account.id or is_space_staff(account, space))
-    return {**IdeaOut().dump(idea), "body": post.body if shown else None, "my_vote": service.my_vote(account, idea.id),
+    return {**{k: getattr(idea, k) for k in IdeaOut._declared_fields}, "body": post.body if shown else None, "my_vote": service.my_vote(account, idea.id),
             "history": service.history(idea.id)}
 
 
