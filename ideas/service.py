@@ -113,8 +113,8 @@ def do_vote(account: Account, idea_id: int) -> Idea:
         raise conflict(f"The idea is {idea.status.value}; it takes no more votes.", "idea-closed")
     stored = db.session.execute(_insert(IdeaVote.__table__).values(
         idea_id=idea.id, account_id=account.id, created_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["idea_id", "account_id"])).rowcount
-    if stored:
+    ).on_conflict_do_nothing(index_elements=["idea_id", "account_id"]).returning(IdeaVote.__table__.c.id)).first()
+    if stored is not None:  # RETURNING, not rowcount: a driver may count the row ON CONFLICT skipped
         counted = db.session.execute(update(Idea).where(Idea.id == idea.id, Idea.status.not_in(CLOSED))
                                      .values(votes=Idea.votes + 1).execution_options(synchronize_session=False)).rowcount
         if not counted:  # closed meanwhile (the status change held the row): the request rolls back, vote and all
