@@ -202,3 +202,16 @@ def test_the_ideas_wing_imports_only_the_layers_below_it():
     for package in ("core", "purpose", "community", "events", "graph", "devtools"):
         for path in (root / package).rglob("*.py"):
             assert "from ideas" not in path.read_text() and "import ideas" not in path.read_text(), path
+
+
+def test_status_notices_follow_the_notification_rules(world, make_actor):
+    manager, member = world["manager"], world["member"]
+    idea = submit(member, world["private"])
+    muted, blocking, leaving, told = members(make_actor, manager, world["private"], 4)
+    for person in (muted, blocking, leaving, told):
+        vote(person, idea["id"])
+    assert muted.put(f"/api/v1/spaces/{world['private']}/notification-level", json={"level": "muted"}).status_code == 200
+    assert blocking.put(f"/api/v1/me/blocks/{manager.id}").status_code == 201
+    assert leaving.post(f"/api/v1/spaces/{world['private']}/leave").status_code in (200, 204)  # can no longer see it
+    set_status(manager, idea["id"], "under_review", "Looking.")
+    assert [len(_notices(p)) for p in (muted, blocking, leaving, told, member)] == [0, 0, 0, 1, 1]
