@@ -7,8 +7,6 @@ sanctions to voting); the brand's managers and admins set statuses.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from community.access import community_space, is_space_staff
 from core.auth import authenticated, current_account, limit_writes
 from core.errors import ApiBlueprint
@@ -20,12 +18,17 @@ from ideas.schemas import IdeaArgs, IdeaDetailOut, IdeaListArgs, IdeaOut, IdeaPa
 blp = limit_writes(ApiBlueprint("ideas", __name__, url_prefix="/api/v1", description="Ideas: submit, vote, statuses"))
 
 
+def _fields(idea: Idea, space) -> dict:
+    """The idea's fields, with the space its thread is in now."""
+    return {**{k: getattr(idea, k) for k in IdeaOut._declared_fields}, "space_id": space.id}
+
+
 def _detail(idea: Idea, space) -> dict:
     account = current_account()
     post = service.opening_post(idea)
     shown = post is not None and not post.deleted and (
         not post.hidden or post.author_id == account.id or is_space_staff(account, space))
-    return {**{k: getattr(idea, k) for k in IdeaOut._declared_fields}, "body": post.body if shown else None, "my_vote": service.my_vote(account, idea.id),
+    return {**_fields(idea, space), "body": post.body if shown else None, "my_vote": service.my_vote(account, idea.id),
             "history": service.history(idea.id)}
 
 
@@ -46,7 +49,7 @@ def submit(args, space_id):
 def list_ideas(args, space_id):
     """The space's ideas, most voted first (``sort=votes``) or newest first (``sort=new``), optionally of one status."""
     space = community_space(current_account(), space_id)
-    stmt = select(Idea).where(Idea.space_id == space.id)
+    stmt = service.in_space(space)
     status = args.get("status")
     if status is not None:
         stmt = stmt.where(Idea.status == status)
@@ -55,7 +58,8 @@ def list_ideas(args, space_id):
     else:
         keys, attrs = [SortKey(Idea.id, descending=True)], ["id"]
     scope = f"ideas:{space.id}:{args['sort']}:{status.value if status else ''}"
-    return keyset_page(stmt, keys, scope=scope, args=args, attrs=attrs)
+    page = keyset_page(stmt, keys, scope=scope, args=args, attrs=attrs)
+    return {**page, "items": [_fields(idea, space) for idea in page["items"]]}
 
 
 @blp.route("/ideas/<id:idea_id>", methods=["GET"])

@@ -27,13 +27,13 @@ class Idea(db.Model):
     """An idea of a space. Its body is the opening post of its thread (``thread_id``, ``post_id``), so the
     post path (sequence numbers, real time, moderation, search) serves it and its comments are the thread's
     replies. ``votes`` is a counter changed only by ``UPDATE ideas SET votes = votes ± 1`` in the
-    transaction that inserts or deletes the vote row."""
+    transaction that inserts or deletes the vote row.
+
+    ``space_id`` is where the idea was submitted; the space its thread is in now decides who sees it and
+    which space lists it (moderators may move the thread), so listings join ``threads``."""
 
     __tablename__ = "ideas"
-    __table_args__ = (
-        Index("ix_ideas_space_votes", "space_id", "votes", "id"),
-        Index("ix_ideas_space_id", "space_id", "id"),
-    )
+    __table_args__ = (Index("ix_ideas_space_id", "space_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))

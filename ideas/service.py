@@ -50,17 +50,25 @@ def register_notification_kind() -> None:
 # ---- seeing ----------------------------------------------------------------------------------------
 
 def visible_idea(account: Account, idea_id: int, *, lock: bool = False) -> tuple[Idea, Space]:
-    """The idea and its space, or 404 when either does not exist or the space is hidden from ``account``."""
-    stmt = select(Idea).where(Idea.id == idea_id)
+    """The idea and the space its thread is in now, or 404 when either does not exist or the space is hidden
+    from ``account``. The thread's space decides (not ``ideas.space_id``, where it was submitted): a thread the
+    moderators moved into a private space takes its idea along, body and all."""
+    stmt = (select(Idea, Space).join(Thread, Thread.id == Idea.thread_id).join(Space, Space.id == Thread.space_id)
+            .where(Idea.id == idea_id))
     if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    idea = db.session.scalar(stmt)
-    if idea is None:
+        stmt = stmt.with_for_update(of=Idea.__table__).execution_options(populate_existing=True)
+    row = db.session.execute(stmt).first()
+    if row is None:
         raise not_found("idea")
-    space = db.session.get(Space, idea.space_id)
-    if space is None or space.visibility is Visibility.direct or not can_see(account, space):
+    idea, space = row
+    if space.visibility is Visibility.direct or not can_see(account, space):
         raise not_found("idea")
     return idea, space
+
+
+def in_space(space: Space):
+    """The ideas whose threads are in ``space`` now (for listings)."""
+    return select(Idea).join(Thread, Thread.id == Idea.thread_id).where(Thread.space_id == space.id)
 
 
 def can_manage(account: Account, space: Space) -> bool:

@@ -41,7 +41,6 @@ def upgrade():
     with op.batch_alter_table('ideas', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ideas_author_id'), ['author_id'], unique=False)
         batch_op.create_index('ix_ideas_space_id', ['space_id', 'id'], unique=False)
-        batch_op.create_index('ix_ideas_space_votes', ['space_id', 'votes', 'id'], unique=False)
 
     op.create_table('idea_status_changes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -83,7 +82,6 @@ def downgrade():
 
     op.drop_table('idea_status_changes')
     with op.batch_alter_table('ideas', schema=None) as batch_op:
-        batch_op.drop_index('ix_ideas_space_votes')
         batch_op.drop_index('ix_ideas_space_id')
         batch_op.drop_index(batch_op.f('ix_ideas_author_id'))
 

@@ -215,3 +215,15 @@ def test_status_notices_follow_the_notification_rules(world, make_actor):
     assert leaving.post(f"/api/v1/spaces/{world['private']}/leave").status_code in (200, 204)  # can no longer see it
     set_status(manager, idea["id"], "under_review", "Looking.")
     assert [len(_notices(p)) for p in (muted, blocking, leaving, told, member)] == [0, 0, 0, 1, 1]
+
+
+def test_an_idea_whose_thread_is_moved_into_a_private_space_goes_with_it(world):
+    member, moderator, outsider = world["member"], world["moderator"], world["outsider"]
+    idea = submit(member, world["public"], "Team kit", "Secret sponsor talk")
+    moved = moderator.post(f"/api/v1/threads/{idea['thread_id']}/move", json={"space_id": world["private"], "reason": "Team"})
+    assert moved.status_code == 200, moved.get_json()
+    assert outsider.get(f"/api/v1/ideas/{idea['id']}").status_code == 404
+    assert outsider.get(f"/api/v1/spaces/{world['public']}/ideas").get_json()["items"] == []
+    listed = member.get(f"/api/v1/spaces/{world['private']}/ideas").get_json()["items"]
+    assert [(i["id"], i["space_id"]) for i in listed] == [(idea["id"], world["private"])]
+    assert member.get(f"/api/v1/ideas/{idea['id']}").get_json()["space_id"] == world["private"]
