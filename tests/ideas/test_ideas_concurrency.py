@@ -57,3 +57,37 @@ def test_concurrent_votes_never_double_count(app, world, make_actor):
     calls = [("delete", url, p) for p in people[:5]] + [("delete", url, p) for p in people[:2]] + [("put", url, p) for p in late]
     assert set(_together(app, calls)) == {200}
     assert member.get(f"/api/v1/ideas/{idea['id']}").get_json()["votes"] == PEOPLE - 5 + 3
+
+
+def test_two_managers_shipping_at_once_ship_once(app, world):
+    manager, admin, member = world["manager"], world["admin"], world["member"]
+    idea = submit(member, world["public"])
+    heard = []
+
+    def on_shipped(sender, account_id, idea_id):
+        heard.append((account_id, idea_id))
+
+    from ideas.signals import idea_shipped
+
+    idea_shipped.connect(on_shipped)
+    start, results = threading.Barrier(2), []
+
+    def ship(actor):
+        client = app.test_client()
+        start.wait()
+        response = client.post(f"/api/v1/ideas/{idea['id']}/status", json={"status": "shipped", "reason": "Out"},
+                               headers={"Authorization": f"Bearer {actor.access_token}"})
+        results.append(response.status_code)
+
+    try:
+        threads = [threading.Thread(target=ship, args=(a,)) for a in (manager, admin)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        idea_shipped.disconnect(on_shipped)
+    assert sorted(results) == [200, 409]  # the second waited for the row's lock, then found it shipped
+    assert heard == [(member.id, idea["id"])]
+    history = member.get(f"/api/v1/ideas/{idea['id']}").get_json()["history"]
+    assert [(h["from"], h["to"]) for h in history] == [("new", "shipped")]
