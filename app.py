@@ -34,8 +34,10 @@ from community.realtime.fanout import build_client_manager
 from core.extensions import db, limiter, migrate, socketio
 from core.outbox import CommitPerRequest
 from events.privacy import init_events
+from ideas.privacy import init_ideas
 from graph.tasks import init_graph_tasks
-from recognition.service import init_recognition
+from recognition.service import init_recognition, on_idea_shipped
+from ideas.signals import idea_shipped
 from purpose.stakeholders import init_stakeholders
 
 MAX_ID = 2**31 - 1
@@ -83,6 +85,8 @@ def create_app(config: dict | None = None) -> Flask:
     init_graph_tasks()
     init_events()
     init_recognition()
+    init_ideas()
+    idea_shipped.connect(on_idea_shipped, weak=False)  # two wings beside each other meet here: a shipped idea's badge
     with app.app_context():  # the OpenAPI document states this app's settings (core/validation.py's PageLimit)
         _register_api(app)
     app.register_blueprint(webclient.bp)  # the reference web client at /
@@ -104,6 +108,7 @@ def _register_api(app: Flask) -> None:
     from community.moderation import me_api as moderation_me_api
     from community.moderation import review_api as moderation_review_api
     from events import api as events_api
+    from ideas import api as ideas_api
     from community.notifications import api as notifications_api
     from graph import api as graph_api
     from purpose import api as purpose_api
@@ -115,7 +120,7 @@ def _register_api(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blueprint in (auth_api.blp, purpose_api.blp, people_api.blp, community_api.blp, conversation_api.blp,
                       direct_api.blp, moderation_api.blp, moderation_review_api.blp, moderation_me_api.blp, search_api.blp,
-                      notifications_api.blp, graph_api.blp, events_api.blp, recognition_api.blp):
+                      notifications_api.blp, graph_api.blp, events_api.blp, recognition_api.blp, ideas_api.blp):
         api.register_blueprint(blueprint)
 
     @app.get("/api/v1/docs-assets/<path:filename>")

@@ -135,6 +135,7 @@ class TouchpointKind(str, enum.Enum):
     support = "support"
     newsletter = "newsletter"
     rsvp = "rsvp"  # an answer to an event's invitation (events/records.py); attending is ``event``
+    co_creation = "co_creation"  # an idea or feedback the brand took up (ideas/records.py: a shipped idea)
 
 
 class Touchpoint(db.Model):

@@ -71,6 +71,7 @@ class _Facts:
     support: int = 0
     referrals: int = 0
     events: Counter = field(default_factory=Counter)  # event attendances per purpose (None: untagged)
+    co_creations: int = 0  # ideas or feedback the brand took up (``co_creation`` touchpoints)
 
 
 _STAKEHOLDER_COLUMNS = (
@@ -87,6 +88,7 @@ def analysable(stmt, brand_id: int):
 
 _MEMBER = StakeholderKind.member.value
 _PURCHASE, _SUPPORT, _EVENT = TouchpointKind.purchase.name, TouchpointKind.support.name, TouchpointKind.event.name
+_CO_CREATION = TouchpointKind.co_creation.name
 _TIES = {TouchpointKind.subscription.name, TouchpointKind.contract.name}
 _REFERRALS = {TouchpointKind.referral.name, TouchpointKind.invitation.name}
 
@@ -113,6 +115,8 @@ def _touchpoint_facts(brand_id: int, purpose_id: int | None, as_of: datetime) ->
             f.referrals += 1
         elif kind == _EVENT:
             f.events[tp_purpose] += 1
+        elif kind == _CO_CREATION:
+            f.co_creations += 1
     return facts
 
 
@@ -190,7 +194,7 @@ def _person(k: Known, f: _Facts, act: Activity | None) -> Person:
         support_resolved=f.support,
         recognitions_received=act.recognitions_received if act else 0,
         posts=act.posts if act else 0,
-        co_creations=0,
+        co_creations=f.co_creations,
         referrals=f.referrals,
         declared_style=k.contact_preference,
     )

@@ -101,8 +101,10 @@ def award(account_id: int, badge_key: str, *, reason: str, by: Account | None = 
 
 
 def on_idea_shipped(sender, account_id: int, idea_id: int, **_) -> None:
-    """Blinker receiver for the ideas wing's "idea shipped" signal: the author gets ``idea_shipped``."""
+    """Blinker receiver for the ideas wing's "idea shipped" signal (sent after the status change
+    commits, so this is a boundary of its own and commits): the author gets ``idea_shipped``."""
     award(account_id, "idea_shipped", reason=f"idea {idea_id} shipped")
+    db.session.commit()
 
 
 def award_manual(actor: Account, badge_id: int, account_id: int, reason: str) -> BadgeGrant:

@@ -172,6 +172,41 @@ def notify_many(kind: kinds.Kind | str, recipients: list[int], *, data: dict | N
          "data": data, "count": 1, "created_at": now} for r in recipients]).scalars().all()
     on_commit(_deliver_many_later, current_app._get_current_object(), list(ids))
     _nudge_mail(kind)
+
+
+def notify_each(recipients, kind: kinds.Kind | str, *, actor: Account | None = None, space: Space | None = None,
+                thread_id: int | None = None, post_id: int | None = None, data: dict | None = None) -> int:
+    """``notify`` for every account ``recipients`` selects (a SELECT of one account-id column, duplicates
+    allowed), as one ``INSERT ... SELECT`` in the current transaction with ``notify``'s rules as SQL: never the
+    actor; for personal kinds, never who muted or blocked the actor, who cannot see the space, or who muted
+    the space or the thread. Returns how many were stored; their live events go out after the commit, on a
+    background task (other wings' fan-outs: the voters of an idea)."""
+    kind = kinds.kind(kind) if isinstance(kind, str) else kind
+    actor_id = actor.id if actor is not None else None
+    candidates = recipients.subquery("candidates")
+    account = select(list(candidates.c)[0].label("account_id")).distinct().subquery("recipients").c.account_id
+    conditions = [account.is_not(None)]
+    if actor_id is not None:
+        conditions.append(account != actor_id)
+    if kind.personal:
+        if actor_id is not None:
+            conditions.append(~_filters_actor(account, actor_id))
+        if space is not None:
+            conditions.append(~_space_muted(account, space.id))
+            if space.visibility is not Visibility.public:
+                conditions.append(visible_clause(account, space.id))
+        if thread_id is not None:
+            conditions.append(~exists().where(TL.c.thread_id == thread_id, TL.c.account_id == account,
+                                              TL.c.level == NotificationLevel.muted.value))
+    rows = select(account, literal(kind.name), literal(actor_id, Integer()), literal(space.id if space else None, Integer()),
+                  literal(thread_id, Integer()), literal(post_id, Integer()), literal(data, N.c.data.type), literal(1),
+                  literal(utcnow(), N.c.created_at.type)).where(*conditions)
+    ids = list(db.session.scalars(insert(N).from_select(
+        ["recipient_id", "kind", "actor_id", "space_id", "thread_id", "post_id", "data", "count", "created_at"], rows,
+    ).returning(N.c.id)))
+    if ids:
+        on_commit(_deliver_ids_later, current_app._get_current_object(), ids)
+        _nudge_mail(kind)
     return len(ids)
 
 
@@ -351,6 +386,28 @@ def _emit_for(rows: list[Notification]) -> None:
 def _deliver_ids(app, ids: list[int]) -> None:
     """Right after the commit (on the committing session): the notification to its recipient's sockets."""
     _emit_for(list(db.session.scalars(select(Notification).where(Notification.id.in_(ids)))))
+
+
+def _deliver_ids_later(app, ids: list[int]) -> None:
+    """``notify_each``'s live events, on a background task (as a post's fan-out's)."""
+    socketio.start_background_task(_deliver_many, app, ids)
+
+
+def _deliver_many(app, ids: list[int]) -> None:
+    with app.app_context():
+        try:
+            rows = list(db.session.scalars(select(Notification).where(Notification.id.in_(ids))))
+            counts = dict(db.session.execute(
+                select(N.c.recipient_id, func.count()).where(
+                    N.c.recipient_id.in_(select(N.c.recipient_id).where(N.c.id.in_(ids))), N.c.read_at.is_(None),
+                    or_(N.c.kind.in_([k.name for k in kinds.kinds().values() if not k.personal]),
+                        visible_clause(N.c.recipient_id, N.c.space_id)))
+                .group_by(N.c.recipient_id)).all())
+            for row in paced(rows):
+                socketio.emit(EVENT, {"notification": payload(row), "unread": counts.get(row.recipient_id, 0)},
+                              to=account_room(row.recipient_id))
+        finally:
+            db.session.remove()
 
 
 def _deliver_post_later(app, post_id: int, kind: str) -> None:

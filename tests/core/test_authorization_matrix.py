@@ -78,6 +78,11 @@ def _rows(w) -> list[tuple[str, str, str, object, dict]]:
         ("events: answer, invite guests", "PUT", f"/events/{w['public_event']}/rsvp", {"status": "maybe"},
          exp(member=200, moderator=200, manager=200, admin=200)),
         ("private space events: read", "GET", f"/events/{w['private_event']}", None, {**A, **signed_in, "analyst": 404}),
+        ("ideas: submit, vote", "PUT", f"/ideas/{w['public_idea']}/vote", None,
+         exp(member=200, moderator=200, manager=200)),
+        ("ideas: status", "POST", f"/ideas/{w['public_idea']}/status", {"status": "planned", "reason": "Soon"},
+         exp(manager=200, admin=200)),
+        ("private space ideas: read", "GET", f"/ideas/{w['private_idea']}", None, {**A, **signed_in, "analyst": 404}),
     ]
 
 
@@ -102,6 +107,10 @@ def matrix(world, client, finished):
                        "ends_at": (start + timedelta(hours=1)).isoformat(), "time_zone": "Europe/Paris"}
     for key, space in (("public_event", w["public"]), ("private_event", w["private"])):
         w[key] = w["manager"].post(f"{API}/spaces/{space}/events", json=w["event_body"]).get_json()["id"]
+    for key, space in (("public_idea", w["public"]), ("private_idea", w["private"])):
+        idea = w["member"].post(f"{API}/spaces/{space}/ideas", json={"title": "Refills", "body": "At every race"})
+        assert idea.status_code == 201, idea.get_json()
+        w[key] = idea.get_json()["id"]
     return w
 
 

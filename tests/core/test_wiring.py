@@ -28,17 +28,19 @@ EXPECTED = {
                                         "community.moderation.members.erase_moderation_data",
                                         "community.notifications.service.erase_notifications",
                                         "events.privacy.erase_account_events",
+                                        "ideas.privacy.erase_account_ideas",
                                         "recognition.service.erase_account_badges"],
     "graph.tasks.report_finished": [],
     "purpose.people._activity_sources": ["community.conversations.activity.activity_by_account",
                                          "recognition.service.badge_activity"],
     "purpose.privacy._export_sources": ["community.conversations.activity.export_community",
-                                        "events.privacy.export_events"],
+                                        "events.privacy.export_events", "ideas.privacy.export_ideas"],
     "purpose.privacy._account_export_sources": ["community.conversations.activity.export_account_community",
                                                 "community.conversations.direct.export_conversations",
                                                 "community.moderation.members.export_moderation_data",
                                                 "community.notifications.service.export_notifications",
                                                 "events.privacy.export_account_events",
+                                                "ideas.privacy.export_account_ideas",
                                                 "recognition.service.export_account_badges"],
 }
 
@@ -49,7 +51,7 @@ IMPORT_ALL = sys.argv[1] == "all"
 NAMES = json.loads(sys.argv[2])
 
 if IMPORT_ALL:  # every module of the four layers, before any app exists
-    for package in ("core", "purpose", "community", "events", "recognition", "graph", "devtools"):
+    for package in ("core", "purpose", "community", "events", "recognition", "ideas", "graph", "devtools"):
         pkg = importlib.import_module(package)
         for info in pkgutil.walk_packages(pkg.__path__, package + "."):
             importlib.import_module(info.name)

@@ -1,0 +1,61 @@
+"""The brand's record of a shipped idea: a ``co_creation`` touchpoint on its author's stakeholder record.
+
+``purpose/people.py`` counts ``co_creation`` touchpoints as the person's co-creations, which is what the
+relationship pyramid's top level reads (docs/relationships.md). One touchpoint per idea (source ``ideas``,
+external id ``idea-shipped:<id>``), dated when it shipped, tagged with the space's purpose; taken away again
+when a manager moves the idea from ``shipped`` to another status. An author without a record of the brand
+gets one (kind ``member``, source ``ideas``), as events do for members who answer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core.extensions import db
+from purpose.models import Stakeholder, StakeholderKind, Touchpoint, TouchpointKind
+
+SOURCE = "ideas"
+
+
+def _external_id(idea_id: int) -> str:
+    return f"idea-shipped:{idea_id}"
+
+
+def member_record(brand_id: int, account_id: int) -> Stakeholder:
+    """The brand's stakeholder record of a member, made (kind ``member``) when there is none yet."""
+    lookup = select(Stakeholder).where(Stakeholder.brand_id == brand_id, Stakeholder.account_id == account_id)
+    found = db.session.scalar(lookup)
+    if found is not None:
+        return found
+    stakeholder = Stakeholder(brand_id=brand_id, account_id=account_id, kind=StakeholderKind.member, source=SOURCE)
+    try:
+        with db.session.begin_nested():  # made at the same moment by another request: take theirs
+            db.session.add(stakeholder)
+    except IntegrityError:
+        found = db.session.scalar(lookup)
+        if found is None:
+            raise
+        return found
+    return stakeholder
+
+
+def record_shipped(brand_id: int, purpose_id: int | None, idea_id: int, author_id: int, when: datetime) -> None:
+    stakeholder = member_record(brand_id, author_id)
+    if stakeholder.erased_at is not None or stakeholder.objected:
+        return  # an objecting person is left out of analyses: nothing new is recorded about them
+    external_id = _external_id(idea_id)
+    touchpoint = db.session.scalar(select(Touchpoint).where(
+        Touchpoint.brand_id == brand_id, Touchpoint.source == SOURCE, Touchpoint.external_id == external_id))
+    if touchpoint is None:
+        db.session.add(Touchpoint(brand_id=brand_id, stakeholder_id=stakeholder.id, kind=TouchpointKind.co_creation,
+                                  occurred_at=when, purpose_id=purpose_id, source=SOURCE, external_id=external_id))
+    else:
+        touchpoint.occurred_at = when
+
+
+def forget_shipped(brand_id: int, idea_id: int) -> None:
+    db.session.execute(db.delete(Touchpoint).where(
+        Touchpoint.brand_id == brand_id, Touchpoint.source == SOURCE, Touchpoint.external_id == _external_id(idea_id)))
