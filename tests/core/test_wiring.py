@@ -30,6 +30,8 @@ EXPECTED = {
                                         "events.privacy.erase_account_events"],
     "graph.tasks.report_finished": [],
     "purpose.people._activity_sources": ["community.conversations.activity.activity_by_account"],
+    "purpose.snapshots._snapshot_sources": ["graph.tasks.snapshot_measures"],
+    "purpose.snapshots.snapshot_finished": [],
     "purpose.privacy._export_sources": ["community.conversations.activity.export_community",
                                         "events.privacy.export_events"],
     "purpose.privacy._account_export_sources": ["community.conversations.activity.export_account_community",
