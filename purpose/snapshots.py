@@ -23,6 +23,7 @@ A listing's cursor names the snapshot its first page read, so every page of it s
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -201,6 +202,11 @@ def _stored_time(value: datetime | None, sqlite: bool):
     return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def _finite(value: float | None) -> float | None:
+    """A CLV value as stored: a fit that could not value someone (NaN) leaves them without one."""
+    return value if value is not None and math.isfinite(value) else None
+
+
 def _rows(snapshot: PeopleSnapshot, people, profiles, measures: dict) -> list[tuple]:
     sqlite = db.engine.dialect.name == "sqlite"
     rows = []
@@ -214,7 +220,7 @@ def _rows(snapshot: PeopleSnapshot, people, profiles, measures: dict) -> list[tu
         last = person.contacts[-1] if person.contacts else None
         rows.append((snapshot.id, sid, known.account_id, "member" if known.kind == _MEMBER else "nonuser",
                      known.display_name, known.external_id, p.segment, p.rfm["recency_days"], p.rfm["frequency"],
-                     p.rfm["monetary"], p.pyramid["level"], p.style, alignment, p.clv["value"] if p.clv else None,
+                     p.rfm["monetary"], p.pyramid["level"], p.style, alignment, _finite(p.clv["value"]) if p.clv else None,
                      _stored_time(last, sqlite), community, pagerank, rank))
     return rows
 
