@@ -267,3 +267,25 @@ def test_a_purpose_has_its_own_snapshot(crowd, app, built):
     page = listing(manager, brand, purpose_id=life)
     assert page["snapshot"]["purpose_id"] == life and set(by_external_id(page)) == {"small"}
     assert by_external_id(page)["small"]["monetary"] == 25.0
+
+
+def test_rows_carry_the_latest_done_reports_community_influence_and_rank(crowd, app, built, finished):
+    manager, brand = crowd["manager"], crowd["brand"]
+    report = manager.post("/api/v1/reports", json={"brand_id": brand, "top": 100})
+    assert report.status_code == 202, report.get_json()
+    finished(report.get_json()["id"])
+    page = rebuilt(app, built, manager, brand)
+    assert page["snapshot"]["report_id"] == report.get_json()["id"]
+    stored = manager.get(f"/api/v1/reports/{page['snapshot']['report_id']}/people?limit=200").get_json()["items"]
+    expected = {p["stakeholder_id"]: p for p in stored if p["stakeholder_id"] is not None}
+    assert expected, "the report analysed the brand's people"
+    for person in page["items"]:
+        if person["stakeholder_id"] in expected:
+            theirs = expected[person["stakeholder_id"]]
+            assert (person["community"], person["opportunity_rank"]) == (theirs["community"], theirs["opportunity_rank"])
+            assert person["pagerank"] == pytest.approx(theirs["pagerank"])
+    ranked = listing(manager, brand, sort="rank")["items"]
+    assert [p["opportunity_rank"] for p in ranked] == sorted(p["opportunity_rank"] for p in expected.values()
+                                                             if p["opportunity_rank"] is not None)
+    some = next(iter(expected.values()))
+    assert some["stakeholder_id"] in {p["stakeholder_id"] for p in listing(manager, brand, community=some["community"])["items"]}
