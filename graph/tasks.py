@@ -27,12 +27,13 @@ from sqlalchemy import delete, or_, select, update
 
 from community.space_log import account_room
 from core.extensions import db, socketio, utcnow
-from core.rows import insert_plain
+from core.rows import insert_plain, plain_rows
 from graph import exports
 from graph.models import FINISHED, GraphReport, GraphReportGraph, ReportPerson, ReportStatus
 from graph.reports import PEOPLE_COLUMNS, STAGES, assemble_report_and_graph, people_rows, person_keys, scrub_person
 from purpose.models import Stakeholder
 from purpose.privacy import person_erased
+from purpose.snapshots import register_snapshot_source
 
 log = logging.getLogger(__name__)
 PROGRESS_EVENT = "report_progress"
@@ -324,6 +325,24 @@ def _person_row(keys: set, stakeholder_id: int | None):
     return or_(*clauses)
 
 
+def snapshot_measures(brand_id: int, purpose_id: int | None) -> tuple[int | None, dict[int, tuple]]:
+    """The people snapshots' graph columns (``purpose/snapshots.py``): the latest done report of the same
+    scope (the brand, or the purpose; not a space's) and, per stakeholder, (community, PageRank, opportunity rank)."""
+    report_id = db.session.scalar(
+        select(GraphReport.id).where(GraphReport.brand_id == brand_id, GraphReport.status == ReportStatus.done,
+                                     GraphReport.space_id.is_(None),
+                                     GraphReport.purpose_id.is_(None) if purpose_id is None else GraphReport.purpose_id == purpose_id)
+        .order_by(GraphReport.finished_at.desc(), GraphReport.id.desc()).limit(1))
+    if report_id is None:
+        return None, {}
+    rows = plain_rows(select(ReportPerson.stakeholder_id, ReportPerson.community, ReportPerson.pagerank,
+                             ReportPerson.opportunity_rank)
+                      .where(ReportPerson.report_id == report_id, ReportPerson.stakeholder_id.is_not(None)))
+    return report_id, {sid: (community, pagerank, rank) for sid, community, pagerank, rank in rows}
+
+
 def init_graph_tasks() -> None:
-    """Called by ``create_app``: stored reports forget an erased person (idempotent)."""
+    """Called by ``create_app``: stored reports forget an erased person (idempotent); people snapshots
+    carry the latest done report's community, PageRank and opportunity rank."""
     person_erased.connect(scrub_erased_person, weak=False)
+    register_snapshot_source(snapshot_measures)

@@ -25,10 +25,11 @@ class BatchWriter:
     :func:`_copy_ignoring_duplicates`) overlaps the per-row Python work instead of following it. At most one batch is in flight, so commits keep the file's
     order. ``close()`` waits for it (also when the caller stops on an error: what it reports
     stored is then stored). SQLite writes inside the process under the GIL, so there the
-    batch is written on the caller's session at once."""
+    batch is written on the caller's session at once. ``on_batch(connection=...)``, when given, runs in
+    each batch's transaction before its rows (imports bump the brand's people version with it)."""
 
-    def __init__(self, model, columns: Sequence[str], stored: Callable[[int, int], None]):
-        self.table, self.columns, self.stored = model.__table__, tuple(columns), stored
+    def __init__(self, model, columns: Sequence[str], stored: Callable[[int, int], None], on_batch: Callable | None = None):
+        self.table, self.columns, self.stored, self.on_batch = model.__table__, tuple(columns), stored, on_batch
         self.overlap = db.engine.dialect.name == "postgresql"
         self.engine = db.engine
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="import-writer") if self.overlap else None
@@ -42,6 +43,8 @@ class BatchWriter:
             self.in_flight = (self.pool.submit(self._copy_batch, rows), len(rows))
             db.session.commit()  # ends the caller's read transaction (its lookups); it wrote nothing
         else:
+            if self.on_batch is not None:
+                self.on_batch(connection=db.session.connection())
             stmt = sqlite.insert(self.table).on_conflict_do_nothing()
             named = [dict(zip(self.columns, row)) for row in rows]
             inserted = db.session.connection().execute(stmt, named).rowcount  # sqlite3 sums it over the rows
@@ -69,6 +72,8 @@ class BatchWriter:
 
     def _copy_batch(self, rows: list[tuple]) -> int:
         with self.engine.begin() as conn:
+            if self.on_batch is not None:
+                self.on_batch(connection=conn)
             return _copy_ignoring_duplicates(conn.connection.driver_connection, self.table, self.columns, rows)
 
 

@@ -29,6 +29,7 @@ from core.validation import EmailAddress, SafeText
 from purpose.import_store import BatchWriter
 from purpose.import_rows import fast_stakeholder, fast_touchpoint
 from purpose.models import ContactPreference, LegalBasis, Purpose, Stakeholder, StakeholderKind, Touchpoint, TouchpointKind
+from purpose.snapshots import people_changed
 from purpose.stakeholders import email_hash, email_hasher, erased_external_id
 
 BATCH = 1000
@@ -180,14 +181,15 @@ TOUCHPOINT_COLUMNS = ("brand_id", "source", "external_id", "kind", "stakeholder_
                       "occurred_at", "amount", "currency", "event_ref", "purpose_id")
 
 
-def _writer(model, columns: tuple[str, ...], report: ImportReport, progress) -> BatchWriter:
+def _writer(model, columns: tuple[str, ...], report: ImportReport, progress, brand_id: int) -> BatchWriter:
+    """Each batch also bumps the brand's people version in its transaction (``purpose/snapshots.py``)."""
     def stored(inserted: int, given: int) -> None:
         report.accepted += inserted
         report.duplicates += given - inserted
         if progress:
             progress(report)
 
-    return BatchWriter(model, columns, stored)
+    return BatchWriter(model, columns, stored, on_batch=partial(people_changed, brand_id))
 
 
 def _any_erased(brand_id: int, source: str) -> bool:
@@ -241,7 +243,7 @@ def import_stakeholders(stream, fmt: str, *, brand_id: int, source: str, progres
     report, now, purposes = report or ImportReport(), utcnow(), PurposeRefs(brand_id)
     fast = partial(fast_stakeholder, list_items=LIST_MAX_ITEMS, item_chars=ITEM_MAX_CHARS)
     erased_before, hashed = _any_erased(brand_id, source), email_hasher()
-    with _writer(Stakeholder, STAKEHOLDER_COLUMNS, report, progress) as writer:
+    with _writer(Stakeholder, STAKEHOLDER_COLUMNS, report, progress, brand_id) as writer:
         for batch in _rows_in_batches(stream, fmt, StakeholderRow(), report, fast):
             kept = _without_erased(batch, brand_id, source) if erased_before else batch
             report.duplicates += len(batch) - len(kept)
@@ -265,6 +267,7 @@ def add_stakeholder(brand_id: int, data: dict) -> Stakeholder:
     """Store one stakeholder (the API's single-row path); a taken (source, external id) is a 409."""
     stakeholder = Stakeholder(brand_id=brand_id, email_hash=email_hash(data["email"]) if data["email"] else None, **data)
     db.session.add(stakeholder)
+    people_changed(brand_id)
     db.session.commit()
     return stakeholder
 
@@ -282,7 +285,7 @@ def import_touchpoints(stream, fmt: str, *, brand_id: int, source: str, stakehol
     """Import touchpoint rows; ``stakeholder_external_id`` refers to stakeholders from ``stakeholder_source``."""
     report, purposes = report or ImportReport(), PurposeRefs(brand_id)
     fast = partial(fast_touchpoint, item_chars=ITEM_MAX_CHARS)
-    with _writer(Touchpoint, TOUCHPOINT_COLUMNS, report, progress) as writer:
+    with _writer(Touchpoint, TOUCHPOINT_COLUMNS, report, progress, brand_id) as writer:
         for batch in _rows_in_batches(stream, fmt, TouchpointRow(), report, fast):
             refs = {d["stakeholder_external_id"] for _l, d in batch} | {d["other_stakeholder_external_id"] for _l, d in batch}
             ids = _stakeholder_ids(brand_id, stakeholder_source or source, refs - {None})

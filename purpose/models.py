@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db, string_enum, utcnow
@@ -23,6 +23,9 @@ class Brand(db.Model):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Bumped in the transaction of every change to the brand's people (imports, stakeholders added,
+    #: erased or objecting, registrations linked): a people snapshot built from an older version is stale.
+    people_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 
 class StaffRole(str, enum.Enum):
@@ -162,3 +165,70 @@ class Touchpoint(db.Model):
     event_ref: Mapped[str | None] = mapped_column(String(128), index=True)
     source: Mapped[str] = mapped_column(String(40), default="manual")
     external_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class SnapshotStatus(str, enum.Enum):
+    building = "building"
+    ready = "ready"
+    failed = "failed"
+
+
+class PeopleSnapshot(db.Model):
+    """Every person's profile of a brand (or of one purpose) computed once, off the request
+    (``purpose/snapshots.py``): its people are ``SnapshotPerson`` rows. Built under a lease like a
+    graph report; ``people_version`` is the brand's version it was built from."""
+
+    __tablename__ = "people_snapshots"
+    __table_args__ = (Index("ix_people_snapshots_brand_id_purpose_id_status", "brand_id", "purpose_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    purpose_id: Mapped[int | None] = mapped_column(ForeignKey("purposes.id", ondelete="CASCADE"))
+    status: Mapped[SnapshotStatus] = mapped_column(string_enum(SnapshotStatus), default=SnapshotStatus.building)
+    people_version: Mapped[int | None]
+    #: The moment the profiles were computed as of (touchpoints after it are not in them).
+    as_of: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    built_at: Mapped[datetime | None]
+    people: Mapped[int] = mapped_column(default=0)
+    #: The done graph report whose community, PageRank and opportunity rank the rows carry (None: none).
+    report_id: Mapped[int | None]
+    clv_model: Mapped[str | None] = mapped_column(String(40))
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(400))
+
+
+class SnapshotPerson(db.Model):
+    """One person's profile in a snapshot, flat and indexed for the people listing's filters and sorts.
+    An erased or objecting person's rows are deleted in the erasure's (objection's) transaction."""
+
+    __tablename__ = "snapshot_people"
+    __table_args__ = (
+        Index("ix_snapshot_people_snapshot_id_clv", "snapshot_id", "clv", "stakeholder_id"),
+        Index("ix_snapshot_people_snapshot_id_last_active_at", "snapshot_id", "last_active_at", "stakeholder_id"),
+        Index("ix_snapshot_people_snapshot_id_opportunity_rank", "snapshot_id", "opportunity_rank", "stakeholder_id"),
+        Index("ix_snapshot_people_snapshot_id_recency_days", "snapshot_id", "recency_days", "stakeholder_id"),
+        Index("ix_snapshot_people_snapshot_id_segment", "snapshot_id", "segment"),
+        Index("ix_snapshot_people_snapshot_id_pyramid_level", "snapshot_id", "pyramid_level"),
+        Index("ix_snapshot_people_snapshot_id_community", "snapshot_id", "community"),
+    )
+
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("people_snapshots.id", ondelete="CASCADE"), primary_key=True)
+    stakeholder_id: Mapped[int] = mapped_column(primary_key=True, index=True)  # index: erasure deletes by it
+    account_id: Mapped[int | None]
+    kind: Mapped[str] = mapped_column(String(16))  # member or nonuser
+    display_name: Mapped[str | None] = mapped_column(String(120))
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    segment: Mapped[str] = mapped_column(String(16))
+    recency_days: Mapped[float | None] = mapped_column(Float)
+    frequency: Mapped[int] = mapped_column(default=0)
+    monetary: Mapped[float] = mapped_column(Float, default=0.0)
+    pyramid_level: Mapped[int] = mapped_column(default=0)
+    style: Mapped[str] = mapped_column(String(16))
+    purpose_alignment: Mapped[float] = mapped_column(Float, default=0.0)
+    clv: Mapped[float | None] = mapped_column(Float)
+    last_active_at: Mapped[datetime | None]
+    community: Mapped[int | None]
+    pagerank: Mapped[float | None] = mapped_column(Float)
+    opportunity_rank: Mapped[int | None]

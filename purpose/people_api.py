@@ -7,9 +7,10 @@ changing people's data (create, import, erase, objection) is for the brand's man
 from __future__ import annotations
 
 import io
+import json
 
 from flask import current_app, request
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.accounts import Account, authenticate
@@ -17,13 +18,14 @@ from core.auth import authenticated, current_account, limit_password_checks, lim
 from core.cooperative import paced
 from core.errors import ApiBlueprint, ApiError, not_found
 from core.extensions import db, utcnow
-from core.pagination import list_page
-from purpose import imports, privacy, staff
+from core.pagination import SortKey, keyset_page, list_page
+from purpose import imports, privacy, snapshots, staff
 from purpose.access import require_brand_analyst, require_brand_manager
-from purpose.models import Brand, Purpose, StaffRole, Stakeholder
+from purpose.models import Brand, PeopleSnapshot, Purpose, SnapshotPerson, SnapshotStatus, StaffRole, Stakeholder
 from purpose.profiles import Scope, build_profiles, summarise_segments
-from purpose.schemas import (AnalystOut, ImportArgs, ImportReportOut, ObjectionArgs, ProfileListArgs,
-                             ProfileOut, ProfilePage, ScopeArgs, SegmentSummaryOut, StakeholderArgs, StakeholderOut, EraseAccountArgs)
+from purpose.schemas import (SNAPSHOT_SORTS, AnalystOut, EraseAccountArgs, ImportArgs, ImportReportOut, ObjectionArgs,
+                             PeopleListArgs, PeoplePage, PeopleSegmentsOut, ProfileListArgs, ProfileOut, ProfilePage,
+                             ScopeArgs, SegmentSummaryOut, SnapshotScopeArgs, StakeholderArgs, StakeholderOut)
 
 blp = limit_writes(ApiBlueprint("people", __name__, url_prefix="/api/v1", description="The brand's people and relationships"))
 
@@ -130,6 +132,101 @@ def get_profile(args, stakeholder_id):
         raise ApiError(404, "This person is not analysed here: they objected, were erased, "
                             "or have nothing in this purpose.", type_="not-analysed")
     return profiles[stakeholder_id].as_dict()
+
+
+def _snapshot_to_read(brand: Brand, purpose_id: int | None, cursor: str | None):
+    """The snapshot a people listing reads, the brand's people version, and the inner keyset cursor.
+
+    A first page reads the latest ready snapshot; a later page the one its cursor names (410 once
+    it was dropped). A stale snapshot, or none, schedules a build (one per brand at a time)."""
+    _scope(brand.id, purpose_id)  # 422 for another brand's purpose
+    version = brand.people_version
+    if cursor:
+        prefix, _, inner = cursor.partition("~")
+        if not prefix.isdigit() or not inner:
+            raise ApiError(422, "The cursor is invalid.", errors={"cursor": ["Invalid cursor."]})
+        snapshot = db.session.get(PeopleSnapshot, int(prefix))
+        if (snapshot is None or snapshot.status != SnapshotStatus.ready or snapshot.brand_id != brand.id
+                or snapshot.purpose_id != purpose_id):
+            raise ApiError(410, "The snapshot this listing was reading has been replaced; start again from the "
+                                "first page.", type_="snapshot-expired")
+    else:
+        snapshot, inner = snapshots.latest_ready(brand.id, purpose_id), None
+    if snapshot is None or snapshots.is_stale(snapshot, version):
+        snapshots.schedule(brand.id, purpose_id)
+    return snapshot, version, inner
+
+
+def _snapshot_filters(snapshot_id: int, args: dict) -> list:
+    where = [SnapshotPerson.snapshot_id == snapshot_id]
+    for name, column in (("segment", "segment"), ("level", "pyramid_level"), ("style", "style"), ("kind", "kind"),
+                         ("community", "community")):
+        if args.get(name) is not None:
+            where.append(getattr(SnapshotPerson, column) == args[name])
+    for name, test in (("rank_min", lambda c, v: c >= v), ("rank_max", lambda c, v: c <= v)):
+        if args.get(name) is not None:
+            where.append(test(SnapshotPerson.opportunity_rank, args[name]))
+    if args.get("clv_min") is not None:
+        where.append(SnapshotPerson.clv >= args["clv_min"])
+    if args.get("clv_max") is not None:
+        where.append(SnapshotPerson.clv <= args["clv_max"])
+    if args.get("active_after") is not None:
+        where.append(SnapshotPerson.last_active_at >= args["active_after"])
+    if args.get("active_before") is not None:
+        where.append(SnapshotPerson.last_active_at < args["active_before"])
+    if args.get("q"):
+        where.append(or_(SnapshotPerson.display_name.icontains(args["q"], autoescape=True),
+                         SnapshotPerson.external_id == args["q"]))
+    return where
+
+
+def _snapshot_response(brand: Brand, snapshot, version: int) -> dict:
+    return {"snapshot": snapshots.describe(snapshot, version) if snapshot else None,
+            "building": snapshots.building(brand.id)}
+
+
+@blp.route("/brands/<id:brand_id>/people", methods=["GET"])
+@authenticated
+@blp.arguments(PeopleListArgs, location="query")
+@blp.response(200, PeoplePage)
+@blp.alt_response(202, schema=PeoplePage, description="No snapshot is ready yet: one is being built; ask again.")
+def list_people(args, brand_id):
+    """Every person's profile from the brand's people snapshot (or the purpose's), filtered, sorted and
+    paged by SQL: one ``as_of`` for every page of a listing (the cursor names the snapshot). A stale
+    snapshot is still served (``snapshot.stale``) while a rebuild runs in the background. Names and
+    external ids are for the brand's staff, who alone may read this (analysts, managers, admins)."""
+    brand = _brand(brand_id)
+    snapshot, version, inner = _snapshot_to_read(brand, args["purpose_id"], args["cursor"])
+    if snapshot is None:
+        return {"items": [], "next_cursor": None, **_snapshot_response(brand, None, version)}, 202
+    column, descending = SNAPSHOT_SORTS[args["sort"]]
+    where = _snapshot_filters(snapshot.id, args)
+    keys, attrs = [SortKey(SnapshotPerson.stakeholder_id, descending=descending)], ["stakeholder_id"]
+    if column != "stakeholder_id":
+        where.append(getattr(SnapshotPerson, column).is_not(None))
+        keys, attrs = [SortKey(getattr(SnapshotPerson, column), descending=descending), *keys], [column, *attrs]
+    filters = {k: v for k, v in args.items() if k not in ("limit", "cursor")}
+    page = keyset_page(select(SnapshotPerson).where(*where), keys, attrs=attrs, args={**args, "cursor": inner},
+                       scope=f"people:{snapshot.id}:{json.dumps(filters, sort_keys=True, default=str)}")
+    if page["next_cursor"]:
+        page["next_cursor"] = f"{snapshot.id}~{page['next_cursor']}"
+    return {**page, **_snapshot_response(brand, snapshot, version)}
+
+
+@blp.route("/brands/<id:brand_id>/people/segments", methods=["GET"])
+@authenticated
+@blp.arguments(SnapshotScopeArgs, location="query")
+@blp.response(200, PeopleSegmentsOut)
+@blp.alt_response(202, schema=PeopleSegmentsOut, description="No snapshot is ready yet: one is being built.")
+def people_segments(args, brand_id):
+    """Counts per segment (with revenue and customer equity), per pyramid level and per kind, from the
+    people snapshot by GROUP BY: milliseconds where ``GET /brands/{id}/segments`` recomputes every profile."""
+    brand = _brand(brand_id)
+    snapshot, version, _ = _snapshot_to_read(brand, args["purpose_id"], None)
+    if snapshot is None:
+        return {"people": 0, "segments": [], "pyramid": [], "kinds": {}, "customer_equity": None,
+                **_snapshot_response(brand, None, version)}, 202
+    return {**snapshots.segment_summary(snapshot), **_snapshot_response(brand, snapshot, version)}
 
 
 def _import(brand_id: int, args: dict, importer, **options):

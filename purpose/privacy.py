@@ -15,6 +15,7 @@ from sqlalchemy import select
 from core.accounts import Account, anonymise_account
 from core.outbox import on_commit
 from core.extensions import db, utcnow
+from purpose import snapshots
 from purpose.models import Stakeholder, Touchpoint
 from purpose.stakeholders import erased_external_id
 
@@ -83,6 +84,7 @@ def erase_person(stakeholder: Stakeholder) -> None:
     keyed hash so importing the same source file again does not bring the person back.
     """
     account_id = stakeholder.account_id
+    snapshots.forget_person(stakeholder.brand_id, stakeholder.id)  # first: takes the brand row's lock (snapshots.py)
     db.session.execute(db.delete(Touchpoint).where(Touchpoint.stakeholder_id == stakeholder.id))
     db.session.execute(db.update(Touchpoint).where(Touchpoint.other_stakeholder_id == stakeholder.id)
                        .values(other_stakeholder_id=None))
@@ -119,7 +121,12 @@ def erase_account(account: Account) -> None:
 
 
 def set_objection(stakeholder: Stakeholder, objected: bool) -> Stakeholder:
-    """Record (or withdraw) an objection: an objecting person is left out of every later analysis."""
+    """Record (or withdraw) an objection: an objecting person is left out of every later analysis, and
+    of every people snapshot from the moment the objection commits."""
+    if objected:
+        snapshots.forget_person(stakeholder.brand_id, stakeholder.id)
+    else:
+        snapshots.people_changed(stakeholder.brand_id)
     stakeholder.objected = objected
     stakeholder.objected_at = utcnow() if objected else None
     return stakeholder

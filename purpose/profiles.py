@@ -147,9 +147,16 @@ def build_profiles(scope: Scope) -> tuple[dict[int, Profile], ClvModel]:
     """Seconds of work for a large brand: its loops let the web process's event loop run
     meanwhile (``paced`` and ``pause``, core/cooperative.py, also passed to the pure
     ``relationship.rfm`` and ``clv`` fits), so its sockets do not stall."""
+    _people, profiles, model = build_people_profiles(scope)
+    return profiles, model
+
+
+def build_people_profiles(scope: Scope) -> tuple[People, dict[int, Profile], ClvModel]:
+    """``build_profiles`` with the people it scored (their contacts give a person's last activity:
+    the people snapshots, ``purpose/snapshots.py``)."""
     people = load_people(scope.brand_id, as_of=scope.as_of, purpose_id=scope.purpose_id)
     model = _clv_model(people, scope.as_of, scope.transactions)
-    return _profiles(people, scope.as_of, model), model
+    return people, _profiles(people, scope.as_of, model), model
 
 
 def summarise_segments(profiles: dict[int, Profile], model: ClvModel) -> dict:

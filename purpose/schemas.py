@@ -211,6 +211,96 @@ class SegmentSummaryOut(ma.Schema):
     conversions = ma.fields.Dict()
 
 
+#: ``sort`` of ``GET /brands/{id}/people``: (snapshot column, highest first?).
+SNAPSHOT_SORTS = {"id": ("stakeholder_id", False), "clv": ("clv", True), "last_active": ("last_active_at", True),
+                  "rank": ("opportunity_rank", False), "recency": ("recency_days", False)}
+MAX_ID = 2**31 - 1
+
+
+class SnapshotScopeArgs(StrictSchema):
+    purpose_id = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID),
+                                   metadata={"description": "The purpose's snapshot (its touchpoints and spaces only)."})
+
+
+class PeopleListArgs(PageArgs, SnapshotScopeArgs):
+    """Filters and order of ``GET /brands/{id}/people`` (read from the people snapshot)."""
+
+    sort = ma.fields.String(load_default="id", validate=validate.OneOf(tuple(SNAPSHOT_SORTS)), metadata={
+        "description": "id (stakeholder id, default), clv (highest first), last_active (latest first), rank "
+                       "(opportunity rank in the latest done graph report, best first) or recency (days since the "
+                       "last purchase, fewest first). A sort other than id lists only the people who have that "
+                       "value (a CLV estimate, any activity, a rank, a purchase)."})
+    segment = ma.fields.String(load_default=None, validate=validate.OneOf(SEGMENTS))
+    level = ma.fields.Integer(load_default=None, validate=validate.Range(min=0, max=6),
+                              metadata={"description": "Pyramid level, 0 (none) to 6 (co-creation)."})
+    style = ma.fields.String(load_default=None, validate=validate.OneOf(STYLES))
+    kind = ma.fields.String(load_default=None, validate=validate.OneOf(("member", "nonuser")))
+    community = ma.fields.Integer(load_default=None, validate=validate.Range(min=0, max=MAX_ID),
+                                  metadata={"description": "Community index in the latest done graph report."})
+    rank_min = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    rank_max = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    clv_min = ma.fields.Float(load_default=None, allow_nan=False)
+    clv_max = ma.fields.Float(load_default=None, allow_nan=False)
+    active_after = ma.fields.AwareDateTime(load_default=None, default_timezone=None, metadata={
+        "description": "Last activity (touchpoint, post or reaction) at or after this time (ISO 8601 with a time zone)."})
+    active_before = ma.fields.AwareDateTime(load_default=None, default_timezone=None, metadata={
+        "description": "Last activity before this time; people with no activity are not listed."})
+    q = SafeText(load_default=None, validate=validate.Length(min=1, max=120), metadata={
+        "description": "Part of the name the brand knows the person by (case-insensitive), or their external id."})
+
+
+class SnapshotOut(ma.Schema):
+    id = ma.fields.Integer()
+    purpose_id = ma.fields.Integer(allow_none=True)
+    as_of = ma.fields.DateTime(metadata={"description": "The profiles are computed as of this time."})
+    built_at = ma.fields.DateTime()
+    age_seconds = ma.fields.Float(metadata={"description": "Seconds since as_of."})
+    stale = ma.fields.Boolean(metadata={"description": "The brand's people changed since (or it is older than "
+                                                       "PEOPLE_SNAPSHOT_MAX_AGE_SECONDS): a rebuild is scheduled."})
+    people = ma.fields.Integer()
+    report_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "The done graph report community, pagerank and opportunity_rank come from (null: none)."})
+    clv_model = ma.fields.String(allow_none=True)
+
+
+class SnapshotPersonOut(ma.Schema):
+    stakeholder_id = ma.fields.Integer()
+    account_id = ma.fields.Integer(allow_none=True)
+    kind = ma.fields.String(metadata={"description": "member or nonuser."})
+    display_name = ma.fields.String(allow_none=True, metadata={"description": "Shown to the brand's staff only."})
+    external_id = ma.fields.String(allow_none=True)
+    segment = ma.fields.String()
+    recency_days = ma.fields.Float(allow_none=True)
+    frequency = ma.fields.Integer()
+    monetary = ma.fields.Float()
+    pyramid_level = ma.fields.Integer()
+    style = ma.fields.String()
+    purpose_alignment = ma.fields.Float(metadata={"description": "With the snapshot's purpose; the best of the "
+                                                                 "brand's purposes in a brand snapshot."})
+    clv = ma.fields.Float(allow_none=True)
+    last_active_at = ma.fields.DateTime(allow_none=True)
+    community = ma.fields.Integer(allow_none=True)
+    pagerank = ma.fields.Float(allow_none=True, metadata={"description": "Influence in the latest done graph report."})
+    opportunity_rank = ma.fields.Integer(allow_none=True)
+
+
+class PeoplePage(page_schema(SnapshotPersonOut, "SnapshotPeopleItems")):
+    snapshot = ma.fields.Nested(SnapshotOut, allow_none=True, metadata={
+        "description": "The snapshot every page of this listing reads (null: none is ready yet)."})
+    building = ma.fields.Boolean(metadata={"description": "A build of the brand's snapshot is under way."})
+
+
+class PeopleSegmentsOut(ma.Schema):
+    snapshot = ma.fields.Nested(SnapshotOut, allow_none=True)
+    building = ma.fields.Boolean()
+    people = ma.fields.Integer()
+    segments = ma.fields.List(ma.fields.Dict(), metadata={
+        "description": "Per segment: count, revenue (monetary), customer_equity (sum of CLV; null unless fitted)."})
+    pyramid = ma.fields.List(ma.fields.Dict())
+    kinds = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    customer_equity = ma.fields.Float(allow_none=True)
+
+
 class ImportArgs(StrictSchema):
     source = SafeText(load_default="api", validate=validate.Length(max=40),
                       metadata={"description": "The system the rows come from: external ids are unique per source."})

@@ -13,6 +13,7 @@ from core.accounts import Account, account_registered
 from core.extensions import db, utcnow
 from core.validation import normalise_email
 from purpose.models import Stakeholder, StakeholderKind
+from purpose.snapshots import people_changed
 
 
 def _hash_key() -> bytes:
@@ -68,6 +69,8 @@ def link_registration(account: Account) -> list[Stakeholder]:
             stakeholder.converted_from, stakeholder.converted_at = stakeholder.kind, now
             stakeholder.kind = StakeholderKind.member
     if matches:
+        for brand_id in sorted({s.brand_id for s in matches}):
+            people_changed(brand_id)
         db.session.commit()
     return matches
 

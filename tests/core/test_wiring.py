@@ -33,6 +33,8 @@ EXPECTED = {
     "graph.tasks.report_finished": [],
     "purpose.people._activity_sources": ["community.conversations.activity.activity_by_account",
                                          "recognition.service.badge_activity"],
+    "purpose.snapshots._snapshot_sources": ["graph.tasks.snapshot_measures"],
+    "purpose.snapshots.snapshot_finished": [],
     "purpose.privacy._export_sources": ["community.conversations.activity.export_community",
                                         "events.privacy.export_events", "ideas.privacy.export_ideas"],
     "purpose.privacy._account_export_sources": ["community.conversations.activity.export_account_community",

@@ -1,0 +1,155 @@
+"""People snapshots: building one for a brand of 100,000 people, and paging the people listing from
+it, against bare SQL on the same table in the same run.
+
+    .venv/bin/python bench/people_snapshot.py                      # SQLite, 100,000 people
+    .venv/bin/python bench/people_snapshot.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
+
+The brand's people come in through the import path (``purpose/imports.py``): ``--people``
+stakeholders from a CSV (60 % customers with names), and 1 to 6 purchases for 60 % of them over two
+years from JSON Lines. Then:
+
+* today's per-request path once (``build_profiles``: what every ``GET /brands/{id}/stakeholders``
+  costs), and a snapshot build (``purpose.snapshots.execute_build``: the same profiles, plus rows and
+  their ``COPY``/``executemany``, in the caller's thread as the background task runs it);
+* pages of 50 through ``GET /brands/{id}/people`` (the Flask test client, as the brand's manager:
+  authentication, validation, the snapshot's freshness check, the query, serialisation) for a few sorts
+  and filters, each page following the last one's cursor; and each listing's first page as bare SQL on
+  the DBAPI cursor (same condition and order; no authentication, no JSON). Prints p50 and p99 per listing and the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+LISTINGS = {  # name -> (query string, bare SQL condition and order)
+    "by id": ({}, "", "stakeholder_id"),
+    "recency": ({"sort": "recency"}, "AND recency_days IS NOT NULL", "recency_days, stakeholder_id"),
+    "last active": ({"sort": "last_active"}, "AND last_active_at IS NOT NULL", "last_active_at DESC, stakeholder_id DESC"),
+    "clv": ({"sort": "clv"}, "AND clv IS NOT NULL", "clv DESC, stakeholder_id DESC"),
+    "light, by clv": ({"sort": "clv", "segment": "light"}, "AND segment = 'light' AND clv IS NOT NULL",
+                      "clv DESC, stakeholder_id DESC"),
+}
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def import_people(brand_id: int, n: int, seed: int = 1) -> None:
+    from core.extensions import utcnow
+    from purpose.imports import import_stakeholders, import_touchpoints
+
+    rng, now = random.Random(seed), utcnow()
+    rows = ["external_id,kind,display_name"]
+    for i in range(n):
+        rows.append(f"p{i},{'customer' if rng.random() < 0.6 else 'prospect'},Person {i}")
+    import_stakeholders(io.StringIO("\n".join(rows) + "\n"), "csv", brand_id=brand_id, source="crm")
+    buys = []
+    for i in range(n):
+        if rng.random() < 0.6:
+            for j in range(rng.randint(1, 6)):
+                when = now - timedelta(days=rng.uniform(0, 730))
+                buys.append(json.dumps({"external_id": f"b{i}-{j}", "stakeholder_external_id": f"p{i}", "kind": "purchase",
+                                        "occurred_at": when.isoformat(), "amount": round(rng.uniform(5, 300), 2)}))
+    import_touchpoints(io.StringIO("\n".join(buys) + "\n"), "jsonl", brand_id=brand_id, source="crm")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--pages", type=int, default=100)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    url = args.database_url or "sqlite:///" + os.path.join(tempfile.mkdtemp(), "people.db")
+
+    from app import create_app
+    from core.extensions import db, utcnow
+    from purpose.models import Brand, BrandStaff, PeopleSnapshot, StaffRole
+    from purpose.profiles import Scope, build_profiles
+    from purpose.snapshots import execute_build
+    from tests.helpers import register
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-secret-" * 4, "LOG_LEVEL": "WARNING",
+                      "RATELIMIT_ENABLED": False})
+    client = app.test_client()
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    manager = register(client, "bench_manager")
+    with app.app_context():
+        brand = Brand(name="bench")
+        db.session.add(brand)
+        db.session.flush()
+        brand_id = brand.id
+        db.session.add(BrandStaff(brand_id=brand_id, account_id=manager.id, role=StaffRole.manager))
+        db.session.commit()
+        start = time.perf_counter()
+        import_people(brand_id, args.people)
+        imported = time.perf_counter() - start
+
+        start = time.perf_counter()
+        profiles, model = build_profiles(Scope(brand_id, None, utcnow()))
+        per_request = time.perf_counter() - start
+        db.session.commit()
+
+        snapshot = PeopleSnapshot(brand_id=brand_id, lease_owner="bench", lease_until=utcnow() + timedelta(hours=1))
+        db.session.add(snapshot)
+        db.session.commit()
+        start = time.perf_counter()
+        outcome = execute_build(snapshot.id, "bench")
+        build = time.perf_counter() - start
+        assert outcome == "ready", outcome
+        snapshot_id = snapshot.id
+        db.session.remove()
+
+    print(f"\npeople snapshot, {args.people:,} people ({url.split(':', 1)[0]}), CLV model {model.status}")
+    print(f"import (stakeholders and purchases): {imported:.1f} s")
+    print(f"profiles per request today (build_profiles): {per_request:.2f} s; snapshot build (profiles + rows + store): "
+          f"{build:.2f} s, ratio build/profiles {build / per_request:.2f}")
+    for name, (query, condition, order) in LISTINGS.items():
+        ours, cursor = [], None
+        for _ in range(args.pages):
+            params = {**query, "limit": 50, **({"cursor": cursor} if cursor else {})}
+            start = time.perf_counter()
+            response = manager.get(f"/api/v1/brands/{brand_id}/people", query_string=params)
+            ours.append(time.perf_counter() - start)
+            body = response.get_json()
+            assert response.status_code == 200 and body["snapshot"]["id"] == snapshot_id, body
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        with app.app_context():
+            raw = db.engine.raw_connection()
+            cur, bare = raw.cursor(), []
+            sql = f"SELECT * FROM snapshot_people WHERE snapshot_id = {snapshot_id} {condition} ORDER BY {order} LIMIT 51"
+            for _page in range(len(ours)):
+                start = time.perf_counter()
+                cur.execute(sql)
+                cur.fetchall()
+                bare.append(time.perf_counter() - start)
+            raw.close()
+        print(f"{name:>14}: ours p50 {statistics.median(ours) * 1e3:6.1f} ms p99 {percentile(ours, 0.99) * 1e3:6.1f} ms "
+              f"| bare SQL p50 {statistics.median(bare) * 1e3:6.1f} ms p99 {percentile(bare, 0.99) * 1e3:6.1f} ms "
+              f"| ratio bare/ours p50 {statistics.median(bare) / statistics.median(ours):.2f} ({len(ours)} pages)")
+    start = time.perf_counter()
+    response = manager.get(f"/api/v1/brands/{brand_id}/people/segments")
+    segments = time.perf_counter() - start
+    assert response.status_code == 200
+    print(f"segments summary from the snapshot (GROUP BY): {segments * 1e3:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,297 @@
+"""People snapshots: every person's relationship profile of a brand (or of one purpose), computed
+once off the request and stored as plain rows that listings filter, sort and page by SQL.
+
+Building a brand's profiles takes seconds (``purpose/profiles.py``: RFM quintiles and the CLV fits
+are relative to the whole population), so the people listing reads the last *ready* snapshot and
+says how old it is. Every change to the brand's people bumps ``brands.people_version`` in the
+change's own transaction (:func:`people_changed`): imports (each batch), stakeholders added,
+erased or objecting, registrations linked. A snapshot built from an older version, or older than
+``PEOPLE_SNAPSHOT_MAX_AGE_SECONDS``, is *stale*: the listing keeps serving it (with ``stale``
+and its age) and schedules one background build per brand (:func:`schedule`): a Celery task with
+``REDIS_URL``, a background task of the web process otherwise, as graph reports run.
+
+Erasure and objection never wait for a rebuild: their transaction deletes the person's rows
+from every snapshot (:func:`forget_person`), so from the moment they commit no process serves
+them. A build that loaded the person before that stores under the brand row's lock and deletes
+the rows of people erased or objecting by then in its own transaction (:func:`_store`); the
+erasure's version bump takes the same lock first, so one of the two always sees the other.
+
+A listing's cursor names the snapshot its first page read, so every page of it shows the same
+``as_of``; the last ``PEOPLE_SNAPSHOT_KEEP`` ready snapshots are kept for that.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from blinker import Namespace
+from celery import shared_task
+from flask import current_app
+from sqlalchemy import delete, func, or_, select, update
+
+from core.extensions import db, socketio, utcnow
+from core.rows import insert_plain
+from purpose.models import Brand, PeopleSnapshot, SnapshotPerson, SnapshotStatus, Stakeholder, StakeholderKind
+from purpose.profiles import Scope, build_people_profiles
+
+log = logging.getLogger(__name__)
+
+#: Sent (sender: the snapshot id) when a build ends, whatever the outcome; tests wait on it.
+snapshot_finished = Namespace().signal("snapshot-finished")
+
+#: ``source(brand_id, purpose_id) -> (report id or None, {stakeholder_id: (community, pagerank, opportunity_rank)})``:
+#: the latest done graph report's measures, registered by the graph layer (which this one may not import).
+SnapshotSource = Callable[[int, "int | None"], tuple["int | None", dict[int, tuple]]]
+_snapshot_sources: list[SnapshotSource] = []
+
+
+def register_snapshot_source(source: SnapshotSource) -> None:
+    if source not in _snapshot_sources:
+        _snapshot_sources.append(source)
+
+
+# -- versions and erasure, in the caller's transaction ---------------------------------------------------------------
+
+def people_changed(brand_id: int, connection=None) -> None:
+    """Bump the brand's people version in the current transaction (the session's, or ``connection``'s).
+    It takes the brand row's lock, which a snapshot's store takes too (see the module docstring)."""
+    stmt = update(Brand).where(Brand.id == brand_id).values(people_version=Brand.people_version + 1)
+    if connection is not None:
+        connection.execute(stmt)
+    else:
+        db.session.execute(stmt.execution_options(synchronize_session=False))
+
+
+def forget_person(brand_id: int, stakeholder_id: int) -> None:
+    """In the erasure's (objection's) transaction: the person leaves every snapshot of the brand."""
+    people_changed(brand_id)
+    db.session.execute(delete(SnapshotPerson).where(SnapshotPerson.stakeholder_id == stakeholder_id)
+                       .execution_options(synchronize_session=False))
+
+
+def _lock_brand(brand_id: int) -> None:
+    """The brand row's lock for the rest of the transaction (a write on SQLite: the database's)."""
+    db.session.execute(update(Brand).where(Brand.id == brand_id).values(people_version=Brand.people_version)
+                       .execution_options(synchronize_session=False))
+
+
+# -- which snapshot to read ------------------------------------------------------------------------------------------
+
+def _of_scope(brand_id: int, purpose_id: int | None):
+    return (PeopleSnapshot.brand_id == brand_id,
+            PeopleSnapshot.purpose_id.is_(None) if purpose_id is None else PeopleSnapshot.purpose_id == purpose_id)
+
+
+def latest_ready(brand_id: int, purpose_id: int | None) -> PeopleSnapshot | None:
+    return db.session.scalar(select(PeopleSnapshot).where(*_of_scope(brand_id, purpose_id),
+                                                          PeopleSnapshot.status == SnapshotStatus.ready)
+                             .order_by(PeopleSnapshot.id.desc()).limit(1))
+
+
+def building(brand_id: int) -> bool:
+    """Whether a build of the brand runs under a live lease (one per brand at a time)."""
+    return db.session.scalar(select(PeopleSnapshot.id).where(
+        PeopleSnapshot.brand_id == brand_id, PeopleSnapshot.status == SnapshotStatus.building,
+        PeopleSnapshot.lease_until > utcnow()).limit(1)) is not None
+
+
+def is_stale(snapshot: PeopleSnapshot, version: int, now: datetime | None = None) -> bool:
+    age = ((now or utcnow()) - snapshot.as_of).total_seconds()
+    return (snapshot.people_version or 0) < version or age > current_app.config["PEOPLE_SNAPSHOT_MAX_AGE_SECONDS"]
+
+
+def describe(snapshot: PeopleSnapshot, version: int) -> dict:
+    """The ``snapshot`` object of a response: which snapshot, as of when, how old, and whether stale."""
+    now = utcnow()
+    return {"id": snapshot.id, "purpose_id": snapshot.purpose_id, "as_of": snapshot.as_of, "built_at": snapshot.built_at,
+            "age_seconds": round((now - snapshot.as_of).total_seconds(), 3), "stale": is_stale(snapshot, version, now),
+            "people": snapshot.people, "report_id": snapshot.report_id, "clv_model": snapshot.clv_model}
+
+
+# -- building --------------------------------------------------------------------------------------------------------
+
+def schedule(brand_id: int, purpose_id: int | None) -> int | None:
+    """Start a build of the brand's (purpose's) snapshot unless one of the brand runs; returns its id.
+
+    Ends the caller's transaction (like ``graph.api.new_report``: the build reads the row on its own
+    connection). Schedulers take the brand row's lock, so two requests never both start one."""
+    if building(brand_id):
+        return None
+    db.session.commit()
+    _lock_brand(brand_id)
+    if building(brand_id):
+        db.session.rollback()
+        return None
+    owner = uuid.uuid4().hex
+    lease = utcnow() + timedelta(seconds=current_app.config["PEOPLE_SNAPSHOT_LEASE_SECONDS"])
+    snapshot = PeopleSnapshot(brand_id=brand_id, purpose_id=purpose_id, status=SnapshotStatus.building,
+                              lease_owner=owner, lease_until=lease)
+    db.session.add(snapshot)
+    db.session.commit()
+    dispatch(snapshot.id, owner)
+    return snapshot.id
+
+
+def dispatch(snapshot_id: int, owner: str) -> None:
+    """Run the build: a Celery task with Redis, a background task (greenlet or thread) in embedded mode."""
+    if current_app.config.get("REDIS_URL"):
+        current_app.extensions["celery"].send_task(build_people_snapshot.name, (snapshot_id, owner),
+                                                   task_id=f"people-snapshot-{snapshot_id}")
+    else:
+        socketio.start_background_task(_build_embedded, current_app._get_current_object(), snapshot_id, owner)
+
+
+def _build_embedded(app, snapshot_id: int, owner: str) -> None:
+    with app.app_context():
+        try:
+            execute_build(snapshot_id, owner)
+        finally:
+            db.session.remove()
+
+
+@shared_task(name="purpose.build_people_snapshot", acks_late=True, reject_on_worker_lost=True)
+def build_people_snapshot(snapshot_id: int, owner: str) -> str:
+    """Celery entry point (a redelivered task finds its snapshot finished and stops)."""
+    return execute_build(snapshot_id, owner)
+
+
+COLUMNS = ("snapshot_id", "stakeholder_id", "account_id", "kind", "display_name", "external_id", "segment",
+           "recency_days", "frequency", "monetary", "pyramid_level", "style", "purpose_alignment", "clv",
+           "last_active_at", "community", "pagerank", "opportunity_rank")
+_MEMBER = StakeholderKind.member.value
+
+
+def execute_build(snapshot_id: int, owner: str) -> str:
+    """Compute every profile of the snapshot's scope and store them; returns what happened."""
+    snapshot = db.session.get(PeopleSnapshot, snapshot_id)
+    if snapshot is None or snapshot.status != SnapshotStatus.building or snapshot.lease_owner != owner:
+        db.session.rollback()
+        return "stopped"
+    try:
+        # The version before the people are read: a change committed meanwhile leaves the snapshot stale, never wrong.
+        version = db.session.scalar(select(Brand.people_version).where(Brand.id == snapshot.brand_id))
+        as_of = utcnow()
+        db.session.commit()
+        people, profiles, model = build_people_profiles(Scope(snapshot.brand_id, snapshot.purpose_id, as_of))
+        report_id, measures = None, {}
+        for source in _snapshot_sources:
+            report_id, measures = source(snapshot.brand_id, snapshot.purpose_id)
+        rows = _rows(snapshot, people, profiles, measures)
+        db.session.commit()  # the reads are done; the store is a transaction of its own
+        return _store(snapshot, owner, rows, version=version, as_of=as_of, report_id=report_id, clv_model=model.status)
+    except Exception as exc:  # a failed build says so; the details go to the log
+        log.exception("people snapshot %s failed", snapshot_id)
+        db.session.rollback()
+        db.session.execute(update(PeopleSnapshot).where(PeopleSnapshot.id == snapshot_id, PeopleSnapshot.lease_owner == owner)
+                           .values(status=SnapshotStatus.failed, error=f"the build failed ({type(exc).__name__})",
+                                   lease_owner=None, lease_until=None).execution_options(synchronize_session=False))
+        db.session.commit()
+        return "failed"
+    finally:
+        snapshot_finished.send(snapshot_id)
+
+
+def _stored_time(value: datetime | None, sqlite: bool):
+    """A timestamp as ``insert_plain`` passes it: naive UTC text on SQLite (as ``UTCDateTime`` stores it)."""
+    if value is None or not sqlite:
+        return value
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _finite(value: float | None) -> float | None:
+    """A CLV value as stored: a fit that could not value someone (NaN) leaves them without one."""
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _rows(snapshot: PeopleSnapshot, people, profiles, measures: dict) -> list[tuple]:
+    sqlite = db.engine.dialect.name == "sqlite"
+    rows = []
+    for sid in sorted(profiles):
+        p, known, person = profiles[sid], people.known[sid], people.persons[sid]
+        if snapshot.purpose_id is not None:
+            alignment = p.alignment.get(snapshot.purpose_id, 0.0)
+        else:
+            alignment = max(p.alignment.values(), default=0.0)
+        community, pagerank, rank = measures.get(sid, (None, None, None))
+        last = person.contacts[-1] if person.contacts else None
+        rows.append((snapshot.id, sid, known.account_id, "member" if known.kind == _MEMBER else "nonuser",
+                     known.display_name, known.external_id, p.segment, p.rfm["recency_days"], p.rfm["frequency"],
+                     p.rfm["monetary"], p.pyramid["level"], p.style, alignment, _finite(p.clv["value"]) if p.clv else None,
+                     _stored_time(last, sqlite), community, pagerank, rank))
+    return rows
+
+
+def _store(snapshot: PeopleSnapshot, owner: str, rows: list[tuple], *, version: int, as_of: datetime,
+           report_id: int | None, clv_model: str) -> str:
+    """Store the rows once (only the lease holder can), under the brand row's lock, without the
+    people erased or objecting by now, and drop snapshots no cursor needs any more."""
+    _lock_brand(snapshot.brand_id)
+    stored = db.session.execute(
+        update(PeopleSnapshot).where(PeopleSnapshot.id == snapshot.id, PeopleSnapshot.lease_owner == owner,
+                                     PeopleSnapshot.status == SnapshotStatus.building)
+        .values(status=SnapshotStatus.ready, people_version=version, as_of=as_of, built_at=utcnow(), report_id=report_id,
+                clv_model=clv_model, lease_owner=None, lease_until=None).execution_options(synchronize_session=False)).rowcount
+    if not stored:
+        db.session.rollback()
+        return "stopped"
+    insert_plain(SnapshotPerson.__tablename__, COLUMNS, rows)
+    gone = select(Stakeholder.id).where(Stakeholder.brand_id == snapshot.brand_id,
+                                        or_(Stakeholder.objected.is_(True), Stakeholder.erased_at.is_not(None)))
+    removed = db.session.execute(delete(SnapshotPerson).where(SnapshotPerson.snapshot_id == snapshot.id,
+                                                              SnapshotPerson.stakeholder_id.in_(gone))
+                                 .execution_options(synchronize_session=False)).rowcount
+    db.session.execute(update(PeopleSnapshot).where(PeopleSnapshot.id == snapshot.id)
+                       .values(people=len(rows) - removed).execution_options(synchronize_session=False))
+    _prune(snapshot.brand_id, snapshot.purpose_id)
+    db.session.commit()
+    return "ready"
+
+
+def _prune(brand_id: int, purpose_id: int | None) -> None:
+    """Keep the newest ``PEOPLE_SNAPSHOT_KEEP`` ready snapshots of the scope (a cursor of the one before
+    the newest still pages), and builds still under a live lease; drop the rest with their rows."""
+    keep = current_app.config["PEOPLE_SNAPSHOT_KEEP"]
+    kept = list(db.session.scalars(select(PeopleSnapshot.id).where(*_of_scope(brand_id, purpose_id),
+                                                                   PeopleSnapshot.status == SnapshotStatus.ready)
+                                   .order_by(PeopleSnapshot.id.desc()).limit(keep)))
+    if len(kept) < keep:
+        return
+    old = select(PeopleSnapshot.id).where(*_of_scope(brand_id, purpose_id), PeopleSnapshot.id < min(kept),
+                                          or_(PeopleSnapshot.status != SnapshotStatus.building,
+                                              PeopleSnapshot.lease_until < utcnow()))
+    ids = list(db.session.scalars(old))
+    if ids:
+        db.session.execute(delete(SnapshotPerson).where(SnapshotPerson.snapshot_id.in_(ids))
+                           .execution_options(synchronize_session=False))
+        db.session.execute(delete(PeopleSnapshot).where(PeopleSnapshot.id.in_(ids)).execution_options(synchronize_session=False))
+
+
+# -- reading ---------------------------------------------------------------------------------------------------------
+
+def segment_summary(snapshot: PeopleSnapshot) -> dict:
+    """Counts per segment (revenue, customer equity), per pyramid level and per kind, by GROUP BY."""
+    from purpose.relationship import PYRAMID_LEVELS
+
+    of_it = SnapshotPerson.snapshot_id == snapshot.id
+    segments = db.session.execute(
+        select(SnapshotPerson.segment, func.count(), func.sum(SnapshotPerson.monetary), func.sum(SnapshotPerson.clv))
+        .where(of_it).group_by(SnapshotPerson.segment).order_by(SnapshotPerson.segment)).all()
+    levels = dict(db.session.execute(select(SnapshotPerson.pyramid_level, func.count()).where(of_it)
+                                     .group_by(SnapshotPerson.pyramid_level)).all())
+    kinds = dict(db.session.execute(select(SnapshotPerson.kind, func.count()).where(of_it)
+                                    .group_by(SnapshotPerson.kind).order_by(SnapshotPerson.kind)).all())
+    fitted = snapshot.clv_model == "fitted"
+    equity = {s: round(e or 0.0, 2) for s, _n, _r, e in segments} if fitted else {}
+    return {
+        "people": sum(n for _s, n, _r, _e in segments),
+        "segments": [{"segment": s, "count": n, "revenue": round(r or 0.0, 2), "customer_equity": equity.get(s)}
+                     for s, n, r, _e in segments],
+        "pyramid": [{"level": i, "name": PYRAMID_LEVELS[i - 1] if i else None, "count": levels.get(i, 0)}
+                    for i in range(len(PYRAMID_LEVELS) + 1)],
+        "kinds": kinds,
+        "customer_equity": round(sum(equity.values()), 2) if fitted else None,
+    }
