@@ -131,6 +131,7 @@ def _register_api(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from community.notifications.digest import send_digests_command
     from community.notifications.mail import send_notification_emails_command
     from community.space_log import prune_events_command
     from devtools.cli import seed_demo_command
@@ -138,7 +139,7 @@ def _register_cli(app: Flask) -> None:
     from purpose.imports_cli import import_stakeholders_command, import_touchpoints_command
 
     for command in (seed_demo_command, prune_events_command, import_stakeholders_command, import_touchpoints_command,
-                    evaluate_ranking_command, send_notification_emails_command):
+                    evaluate_ranking_command, send_notification_emails_command, send_digests_command):
         app.cli.add_command(command)
 
 
@@ -158,6 +159,9 @@ def main() -> None:
         from graph.tasks import resume_embedded
 
         resume_embedded(app)
+        from community.notifications.digest import run_embedded
+
+        run_embedded(app)  # digests on a timer (with a worker: Celery beat's schedule)
     serve(app, lambda url: _announce(url, login))
 
 

@@ -72,6 +72,14 @@ INT_SETTINGS = {
     # long after it happened is e-mailed; a mail worker's claim on a notification lasts this long.
     "NOTIFICATION_EMAIL_DELAY_SECONDS": 600,
     "NOTIFICATION_EMAIL_LEASE_SECONDS": 300,
+    # Digests (community/notifications/digest.py): the local hour a member's digest goes out unless
+    # they chose one; a period whose hour passed more than WINDOW hours ago is skipped (its news
+    # waits for the next); a worker's claim lasts LEASE seconds; the sweep runs every INTERVAL
+    # seconds (Celery beat, or a background task in embedded mode).
+    "NOTIFICATION_DIGEST_HOUR": 8,
+    "NOTIFICATION_DIGEST_WINDOW_HOURS": 6,
+    "NOTIFICATION_DIGEST_LEASE_SECONDS": 300,
+    "NOTIFICATION_DIGEST_INTERVAL_SECONDS": 900,
 }
 
 _STR_SETTINGS = {

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from community import access
-from community.models import EmailLevel, Notification, NotificationSettings
-from community.notifications import mail, service
+from community.models import DigestFrequency, EmailLevel, Notification, NotificationSettings
+from community.notifications import digest, mail, service
 from community.notifications.schemas import (
-    EmailSettingsArgs, EmailSettingsOut, LevelArgs, LevelOut, MarkAllArgs, MarkedOut, NotificationListArgs,
+    DigestSettingsArgs, DigestSettingsOut, EmailSettingsArgs, EmailSettingsOut, LevelArgs, LevelOut, MarkAllArgs, MarkedOut, NotificationListArgs,
     NotificationOut, NotificationPage, UnreadOut, UnsubscribeArgs, UnsubscribedOut,
 )
 from core.auth import authenticated, current_account, limit_writes
@@ -142,6 +142,38 @@ def put_settings(args):
     return {"email": args["email"], "effective": mail.email_level(account.id)}
 
 
+def _digest_out(account: Account) -> dict:
+    from flask import current_app
+
+    settings = db.session.get(NotificationSettings, account.id)
+    hour = settings.digest_hour if settings else None
+    return {"digest": settings.digest if settings else None, "effective": digest.effective_for(account.id),
+            "timezone": settings.timezone if settings else None, "hour": hour,
+            "effective_hour": current_app.config["NOTIFICATION_DIGEST_HOUR"] if hour is None else hour,
+            "last_digest_at": settings.last_digest_at if settings else None}
+
+
+@blp.route("/me/digest-settings", methods=["GET"])
+@authenticated
+@blp.response(200, DigestSettingsOut)
+def get_digest_settings():
+    """Your digest e-mail: how often (null: the default for your relationship style), your time zone and hour."""
+    return _digest_out(current_account())
+
+
+@blp.route("/me/digest-settings", methods=["PUT"])
+@authenticated
+@blp.arguments(DigestSettingsArgs)
+@blp.response(200, DigestSettingsOut)
+def put_digest_settings(args):
+    """Change your digest settings (the fields you send; the others stay)."""
+    account = current_account()
+    names = {"digest": "digest", "timezone": "timezone", "hour": "digest_hour"}
+    digest.set_digest(account, **{names[k]: v for k, v in args.items()})
+    db.session.flush()
+    return _digest_out(account)
+
+
 def _token_account(args) -> Account:
     account_id = mail.account_of_token(args["token"])
     account = db.session.get(Account, account_id) if account_id is not None else None
@@ -167,4 +199,5 @@ def unsubscribe(args):
     link of the `List-Unsubscribe` header; no sign-in, the signed token names the account."""
     account = _token_account(args)
     mail.set_email_level(account, EmailLevel.none)
+    digest.set_digest(account, digest=DigestFrequency.none)  # digests carry the same link
     return {"email": EmailLevel.none, "unsubscribed": True}

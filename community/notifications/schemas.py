@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from community.models import EmailLevel, NotificationLevel
+from community.models import DigestFrequency, EmailLevel, NotificationLevel
 from community.schemas import AuthorOut
 from core.validation import PageArgs, StrictSchema, page_schema
 
@@ -75,3 +75,28 @@ class UnsubscribeArgs(StrictSchema):
 class UnsubscribedOut(ma.Schema):
     email = ma.fields.Enum(EmailLevel, metadata={"description": "The e-mail setting now in effect."})
     unsubscribed = ma.fields.Boolean()
+
+
+class DigestSettingsArgs(StrictSchema):
+    digest = ma.fields.Enum(DigestFrequency, allow_none=True, metadata={
+        "description": "none, daily or weekly (Mondays); null: the default for your relationship style. Omitted: unchanged."})
+    timezone = ma.fields.String(allow_none=True, validate=validate.Length(min=1, max=64), metadata={
+        "description": "An IANA time zone such as `Europe/Paris`; null: UTC. Omitted: unchanged."})
+    hour = ma.fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0, max=23), metadata={
+        "description": "The local hour the digest goes out; null: the platform's default (8). Omitted: unchanged."})
+
+    @ma.validates("timezone")
+    def _zone(self, value, **_):
+        from community.notifications.digest import valid_zone
+
+        if value is not None and not valid_zone(value):
+            raise ma.ValidationError("Not an IANA time zone (such as Europe/Paris).")
+
+
+class DigestSettingsOut(ma.Schema):
+    digest = ma.fields.Enum(DigestFrequency, allow_none=True)
+    effective = ma.fields.Enum(DigestFrequency, metadata={"description": "The frequency in effect."})
+    timezone = ma.fields.String(allow_none=True)
+    hour = ma.fields.Integer(allow_none=True)
+    effective_hour = ma.fields.Integer()
+    last_digest_at = ma.fields.DateTime(allow_none=True)

@@ -387,6 +387,8 @@ def export_notifications(account_id: int) -> tuple[str, dict]:
         "thread_levels": rows(select(ThreadNotificationLevel).where(ThreadNotificationLevel.account_id == account_id),
                               ("thread_id", "level", "updated_at")),
         "email": settings.email.value if settings is not None and settings.email is not None else None,
+        "digest": {f: plain(getattr(settings, f)) if settings is not None else None
+                   for f in ("digest", "timezone", "digest_hour", "last_digest_at")},
     }
 
 
@@ -407,7 +409,7 @@ def erase_notifications(account_id: int) -> None:
 
 def init_notifications() -> None:
     """Called by ``create_app``: erasure and exports reach notifications (idempotent)."""
-    from community.notifications import mail  # noqa: F401 (registers the Celery task)
+    from community.notifications import digest, mail  # noqa: F401 (registers the Celery tasks)
     from purpose.privacy import account_erasing, register_export_source
 
     account_erasing.connect(erase_notifications)
