@@ -34,12 +34,14 @@ task in embedded mode (``python app.py``), and from ``flask send-digests`` (safe
 from __future__ import annotations
 
 import logging
+import secrets
 import smtplib
+from binascii import b2a_qp
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 from html import escape
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -233,33 +235,62 @@ def _items(account_ids: list[int], now) -> tuple[dict[int, list[_Item]], dict[in
     return items, totals
 
 
-def build(recipient, frequency: str, items: list[_Item], total: int) -> EmailMessage:
-    """A multipart (text and HTML) digest with RFC 8058 one-click unsubscribe headers."""
-    cfg = current_app.config
+def _texts(recipient, frequency: str, items: list[_Item], total: int, unsubscribe: str) -> tuple[str, str, str]:
+    """Subject, text and HTML of a digest."""
+    public = current_app.config["PUBLIC_URL"]
     span = "today" if frequency == DigestFrequency.daily.value else "this week"
+    plural = "s" if total != 1 else ""
     more = total - len(items)
-    unsubscribe = unsubscribe_url(recipient.id)
     lines = "\n".join(f"- {i.summary}\n  {i.link}" for i in items)
-    tail = f"\n...and {more} more: {cfg['PUBLIC_URL']}/client/\n" if more > 0 else "\n"
-    text = (f"Hello {recipient.display_name},\n\nYou have {total} unread notification{'s' if total != 1 else ''} "
+    tail = f"\n...and {more} more: {public}/client/\n" if more > 0 else "\n"
+    text = (f"Hello {recipient.display_name},\n\nYou have {total} unread notification{plural} "
             f"you have not seen {span}:\n\n{lines}\n{tail}\n"
             f"This is your {frequency} digest. Change it in your notification settings, or stop all "
             f"notification e-mails: {unsubscribe}\n")
+    listed = "".join(f"<li><a href=\"{escape(i.link)}\">{escape(i.summary)}</a></li>" for i in items)
+    html_more = f"<p><a href=\"{escape(public)}/client/\">and {more} more</a></p>" if more > 0 else ""
+    html = (f"<p>Hello {escape(recipient.display_name)},</p><p>You have {total} unread notification{plural} "
+            f"you have not seen {span}:</p><ul>{listed}</ul>{html_more}"
+            f"<p style=\"font-size: small\">This is your {escape(frequency)} digest. "
+            f"<a href=\"{escape(unsubscribe)}\">Stop all notification e-mails</a>.</p>\n")
+    return f"Your {frequency} digest: {total} unread notification{plural}", text, html
+
+
+def build(recipient, frequency: str, items: list[_Item], total: int) -> EmailMessage:
+    """A multipart (text and HTML) digest with RFC 8058 one-click unsubscribe headers, as an ``EmailMessage``."""
+    cfg = current_app.config
+    unsubscribe = unsubscribe_url(recipient.id)
+    subject, text, html = _texts(recipient, frequency, items, total, unsubscribe)
     message = EmailMessage()
-    message["From"], message["To"] = cfg["MAIL_FROM"], recipient.email
-    message["Subject"] = f"Your {frequency} digest: {total} unread notification{'s' if total != 1 else ''}"
+    message["From"], message["To"], message["Subject"] = cfg["MAIL_FROM"], recipient.email, subject
     message["Message-ID"] = make_msgid(domain=cfg["MAIL_FROM"].rpartition("@")[2].strip("> ") or None)
     message["List-Unsubscribe"] = f"<{unsubscribe}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text)
-    listed = "".join(f"<li><a href=\"{escape(i.link)}\">{escape(i.summary)}</a></li>" for i in items)
-    html_more = (f"<p><a href=\"{escape(cfg['PUBLIC_URL'])}/client/\">and {more} more</a></p>" if more > 0 else "")
-    message.add_alternative(
-        f"<p>Hello {escape(recipient.display_name)},</p><p>You have {total} unread notification"
-        f"{'s' if total != 1 else ''} you have not seen {span}:</p><ul>{listed}</ul>{html_more}"
-        f"<p style=\"font-size: small\">This is your {escape(frequency)} digest. "
-        f"<a href=\"{escape(unsubscribe)}\">Stop all notification e-mails</a>.</p>", subtype="html")
+    message.add_alternative(html, subtype="html")
     return message
+
+
+def render(recipient, frequency: str, items: list[_Item], total: int) -> bytes:
+    """The same message as :func:`build`, rendered straight to MIME bytes (quoted-printable UTF-8 parts):
+    the ``email`` package's builder costs about 5 ms a message, which is most of 100,000 digests."""
+    cfg = current_app.config
+    unsubscribe = unsubscribe_url(recipient.id)
+    subject, text, html = _texts(recipient, frequency, items, total, unsubscribe)
+    headers = (cfg["MAIL_FROM"], recipient.email, subject, unsubscribe)
+    if not all(h.isascii() and "\n" not in h and "\r" not in h for h in headers):
+        return bytes(build(recipient, frequency, items, total))  # encoded words: leave them to the email package
+    boundary = f"=={secrets.token_hex(16)}=="
+    domain = cfg["MAIL_FROM"].rpartition("@")[2].strip("> ") or "localhost"
+    head = (f"From: {cfg['MAIL_FROM']}\nTo: {recipient.email}\nSubject: {subject}\n"
+            f"Date: {formatdate(localtime=False)}\nMessage-ID: <{secrets.token_hex(12)}@{domain}>\n"
+            f"List-Unsubscribe: <{unsubscribe}>\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\n"
+            f"MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=\"{boundary}\"\n\n")
+    part = "--{b}\nContent-Type: text/{t}; charset=\"utf-8\"\nContent-Transfer-Encoding: quoted-printable\n\n"
+    raw = (head.encode() + part.format(b=boundary, t="plain").encode() + b2a_qp(text.encode(), istext=True)
+           + b"\n" + part.format(b=boundary, t="html").encode() + b2a_qp(html.encode(), istext=True)
+           + f"\n--{boundary}--\n".encode())
+    return raw.replace(b"\n", b"\r\n")
 
 
 @dataclass
@@ -302,7 +333,7 @@ def _send_batch(now, won: dict[int, str], frequencies: dict[int, str], cfg) -> i
     people = {r.id: _Recipient(r.id, r.email, r.display_name)
               for r in db.session.execute(select(A.c.id, A.c.email, A.c.display_name).where(A.c.id.in_(ids)))}
     items, totals = _items(ids, now)
-    messages = [(a, build(people[a], frequencies[a], items[a], totals[a])) for a in ids if items.get(a)]
+    messages = [(a, people[a].email, render(people[a], frequencies[a], items[a], totals[a])) for a in ids if items.get(a)]
     empty = {a: won[a] for a in ids if not items.get(a)}  # nothing visible left: done without a message
     db.session.commit()  # no transaction open while the SMTP server answers
     done = dict(empty)
@@ -313,22 +344,23 @@ def _send_batch(now, won: dict[int, str], frequencies: dict[int, str], cfg) -> i
     return len(done) - len(empty)
 
 
-def _deliver_all(messages: list[tuple[int, EmailMessage]], cfg):
+def _deliver_all(messages: list[tuple[int, str, bytes]], cfg):
     """Hand the messages to the SMTP server over one connection; yields the accounts whose message it accepted."""
     if not messages:
         return
     if not cfg["SMTP_URL"]:
-        for account_id, message in messages:
-            log.warning("SMTP_URL is not set; a digest to %s is logged instead of sent:\n%s", message["To"], message)
+        for account_id, to, message in messages:
+            log.warning("SMTP_URL is not set; a digest to %s is logged instead of sent:\n%s", to, message.decode())
             yield account_id
         return
+    sender = parseaddr(cfg["MAIL_FROM"])[1] or cfg["MAIL_FROM"]
     try:
         with mail.connect(mail.parse_smtp_url(cfg["SMTP_URL"]), timeout=cfg["SMTP_TIMEOUT_SECONDS"]) as smtp:
-            for account_id, message in messages:
+            for account_id, to, message in messages:
                 try:
-                    smtp.send_message(message)
+                    smtp.sendmail(sender, [to], message)
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError):
-                    log.exception("The SMTP server refused the digest to %s; retried after the lease", message["To"])
+                    log.exception("The SMTP server refused the digest to %s; retried after the lease", to)
                     continue
                 yield account_id
     except (OSError, smtplib.SMTPException):
