@@ -451,6 +451,25 @@ class NotificationSettings(db.Model):
     digest_claim: Mapped[str | None] = mapped_column(String(16))
     digest_claimed_at: Mapped[datetime | None]
     last_digest_at: Mapped[datetime | None]
+    # Web Push (community/notifications/push.py): None follows the style; quiet hours in ``timezone``
+    push: Mapped[EmailLevel | None] = mapped_column(string_enum(EmailLevel))
+    quiet_start: Mapped[int | None]
+    quiet_end: Mapped[int | None]
+
+
+class PushSubscription(db.Model):
+    """A browser's Web Push subscription (RFC 8030 endpoint, RFC 8291 keys) for one member."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(1024), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(128))
+    auth: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    last_sent_at: Mapped[datetime | None]
 
 
 from community import search_index  # noqa: E402,F401  (its after_create hooks build the search index)
