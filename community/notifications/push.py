@@ -72,7 +72,7 @@ def push_level(account_id: int) -> EmailLevel:
     return STYLE_DEFAULTS[style] if style is not None else DEFAULT
 
 
-def quiet(settings: NotificationSettings | None, now: datetime) -> bool:
+def quiet(settings, now: datetime) -> bool:
     """Whether ``now`` falls in the member's quiet hours (start to end, local; may span midnight)."""
     if settings is None or settings.quiet_start is None or settings.quiet_end is None:
         return False
@@ -133,9 +133,8 @@ def push_notifications(ids: list[int]) -> int:
         mine = subscriptions.get(n.recipient_id)
         if not mine:
             continue
-        if n.recipient_id not in allowed:
-            settings = db.session.get(NotificationSettings, n.recipient_id)
-            allowed[n.recipient_id] = set() if quiet(settings, now) else _pushed_kinds(push_level(n.recipient_id))
+        if n.recipient_id not in allowed:  # quiet hours were applied at the commit (after_commit)
+            allowed[n.recipient_id] = _pushed_kinds(push_level(n.recipient_id))
         if n.kind not in allowed[n.recipient_id]:
             continue
         payload = message(n)
@@ -159,9 +158,22 @@ def push_task(ids: list[int]) -> int:
     return push_notifications(ids)
 
 
+def _outside_quiet_hours(ids: list[int], now: datetime) -> list[int]:
+    """The notifications whose recipients are not in their quiet hours now (decided at the commit,
+    so a push that waits for a worker still follows the hours the member had when it happened)."""
+    S = NotificationSettings.__table__
+    N = Notification.__table__
+    rows = db.session.execute(select(N.c.id, S.c.quiet_start, S.c.quiet_end, S.c.timezone)
+                              .select_from(N.outerjoin(S, S.c.account_id == N.c.recipient_id)).where(N.c.id.in_(ids)))
+    return [r.id for r in rows if not quiet(r, now)]
+
+
 def after_commit(app, ids: list[int]) -> None:
     """After the commit that wrote these notifications: push them, off the request."""
     if not enabled(app) or not ids:
+        return
+    ids = _outside_quiet_hours(ids, utcnow())
+    if not ids:
         return
     if app.config.get("REDIS_URL"):
         push_task.apply_async(args=[list(ids)])
