@@ -424,14 +424,52 @@ class EmailLevel(str, enum.Enum):
     all = "all"  # and everything I watch
 
 
+class DigestFrequency(str, enum.Enum):
+    none = "none"
+    daily = "daily"
+    weekly = "weekly"  # on Mondays
+
+
 class NotificationSettings(db.Model):
-    """A member's own e-mail settings; no row (or ``email`` None): the default for their relationship style."""
+    """A member's own e-mail settings; no row (or ``email`` None): the default for their relationship style.
+
+    Digests (community/notifications/digest.py): ``digest`` None follows the style too; ``timezone``
+    (IANA, None: UTC) and ``digest_hour`` (None: ``NOTIFICATION_DIGEST_HOUR``) say when. The sweep's
+    bookkeeping: ``digest_period`` is the key of the last period sent (its local date), ``digest_claim``
+    / ``digest_claimed_at`` a worker's lease on the next, ``last_digest_at`` the cut-off of the last
+    one sent (the next lists what came after it)."""
 
     __tablename__ = "notification_settings"
 
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
     email: Mapped[EmailLevel | None] = mapped_column(string_enum(EmailLevel))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    digest: Mapped[DigestFrequency | None] = mapped_column(string_enum(DigestFrequency))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    digest_hour: Mapped[int | None]
+    digest_period: Mapped[str | None] = mapped_column(String(16))
+    digest_claim: Mapped[str | None] = mapped_column(String(16))
+    digest_claimed_at: Mapped[datetime | None]
+    last_digest_at: Mapped[datetime | None]
+    # Web Push (community/notifications/push.py): None follows the style; quiet hours in ``timezone``
+    push: Mapped[EmailLevel | None] = mapped_column(string_enum(EmailLevel))
+    quiet_start: Mapped[int | None]
+    quiet_end: Mapped[int | None]
+
+
+class PushSubscription(db.Model):
+    """A browser's Web Push subscription (RFC 8030 endpoint, RFC 8291 keys) for one member."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(1024), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(128))
+    auth: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    last_sent_at: Mapped[datetime | None]
 
 
 from community import search_index  # noqa: E402,F401  (its after_create hooks build the search index)

@@ -33,6 +33,9 @@ def celery_init_app(app: Flask) -> Celery:
         "task_serializer": "json",
         "accept_content": ["json"],
         "broker_connection_retry_on_startup": True,
+        # ``celery -A worker:celery_app beat``: periodic sweeps (docs/notifications.md, "Digests")
+        "beat_schedule": {"notification-digests": {
+            "task": "notifications.send_digests", "schedule": float(app.config.get("NOTIFICATION_DIGEST_INTERVAL_SECONDS", 900))}},
     }
     settings.update(app.config.get("CELERY", {}))
     celery = Celery(app.name, task_cls=FlaskTask)

@@ -90,6 +90,19 @@ INT_SETTINGS = {
     "TRUST_REGULAR_POSTS": 50,
     "TRUST_REGULAR_REACTORS": 20,
     "TRUST_REGULAR_MAX_FLAGS_UPHELD": 0,
+    # Digests (community/notifications/digest.py): the local hour a member's digest goes out unless
+    # they chose one; a period whose hour passed more than WINDOW hours ago is skipped (its news
+    # waits for the next); a worker's claim lasts LEASE seconds; the sweep runs every INTERVAL
+    # seconds (Celery beat, or a background task in embedded mode).
+    "NOTIFICATION_DIGEST_HOUR": 8,
+    "NOTIFICATION_DIGEST_WINDOW_HOURS": 6,
+    "NOTIFICATION_DIGEST_LEASE_SECONDS": 300,
+    "NOTIFICATION_DIGEST_INTERVAL_SECONDS": 900,
+    # Web Push (community/notifications/push.py): how long a push service keeps an undelivered
+    # message (TTL), the HTTP timeout, and subscriptions one member may hold (the oldest goes).
+    "PUSH_TTL_SECONDS": 86400,
+    "PUSH_TIMEOUT_SECONDS": 10,
+    "PUSH_MAX_SUBSCRIPTIONS": 10,
 }
 
 _STR_SETTINGS = {
@@ -109,6 +122,10 @@ _STR_SETTINGS = {
     "MAIL_FROM": "no-reply@localhost",
     "PUBLIC_URL": "",  # where people reach the web client, for links in e-mails; empty: http://HOST:PORT
     "NETWORKX_BACKEND": "",  # e.g. "cugraph" or "parallel" (installed separately); empty: networkx's own
+    # Web Push's VAPID key (RFC 8292): the private key, base64url (raw 32 bytes or DER) or a PEM file's
+    # path; empty: no push. The subject is a mailto: or https: contact for push services.
+    "VAPID_PRIVATE_KEY": "",
+    "VAPID_SUBJECT": "",
 }
 
 
@@ -119,6 +136,8 @@ _BOOL_SETTINGS = {
     # After a commit that wrote a notification that may be mailed, plan a sweep for when it is due
     # (community/notifications/mail.py); off: only the CLI command or a scheduled task sends them.
     "NOTIFICATION_EMAIL_NUDGE": True,
+    # Tests only: accept push subscription endpoints at http://127.0.0.1 (otherwise https only)
+    "PUSH_ALLOW_LOCALHOST": False,
     # Redis unreachable: count rate limits in each process's memory until it is back (Flask-Limiter's
     # own fallback) rather than refuse every rate-limited request with 503 (docs/realtime.md, "Redis outages")
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

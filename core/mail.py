@@ -58,18 +58,27 @@ def build_message(*, sender: str, to: str, subject: str, text: str) -> EmailMess
     return message
 
 
-def deliver(server: SmtpServer, message: EmailMessage, *, timeout: float) -> None:
-    """Hand ``message`` to the SMTP server (blocking network I/O: call it off any transaction)."""
+def connect(server: SmtpServer, *, timeout: float) -> smtplib.SMTP:
+    """An open, signed-in SMTP connection (use it as a context manager; it quits on exit)."""
     context = ssl.create_default_context()
     if server.security == "ssl":
         smtp = smtplib.SMTP_SSL(server.host, server.port, timeout=timeout, context=context)
     else:
         smtp = smtplib.SMTP(server.host, server.port, timeout=timeout)
-    with smtp:
+    try:
         if server.security == "starttls":
             smtp.starttls(context=context)
         if server.username:
             smtp.login(server.username, server.password or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def deliver(server: SmtpServer, message: EmailMessage, *, timeout: float) -> None:
+    """Hand ``message`` to the SMTP server (blocking network I/O: call it off any transaction)."""
+    with connect(server, timeout=timeout) as smtp:
         smtp.send_message(message)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from community import access
-from community.models import EmailLevel, Notification, NotificationSettings
-from community.notifications import mail, service
+from community.models import DigestFrequency, EmailLevel, Notification, NotificationSettings
+from community.notifications import digest, mail, push, service
 from community.notifications.schemas import (
-    EmailSettingsArgs, EmailSettingsOut, LevelArgs, LevelOut, MarkAllArgs, MarkedOut, NotificationListArgs,
+    PushEndpointArgs, PushSettingsArgs, PushSettingsOut, PushSubscriptionArgs, PushSubscriptionList,
+    PushSubscriptionOut, VapidKeyOut, DigestSettingsArgs, DigestSettingsOut, EmailSettingsArgs, EmailSettingsOut, LevelArgs, LevelOut, MarkAllArgs, MarkedOut, NotificationListArgs,
     NotificationOut, NotificationPage, UnreadOut, UnsubscribeArgs, UnsubscribedOut,
 )
 from core.auth import authenticated, current_account, limit_writes
@@ -142,6 +143,38 @@ def put_settings(args):
     return {"email": args["email"], "effective": mail.email_level(account.id)}
 
 
+def _digest_out(account: Account) -> dict:
+    from flask import current_app
+
+    settings = db.session.get(NotificationSettings, account.id)
+    hour = settings.digest_hour if settings else None
+    return {"digest": settings.digest if settings else None, "effective": digest.effective_for(account.id),
+            "timezone": settings.timezone if settings else None, "hour": hour,
+            "effective_hour": current_app.config["NOTIFICATION_DIGEST_HOUR"] if hour is None else hour,
+            "last_digest_at": settings.last_digest_at if settings else None}
+
+
+@blp.route("/me/digest-settings", methods=["GET"])
+@authenticated
+@blp.response(200, DigestSettingsOut)
+def get_digest_settings():
+    """Your digest e-mail: how often (null: the default for your relationship style), your time zone and hour."""
+    return _digest_out(current_account())
+
+
+@blp.route("/me/digest-settings", methods=["PUT"])
+@authenticated
+@blp.arguments(DigestSettingsArgs)
+@blp.response(200, DigestSettingsOut)
+def put_digest_settings(args):
+    """Change your digest settings (the fields you send; the others stay)."""
+    account = current_account()
+    names = {"digest": "digest", "timezone": "timezone", "hour": "digest_hour"}
+    digest.set_digest(account, **{names[k]: v for k, v in args.items()})
+    db.session.flush()
+    return _digest_out(account)
+
+
 def _token_account(args) -> Account:
     account_id = mail.account_of_token(args["token"])
     account = db.session.get(Account, account_id) if account_id is not None else None
@@ -167,4 +200,72 @@ def unsubscribe(args):
     link of the `List-Unsubscribe` header; no sign-in, the signed token names the account."""
     account = _token_account(args)
     mail.set_email_level(account, EmailLevel.none)
+    digest.set_digest(account, digest=DigestFrequency.none)  # digests carry the same link
     return {"email": EmailLevel.none, "unsubscribed": True}
+
+
+# Web Push (docs/notifications.md, "Web Push") ------------------------------------------------------
+
+
+@blp.route("/push/vapid-public-key", methods=["GET"])
+@blp.response(200, VapidKeyOut)
+def vapid_public_key():
+    """The server's VAPID public key, for `pushManager.subscribe({applicationServerKey})`."""
+    return {"public_key": push.public_key()}
+
+
+@blp.route("/me/push-subscriptions", methods=["GET"])
+@authenticated
+@blp.response(200, PushSubscriptionList)
+def list_push_subscriptions():
+    """Your browsers' push subscriptions."""
+    from community.models import PushSubscription
+
+    return {"items": list(db.session.scalars(select(PushSubscription).where(
+        PushSubscription.account_id == current_account().id).order_by(PushSubscription.id)))}
+
+
+@blp.route("/me/push-subscriptions", methods=["POST"])
+@authenticated
+@blp.arguments(PushSubscriptionArgs)
+@blp.response(201, PushSubscriptionOut)
+def add_push_subscription(args):
+    """Store this browser's push subscription (`PushSubscription.toJSON()`); the same endpoint again updates it."""
+    return push.subscribe(current_account(), args["endpoint"], args["keys"]["p256dh"], args["keys"]["auth"],
+                          push.expiry(args["expirationTime"]))
+
+
+@blp.route("/me/push-subscriptions", methods=["DELETE"])
+@authenticated
+@blp.arguments(PushEndpointArgs)
+@blp.response(204)
+def delete_push_subscription(args):
+    """Forget this browser's subscription (harmless if it is not stored)."""
+    push.unsubscribe(current_account(), args["endpoint"])
+
+
+def _push_out(account: Account) -> dict:
+    settings = db.session.get(NotificationSettings, account.id)
+    return {"push": settings.push if settings else None, "effective": push.push_level(account.id),
+            "quiet_start": settings.quiet_start if settings else None,
+            "quiet_end": settings.quiet_end if settings else None}
+
+
+@blp.route("/me/push-settings", methods=["GET"])
+@authenticated
+@blp.response(200, PushSettingsOut)
+def get_push_settings():
+    """Which notifications are pushed to your browsers (null: your relationship style's default), and quiet hours."""
+    return _push_out(current_account())
+
+
+@blp.route("/me/push-settings", methods=["PUT"])
+@authenticated
+@blp.arguments(PushSettingsArgs)
+@blp.response(200, PushSettingsOut)
+def put_push_settings(args):
+    """Change your push settings (the fields you send; the others stay)."""
+    account = current_account()
+    digest.set_digest(account, **args)
+    db.session.flush()
+    return _push_out(account)

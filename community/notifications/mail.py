@@ -35,6 +35,7 @@ from html import escape
 import click
 from celery import shared_task
 from flask import current_app
+from flask.cli import with_appcontext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import and_, or_, select, update
 
@@ -239,6 +240,7 @@ def _sweep_later(app, delay: float) -> None:
 
 
 @click.command("send-notification-emails")
+@with_appcontext
 def send_notification_emails_command() -> None:
     """Send the notification e-mails that are due (safe beside running workers)."""
     click.echo(f"sent {send_due()} notification e-mail(s)")

@@ -153,6 +153,7 @@ def notify(recipient_id: int, kind: kinds.Kind | str, *, actor: Account | None =
     ).returning(N.c.id)).scalar_one()
     on_commit(_deliver_ids, current_app._get_current_object(), [new_id])
     _nudge_mail(kind)
+    _push_after_commit(kind, ids=[new_id])
     return True
 
 
@@ -208,6 +209,29 @@ def notify_each(recipients, kind: kinds.Kind | str, *, actor: Account | None = N
         on_commit(_deliver_ids_later, current_app._get_current_object(), ids)
         _nudge_mail(kind)
     return len(ids)
+
+
+def _push_after_commit(kind: kinds.Kind, *, ids: list[int] | None = None, post_id: int | None = None) -> None:
+    """Web Push (community/notifications/push.py) after the commit, for kinds that may be pushed."""
+    from community.notifications import push
+
+    app = current_app._get_current_object()
+    if kind.email is None or not push.enabled(app):
+        return
+    if ids is not None:
+        on_commit(push.after_commit, app, ids)
+    else:
+        on_commit(_push_post, app, post_id, kind.name)
+
+
+def _push_post(app, post_id: int, kind: str) -> None:
+    from community.models import PushSubscription
+    from community.notifications import push
+
+    ids = list(db.session.scalars(select(N.c.id).where(
+        N.c.post_id == post_id, N.c.kind == kind,
+        N.c.recipient_id.in_(select(PushSubscription.account_id)))))  # only those with a browser to push to
+    push.after_commit(app, ids)
 
 
 def _nudge_mail(kind: kinds.Kind) -> None:
@@ -303,6 +327,7 @@ def fan_out(post: Post, thread: Thread, space: Space, author: Account, *, new_th
     if result.rowcount:
         on_commit(_deliver_post_later, current_app._get_current_object(), post.id, kind.name)
         _nudge_mail(kind)
+        _push_after_commit(kind, post_id=post.id)
 
 
 def notify_post(post: Post, thread: Thread, space: Space, author: Account, mentioned: list[int], *, new_thread: bool) -> None:
@@ -470,8 +495,8 @@ def _tell_read(app, account_id: int) -> None:
 
 
 def export_notifications(account_id: int) -> tuple[str, dict]:
-    """For the account's own export: its inbox, levels and e-mail settings."""
-    from community.models import NotificationSettings
+    """For the account's own export: its inbox, levels, e-mail, digest and push settings, push subscriptions."""
+    from community.models import NotificationSettings, PushSubscription
 
     def plain(value):
         return value.isoformat() if hasattr(value, "isoformat") else getattr(value, "value", value)
@@ -489,15 +514,22 @@ def export_notifications(account_id: int) -> tuple[str, dict]:
         "thread_levels": rows(select(ThreadNotificationLevel).where(ThreadNotificationLevel.account_id == account_id),
                               ("thread_id", "level", "updated_at")),
         "email": settings.email.value if settings is not None and settings.email is not None else None,
+        "digest": {f: plain(getattr(settings, f)) if settings is not None else None
+                   for f in ("digest", "timezone", "digest_hour", "last_digest_at")},
+        "push": {f: plain(getattr(settings, f)) if settings is not None else None
+                 for f in ("push", "quiet_start", "quiet_end")},
+        "push_subscriptions": rows(select(PushSubscription).where(PushSubscription.account_id == account_id)
+                                   .order_by(PushSubscription.id), ("endpoint", "created_at", "expires_at", "last_sent_at")),
     }
 
 
 def erase_notifications(account_id: int) -> None:
-    """Before an account is erased: its inbox, levels and settings go; notifications it caused
-    for others lose their actor and the actor's handle."""
-    from community.models import NotificationSettings
+    """Before an account is erased: its inbox, levels, settings (digest and push included) and push
+    subscriptions go; notifications it caused for others lose their actor and the actor's handle."""
+    from community.models import NotificationSettings, PushSubscription
 
     for stmt in (
+        db.delete(PushSubscription).where(PushSubscription.account_id == account_id),
         db.delete(Notification).where(Notification.recipient_id == account_id),
         db.delete(SpaceNotificationLevel).where(SpaceNotificationLevel.account_id == account_id),
         db.delete(ThreadNotificationLevel).where(ThreadNotificationLevel.account_id == account_id),
@@ -509,7 +541,7 @@ def erase_notifications(account_id: int) -> None:
 
 def init_notifications() -> None:
     """Called by ``create_app``: erasure and exports reach notifications (idempotent)."""
-    from community.notifications import mail  # noqa: F401 (registers the Celery task)
+    from community.notifications import digest, mail, push  # noqa: F401 (registers the Celery tasks)
     from purpose.privacy import account_erasing, register_export_source
 
     account_erasing.connect(erase_notifications)

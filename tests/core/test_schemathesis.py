@@ -83,6 +83,17 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403",
 include-name = "PATCH /api/v1/events/{event_id}"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 
+# Rules on values no schema states (docs/api.md, "Notifications"): a time zone must be one of the IANA
+# database's names, and a push subscription an https URL of a named host with a 65-byte P-256 point
+# and a 16-byte secret, base64url. A generated value seldom is: 422 naming the field.
+[[operations]]
+include-name = "PUT /api/v1/me/digest-settings"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
+
+[[operations]]
+include-name = "POST /api/v1/me/push-subscriptions"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
+
 # A guest link's token is opaque like a reset token (events/guests.py: it names an event and a guest,
 # signed by the server), so a generated one is never valid: the documented 400 ``invalid-guest-link``.
 [[operations]]

@@ -9,6 +9,7 @@ import { threadView } from "./thread.js";
 import { auditView, moderationView } from "./moderation.js";
 import { analyticsView, reportView } from "./analytics.js";
 import { searchView } from "./search.js";
+import { inboxView, startBell } from "./notifications.js";
 
 const main = document.getElementById("main");
 const routes = [
@@ -17,6 +18,7 @@ const routes = [
   [/^#\/threads\/(\d+)$/, (id) => threadView(main, Number(id))],
   [/^#\/threads\/(\d+)\/posts\/(\d+)$/, (id, postId) => threadView(main, Number(id), Number(postId))],
   [/^#\/search(?:\?(.*))?$/, (query) => searchView(main, query || "")],
+  [/^#\/notifications$/, () => inboxView(main)],
   [/^#\/moderation$/, () => moderationView(main)],
   [/^#\/moderation\/audit$/, () => auditView(main)],
   [/^#\/analytics$/, () => analyticsView(main)],
@@ -90,6 +92,7 @@ function loginView() {
 function signedIn() {
   setSignedIn(true);
   realtime.start();
+  startBell();
   if (!location.hash.startsWith("#/")) location.hash = "#/spaces";
   else route();
 }

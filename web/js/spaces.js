@@ -4,6 +4,7 @@ import { allPages, api } from "./api.js";
 import { announce, errorBox, field, formValues, h, reloadView, replace, showError, timeOf } from "./dom.js";
 import { loadMembers, presenceBox } from "./people.js";
 import { realtime } from "./realtime.js";
+import { levelSelector } from "./notifications.js";
 
 const KINDS = [["", "All purposes"], ["life", "Life goals"], ["societal", "Societal causes"]];
 const purposeCache = new Map();
@@ -80,7 +81,7 @@ export async function spaceView(main, spaceId) {
     h("p", { className: "crumbs" }, h("a", { href: "#/spaces" }, "Spaces"), " / ", space.name),
     h("h2", {}, space.name),
     space.description && h("p", {}, space.description),
-    presence.node, membershipControls(space, members),
+    presence.node, membershipControls(space, members), levelSelector(spaceId),
     composer, h("h3", {}, "Threads"), threadList);
   if (members.isMember) composer.append(newThreadForm(spaceId));
   await showThreads(threadList, spaceId);
