@@ -173,6 +173,7 @@ def notify_many(kind: kinds.Kind | str, recipients: list[int], *, data: dict | N
          "data": data, "count": 1, "created_at": now} for r in recipients]).scalars().all()
     on_commit(_deliver_many_later, current_app._get_current_object(), list(ids))
     _nudge_mail(kind)
+    return len(ids)
 
 
 def notify_each(recipients, kind: kinds.Kind | str, *, actor: Account | None = None, space: Space | None = None,
