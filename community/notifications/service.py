@@ -207,7 +207,7 @@ def notify_each(recipients, kind: kinds.Kind | str, *, actor: Account | None = N
         ["recipient_id", "kind", "actor_id", "space_id", "thread_id", "post_id", "data", "count", "created_at"], rows,
     ).returning(N.c.id)))
     if ids:
-        on_commit(_deliver_ids_later, current_app._get_current_object(), ids)
+        on_commit(_deliver_many_later, current_app._get_current_object(), ids)
         _nudge_mail(kind)
     return len(ids)
 
@@ -414,28 +414,6 @@ def _deliver_ids(app, ids: list[int]) -> None:
     _emit_for(list(db.session.scalars(select(Notification).where(Notification.id.in_(ids)))))
 
 
-def _deliver_ids_later(app, ids: list[int]) -> None:
-    """``notify_each``'s live events, on a background task (as a post's fan-out's)."""
-    socketio.start_background_task(_deliver_many, app, ids)
-
-
-def _deliver_many(app, ids: list[int]) -> None:
-    with app.app_context():
-        try:
-            rows = list(db.session.scalars(select(Notification).where(Notification.id.in_(ids))))
-            counts = dict(db.session.execute(
-                select(N.c.recipient_id, func.count()).where(
-                    N.c.recipient_id.in_(select(N.c.recipient_id).where(N.c.id.in_(ids))), N.c.read_at.is_(None),
-                    or_(N.c.kind.in_([k.name for k in kinds.kinds().values() if not k.personal]),
-                        visible_clause(N.c.recipient_id, N.c.space_id)))
-                .group_by(N.c.recipient_id)).all())
-            for row in paced(rows):
-                socketio.emit(EVENT, {"notification": payload(row), "unread": counts.get(row.recipient_id, 0)},
-                              to=account_room(row.recipient_id))
-        finally:
-            db.session.remove()
-
-
 def _deliver_post_later(app, post_id: int, kind: str) -> None:
     """A fan-out's live events go on a background task, so the poster's ack never waits for
     thousands of emits."""
@@ -445,28 +423,20 @@ def _deliver_post_later(app, post_id: int, kind: str) -> None:
 def _deliver_post(app, post_id: int, kind: str) -> None:
     with app.app_context():
         try:
-            rows = list(db.session.scalars(select(Notification).where(
-                Notification.post_id == post_id, Notification.kind == kind)))
-            counts = dict(db.session.execute(
-                select(N.c.recipient_id, func.count()).where(
-                    N.c.recipient_id.in_(select(N.c.recipient_id).where(N.c.post_id == post_id, N.c.kind == kind)),
-                    N.c.read_at.is_(None),
-                    or_(N.c.kind.in_([k.name for k in kinds.kinds().values() if not k.personal]),
-                        visible_clause(N.c.recipient_id, N.c.space_id)))
-                .group_by(N.c.recipient_id)).all())
-            for row in paced(rows):  # thousands of emits: let the process's sockets have their turns
-                socketio.emit(EVENT, {"notification": payload(row), "unread": counts.get(row.recipient_id, 0)},
-                              to=account_room(row.recipient_id))
+            ids = list(db.session.scalars(select(N.c.id).where(N.c.post_id == post_id, N.c.kind == kind)))
         finally:
             db.session.remove()
+    _deliver_many(app, ids)
 
 
 def _deliver_many_later(app, ids: list[int]) -> None:
-    """``notify_many``'s live events on a background task: the job's commit does not wait for them."""
+    """Live events of many notices (``notify_many``, ``notify_each``) on a background task: the commit
+    that wrote them does not wait for thousands of emits."""
     socketio.start_background_task(_deliver_many, app, ids)
 
 
 def _deliver_many(app, ids: list[int], chunk: int = 2000) -> None:
+    """Emit each notice to its recipient's sockets with their unread count, ``chunk`` at a time."""
     with app.app_context():
         try:
             for start in range(0, len(ids), chunk):
