@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ast
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -120,43 +118,6 @@ def test_ics_files_parse_back_with_the_events_zone_and_times(world):
     assert talk.decoded("dtstart") == START + timedelta(days=1) and int(talk["sequence"]) == 1
     assert {tz["TZID"] for tz in feed.walk("VTIMEZONE")} == {"Europe/Paris", "Asia/Tokyo"}
     assert world["outsider"].get(f"/api/v1/spaces/{world['private']}/events.ics").status_code == 404
-
-
-ALLOWED = {"core", "purpose", "community", "events"}
-PLATFORM = {"app", "core", "purpose", "community", "events", "recognition", "graph", "devtools"}
-
-
-def test_the_events_wing_imports_only_the_layers_below_it():
-    """docs/architecture.md: events may import core, purpose and community; nothing below imports events."""
-    root = Path(__file__).resolve().parents[2]
-    for path in (root / "events").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
-            for name in names:
-                top = name.split(".")[0]
-                assert top not in PLATFORM or top in ALLOWED, f"{path.name} imports {name}"
-    for package in ("core", "purpose", "community", "graph"):
-        for path in (root / package).rglob("*.py"):
-            assert "from events" not in path.read_text() and "import events" not in path.read_text(), path
-
-
-def test_the_recognition_wing_imports_only_the_layers_below_it():
-    """docs/architecture.md: recognition may import core, purpose and community (not events: it reads the
-    event_attendees table by SQL); nothing but app.py and worker.py imports recognition."""
-    root = Path(__file__).resolve().parents[2]
-    allowed = {"core", "purpose", "community", "recognition"}
-    for path in (root / "recognition").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
-            for name in names:
-                top = name.split(".")[0]
-                assert top not in PLATFORM or top in allowed, f"{path.name} imports {name}"
-    for package in ("core", "purpose", "community", "events", "graph", "devtools"):
-        for path in (root / package).rglob("*.py"):
-            text = path.read_text()
-            assert "from recognition" not in text and "import recognition" not in text, path
 
 
 def test_a_direct_conversation_has_no_events(make_actor):
