@@ -56,12 +56,21 @@ def erased_external_id(external_id: str) -> str:
 
 
 def link_registration(account: Account) -> list[Stakeholder]:
-    """Link every unlinked stakeholder with the account's email to it, recording the conversion."""
-    matches = list(
-        db.session.scalars(
-            select(Stakeholder).where(Stakeholder.email_hash == email_hash(account.email), Stakeholder.account_id.is_(None))
-        )
-    )
+    """Link the unlinked stakeholders with the account's email to it, recording the conversion.
+
+    One per brand (a brand has at most one stakeholder per account): where a brand knows the
+    address from several sources, the earliest stored row becomes the member and the others
+    stay as they are, so registration never fails on a brand's duplicate records."""
+    linked = set(db.session.scalars(select(Stakeholder.brand_id).where(Stakeholder.account_id == account.id)))
+    matches = []
+    for stakeholder in db.session.scalars(
+        select(Stakeholder)
+        .where(Stakeholder.email_hash == email_hash(account.email), Stakeholder.account_id.is_(None))
+        .order_by(Stakeholder.id)
+    ):
+        if stakeholder.brand_id not in linked:
+            linked.add(stakeholder.brand_id)
+            matches.append(stakeholder)
     now = utcnow()
     for stakeholder in matches:
         stakeholder.account_id = account.id
