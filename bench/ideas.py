@@ -35,33 +35,20 @@ def main() -> None:
 
     from sqlalchemy import insert, select, text
 
-    from app import create_app
+    from bench._common import brand_with_purpose, bulk_accounts, notice_app
     from community.models import Membership, Notification, Post, Space, Thread
     from core.accounts import Account
     from core.extensions import db, utcnow
     from ideas import service
     from ideas.models import Idea, IdeaStatus, IdeaVote
-    from purpose.models import Brand, BrandStaff, Purpose, PurposeKind, StaffRole
-    from tests.helpers import base_config
+    from purpose.models import BrandStaff, StaffRole
 
-    app = create_app({**base_config(args.url), "RATELIMIT_STORAGE_URI": "memory://", "NOTIFICATION_EMAIL_NUDGE": False})
+    app = notice_app(args.url)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
         now = utcnow()
-        db.session.execute(insert(Account.__table__), [
-            {"email": f"v{i}@bench.example", "handle": f"v{i}", "display_name": f"V{i}", "password_hash": "x",
-             "role": "member", "status": "active", "interests": [], "created_at": now}
-            for i in range(args.voters + 1)])
-        ids = list(db.session.scalars(select(Account.id).order_by(Account.id)))
-        manager_id, voter_ids = ids[0], ids[1:]
-        brand = Brand(name="Bench")
-        db.session.add(brand)
-        db.session.flush()
+        manager_id, *voter_ids = bulk_accounts(args.voters + 1, "v")
+        brand, purpose = brand_with_purpose()
         db.session.add(BrandStaff(brand_id=brand.id, account_id=manager_id, role=StaffRole.manager))
-        purpose = Purpose(brand_id=brand.id, kind=PurposeKind.life, title="Bench", tags=[])
-        db.session.add(purpose)
-        db.session.flush()
         space = Space(purpose_id=purpose.id, name="ideas", slug="ideas")
         db.session.add(space)
         db.session.flush()

@@ -35,33 +35,19 @@ def main() -> None:
 
     from sqlalchemy import insert, select, text
 
-    from app import create_app
+    from bench._common import brand_with_purpose, bulk_accounts, notice_app
     from community.conversations import service
     from community.models import (
         Membership, Notification, NotificationLevel, Space, SpaceNotificationLevel, Thread,
     )
     from core.accounts import Account
     from core.extensions import db, utcnow
-    from purpose.models import Brand, Purpose, PurposeKind
-    from tests.helpers import base_config
 
-    app = create_app({**base_config(args.url), "RATELIMIT_STORAGE_URI": "memory://", "NOTIFICATION_EMAIL_NUDGE": False})
+    app = notice_app(args.url)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
         now = utcnow()
-        db.session.execute(insert(Account.__table__), [
-            {"email": f"w{i}@bench.example", "handle": f"w{i}", "display_name": f"W{i}", "password_hash": "x",
-             "role": "member", "status": "active", "interests": [], "created_at": now}
-            for i in range(args.watchers + 1)])
-        ids = list(db.session.scalars(select(Account.id).order_by(Account.id)))
-        author_id, watcher_ids = ids[0], ids[1:]
-        brand = Brand(name="Bench")
-        db.session.add(brand)
-        db.session.flush()
-        purpose = Purpose(brand_id=brand.id, kind=PurposeKind.life, title="Bench", tags=[])
-        db.session.add(purpose)
-        db.session.flush()
+        author_id, *watcher_ids = bulk_accounts(args.watchers + 1, "w")
+        _brand, purpose = brand_with_purpose()
         places = []
         for slug in ("watched", "quiet"):
             space = Space(purpose_id=purpose.id, name=slug, slug=slug)

@@ -19,14 +19,11 @@ years from JSON Lines. Then:
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -41,11 +38,6 @@ LISTINGS = {  # name -> (query string, bare SQL condition and order)
     "light, by clv": ({"sort": "clv", "segment": "light"}, "AND segment = 'light' AND clv IS NOT NULL",
                       "clv DESC, stakeholder_id DESC"),
 }
-
-
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def import_people(brand_id: int, n: int, seed: int = 1) -> None:
@@ -68,26 +60,19 @@ def import_people(brand_id: int, n: int, seed: int = 1) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--people", type=int, default=100_000)
-    parser.add_argument("--pages", type=int, default=100)
-    parser.add_argument("--database-url", default=None)
-    args = parser.parse_args()
-    url = args.database_url or "sqlite:///" + os.path.join(tempfile.mkdtemp(), "people.db")
+    from bench._common import paging_app, paging_args, percentile
 
-    from app import create_app
+    args = paging_args(__doc__)
+    url = args.url
+
     from core.extensions import db, utcnow
     from purpose.models import Brand, BrandStaff, PeopleSnapshot, StaffRole
     from purpose.profiles import Scope, build_profiles
     from purpose.snapshots import execute_build
     from tests.helpers import register
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-secret-" * 4, "LOG_LEVEL": "WARNING",
-                      "RATELIMIT_ENABLED": False})
+    app = paging_app(url)
     client = app.test_client()
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
     manager = register(client, "bench_manager")
     with app.app_context():
         brand = Brand(name="bench")

@@ -14,12 +14,9 @@ as bare SQL on the DBAPI cursor (same condition and order; no authentication, no
 
 from __future__ import annotations
 
-import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -52,20 +49,12 @@ def synthetic_graph(n: int, seed: int = 1):
     return G
 
 
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--people", type=int, default=100_000)
-    parser.add_argument("--pages", type=int, default=100)
-    parser.add_argument("--database-url", default=None)
-    args = parser.parse_args()
-    url = args.database_url or "sqlite:///" + os.path.join(tempfile.mkdtemp(), "people.db")
+    from bench._common import paging_app, paging_args, percentile
 
-    from app import create_app
+    args = paging_args(__doc__)
+    url = args.url
+
     from core.accounts import Account, GlobalRole
     from core.extensions import db
     from graph.models import GraphReport, GraphReportGraph, ReportPerson, ReportStatus
@@ -74,13 +63,9 @@ def main() -> None:
     from purpose.models import Brand
     from tests.helpers import register
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-secret-" * 4, "LOG_LEVEL": "WARNING",
-                      "RATELIMIT_ENABLED": False})
+    app = paging_app(url)
     G = synthetic_graph(args.people)
     client = app.test_client()
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
     admin = register(client, "bench_admin")
     with app.app_context():
         db.session.get(Account, admin.id).role = GlobalRole.admin
