@@ -79,3 +79,51 @@ def percentile(values, q: float) -> float:
     """The ``q`` quantile (0 to 1) by rank: the value below which a share ``q`` of ``values`` fall."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def page_through(client, path: str, query: dict, pages: int, check=None) -> list[float]:
+    """Seconds per page for up to ``pages`` pages of 50 of ``path`` followed by ``next_cursor``;
+    ``check(body)``, when given, asserts each page's body."""
+    import time
+
+    times, cursor = [], None
+    for _ in range(pages):
+        params = {**query, "limit": 50, **({"cursor": cursor} if cursor else {})}
+        start = time.perf_counter()
+        response = client.get(path, query_string=params)
+        times.append(time.perf_counter() - start)
+        body = response.get_json()
+        assert response.status_code == 200, body
+        if check is not None:
+            check(body)
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    return times
+
+
+def bare_pages(app, sql: str, count: int) -> list[float]:
+    """Seconds per run of ``sql`` on a raw DBAPI cursor, ``count`` times: the page without the API."""
+    import time
+
+    from core.extensions import db
+
+    with app.app_context():
+        raw = db.engine.raw_connection()
+        cur, times = raw.cursor(), []
+        for _ in range(count):
+            start = time.perf_counter()
+            cur.execute(sql)
+            cur.fetchall()
+            times.append(time.perf_counter() - start)
+        raw.close()
+    return times
+
+
+def paging_line(name: str, ours: list[float], bare: list[float], width: int) -> str:
+    """One listing's figures: p50 and p99 of ours and of the bare query, and their p50 ratio."""
+    import statistics
+
+    return (f"{name:>{width}}: ours p50 {statistics.median(ours) * 1e3:6.1f} ms p99 {percentile(ours, 0.99) * 1e3:6.1f} ms "
+            f"| bare SQL p50 {statistics.median(bare) * 1e3:6.1f} ms p99 {percentile(bare, 0.99) * 1e3:6.1f} ms "
+            f"| ratio bare/ours p50 {statistics.median(bare) / statistics.median(ours):.2f} ({len(ours)} pages)")

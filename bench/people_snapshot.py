@@ -22,7 +22,6 @@ from __future__ import annotations
 import io
 import json
 import random
-import statistics
 import sys
 import time
 from datetime import timedelta
@@ -60,7 +59,7 @@ def import_people(brand_id: int, n: int, seed: int = 1) -> None:
 
 
 def main() -> None:
-    from bench._common import paging_app, paging_args, percentile
+    from bench._common import bare_pages, page_through, paging_app, paging_args, paging_line
 
     args = paging_args(__doc__)
     url = args.url
@@ -105,30 +104,12 @@ def main() -> None:
     print(f"profiles per request today (build_profiles): {per_request:.2f} s; snapshot build (profiles + rows + store): "
           f"{build:.2f} s, ratio build/profiles {build / per_request:.2f}")
     for name, (query, condition, order) in LISTINGS.items():
-        ours, cursor = [], None
-        for _ in range(args.pages):
-            params = {**query, "limit": 50, **({"cursor": cursor} if cursor else {})}
-            start = time.perf_counter()
-            response = manager.get(f"/api/v1/brands/{brand_id}/people", query_string=params)
-            ours.append(time.perf_counter() - start)
-            body = response.get_json()
-            assert response.status_code == 200 and body["snapshot"]["id"] == snapshot_id, body
-            cursor = body["next_cursor"]
-            if cursor is None:
-                break
-        with app.app_context():
-            raw = db.engine.raw_connection()
-            cur, bare = raw.cursor(), []
-            sql = f"SELECT * FROM snapshot_people WHERE snapshot_id = {snapshot_id} {condition} ORDER BY {order} LIMIT 51"
-            for _page in range(len(ours)):
-                start = time.perf_counter()
-                cur.execute(sql)
-                cur.fetchall()
-                bare.append(time.perf_counter() - start)
-            raw.close()
-        print(f"{name:>14}: ours p50 {statistics.median(ours) * 1e3:6.1f} ms p99 {percentile(ours, 0.99) * 1e3:6.1f} ms "
-              f"| bare SQL p50 {statistics.median(bare) * 1e3:6.1f} ms p99 {percentile(bare, 0.99) * 1e3:6.1f} ms "
-              f"| ratio bare/ours p50 {statistics.median(bare) / statistics.median(ours):.2f} ({len(ours)} pages)")
+        def same_snapshot(body):
+            assert body["snapshot"]["id"] == snapshot_id, body
+
+        ours = page_through(manager, f"/api/v1/brands/{brand_id}/people", query, args.pages, same_snapshot)
+        sql = f"SELECT * FROM snapshot_people WHERE snapshot_id = {snapshot_id} {condition} ORDER BY {order} LIMIT 51"
+        print(paging_line(name, ours, bare_pages(app, sql, len(ours)), 14))
     start = time.perf_counter()
     response = manager.get(f"/api/v1/brands/{brand_id}/people/segments")
     segments = time.perf_counter() - start

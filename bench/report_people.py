@@ -15,7 +15,6 @@ as bare SQL on the DBAPI cursor (same condition and order; no authentication, no
 from __future__ import annotations
 
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -50,7 +49,7 @@ def synthetic_graph(n: int, seed: int = 1):
 
 
 def main() -> None:
-    from bench._common import paging_app, paging_args, percentile
+    from bench._common import bare_pages, page_through, paging_app, paging_args, paging_line
 
     args = paging_args(__doc__)
     url = args.url
@@ -104,30 +103,9 @@ def main() -> None:
     print(f"\nreport people table, {args.people:,} people ({url.split(':', 1)[0]})")
     print(f"store: ours {ours_store:.2f} s, bare {'COPY' if url.startswith('postgresql') else 'executemany'} of the same tuples {bare_store:.2f} s, ratio ours/bare time {ours_store / bare_store:.2f}")
     for name, (query, condition, order) in LISTINGS.items():
-        ours, cursor = [], None
-        for _ in range(args.pages):
-            params = {**query, "limit": 50, **({"cursor": cursor} if cursor else {})}
-            start = time.perf_counter()
-            response = admin.get(f"/api/v1/reports/{ours_id}/people", query_string=params)
-            ours.append(time.perf_counter() - start)
-            assert response.status_code == 200, response.get_json()
-            cursor = response.get_json()["next_cursor"]
-            if cursor is None:
-                break
-        with app.app_context():
-            raw = db.engine.raw_connection()
-            cur, bare = raw.cursor(), []
-            sql = f"SELECT * FROM report_people WHERE report_id = {ours_id} {condition} ORDER BY {order} LIMIT 51"
-            for _page in range(len(ours)):
-                start = time.perf_counter()
-                cur.execute(sql)
-                cur.fetchall()
-                bare.append(time.perf_counter() - start)
-            raw.close()
-        print(f"{name:>26}: ours p50 {statistics.median(ours) * 1e3:6.1f} ms p99 {percentile(ours, 0.99) * 1e3:6.1f} ms "
-              f"| bare SQL p50 {statistics.median(bare) * 1e3:6.1f} ms | ratio bare/ours p50 "
-              f"{statistics.median(bare) / statistics.median(ours):.2f} ({len(ours)} pages)")
-
+        ours = page_through(admin, f"/api/v1/reports/{ours_id}/people", query, args.pages)
+        sql = f"SELECT * FROM report_people WHERE report_id = {ours_id} {condition} ORDER BY {order} LIMIT 51"
+        print(paging_line(name, ours, bare_pages(app, sql, len(ours)), 26))
 
 if __name__ == "__main__":
     main()
