@@ -13,9 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db, utcnow
+from purpose import stakeholders
 from purpose.models import Stakeholder, StakeholderKind, Touchpoint, TouchpointKind
 from purpose.stakeholders import email_hash
 
@@ -27,22 +27,8 @@ def event_ref(event_id: int) -> str:
 
 
 def member_record(brand_id: int, account_id: int) -> Stakeholder:
-    """The brand's stakeholder record of a member, made (kind ``member``) when there is none yet."""
-    found = db.session.scalar(select(Stakeholder).where(Stakeholder.brand_id == brand_id,
-                                                        Stakeholder.account_id == account_id))
-    if found is not None:
-        return found
-    stakeholder = Stakeholder(brand_id=brand_id, account_id=account_id, kind=StakeholderKind.member, source=SOURCE)
-    try:
-        with db.session.begin_nested():  # another request made it at the same moment: take theirs
-            db.session.add(stakeholder)
-    except IntegrityError:  # the unique (brand, account) key refused the second
-        found = db.session.scalar(select(Stakeholder).where(Stakeholder.brand_id == brand_id,
-                                                            Stakeholder.account_id == account_id))
-        if found is None:
-            raise
-        return found
-    return stakeholder
+    """The brand's stakeholder record of a member, made from this wing's source when there is none yet."""
+    return stakeholders.member_record(brand_id, account_id, SOURCE)
 
 
 def guest_record(brand_id: int, email: str, name: str | None) -> Stakeholder:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
-from purpose.models import Stakeholder, StakeholderKind, Touchpoint, TouchpointKind
+from purpose import stakeholders
+from purpose.models import Stakeholder, Touchpoint, TouchpointKind
 
 SOURCE = "ideas"
 
@@ -25,21 +25,8 @@ def _external_id(idea_id: int) -> str:
 
 
 def member_record(brand_id: int, account_id: int) -> Stakeholder:
-    """The brand's stakeholder record of a member, made (kind ``member``) when there is none yet."""
-    lookup = select(Stakeholder).where(Stakeholder.brand_id == brand_id, Stakeholder.account_id == account_id)
-    found = db.session.scalar(lookup)
-    if found is not None:
-        return found
-    stakeholder = Stakeholder(brand_id=brand_id, account_id=account_id, kind=StakeholderKind.member, source=SOURCE)
-    try:
-        with db.session.begin_nested():  # made at the same moment by another request: take theirs
-            db.session.add(stakeholder)
-    except IntegrityError:
-        found = db.session.scalar(lookup)
-        if found is None:
-            raise
-        return found
-    return stakeholder
+    """The brand's stakeholder record of a member, made from this wing's source when there is none yet."""
+    return stakeholders.member_record(brand_id, account_id, SOURCE)
 
 
 def record_shipped(brand_id: int, purpose_id: int | None, idea_id: int, author_id: int, when: datetime) -> None:

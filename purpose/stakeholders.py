@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from flask import Flask, current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from core.accounts import Account, account_registered
 from core.extensions import db, utcnow
@@ -82,6 +83,25 @@ def link_registration(account: Account) -> list[Stakeholder]:
             people_changed(brand_id)
         db.session.commit()
     return matches
+
+
+def member_record(brand_id: int, account_id: int, source: str) -> Stakeholder:
+    """The brand's stakeholder record of a member, made (kind ``member``, from ``source``) when there
+    is none yet: what events and ideas attach a member's touchpoints to."""
+    lookup = select(Stakeholder).where(Stakeholder.brand_id == brand_id, Stakeholder.account_id == account_id)
+    found = db.session.scalar(lookup)
+    if found is not None:
+        return found
+    stakeholder = Stakeholder(brand_id=brand_id, account_id=account_id, kind=StakeholderKind.member, source=source)
+    try:
+        with db.session.begin_nested():  # another request made it at the same moment: take theirs
+            db.session.add(stakeholder)
+    except IntegrityError:  # the unique (brand, account) key refused the second
+        found = db.session.scalar(lookup)
+        if found is None:
+            raise
+        return found
+    return stakeholder
 
 
 def _on_registered(account: Account, **_kwargs) -> None:
