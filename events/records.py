@@ -17,6 +17,7 @@ from sqlalchemy import select
 from core.extensions import db, utcnow
 from purpose import stakeholders
 from purpose.models import Stakeholder, StakeholderKind, Touchpoint, TouchpointKind
+from purpose.snapshots import people_changed
 from purpose.stakeholders import email_hash
 
 SOURCE = "events"
@@ -44,6 +45,7 @@ def guest_record(brand_id: int, email: str, name: str | None) -> Stakeholder:
                               email_hash=hashed, display_name=name)
     db.session.add(stakeholder)
     db.session.flush()
+    people_changed(brand_id)  # a new person of the brand: its people snapshots are stale
     return stakeholder
 
 

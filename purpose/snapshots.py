@@ -5,7 +5,7 @@ Building a brand's profiles takes seconds (``purpose/profiles.py``: RFM quintile
 are relative to the whole population), so the people listing reads the last *ready* snapshot and
 says how old it is. Every change to the brand's people bumps ``brands.people_version`` in the
 change's own transaction (:func:`people_changed`): imports (each batch), stakeholders added,
-erased or objecting, registrations linked. A snapshot built from an older version, or older than
+erased or objecting, registrations linked, members and guests first recorded by events or ideas. A snapshot built from an older version, or older than
 ``PEOPLE_SNAPSHOT_MAX_AGE_SECONDS``, is *stale*: the listing keeps serving it (with ``stale``
 and its age) and schedules one background build per brand (:func:`schedule`): a Celery task with
 ``REDIS_URL``, a background task of the web process otherwise, as graph reports run.

@@ -87,7 +87,8 @@ def link_registration(account: Account) -> list[Stakeholder]:
 
 def member_record(brand_id: int, account_id: int, source: str) -> Stakeholder:
     """The brand's stakeholder record of a member, made (kind ``member``, from ``source``) when there
-    is none yet: what events and ideas attach a member's touchpoints to."""
+    is none yet: what events and ideas attach a member's touchpoints to. A record made is a new person
+    of the brand: it bumps the people version (``purpose/snapshots.py``)."""
     lookup = select(Stakeholder).where(Stakeholder.brand_id == brand_id, Stakeholder.account_id == account_id)
     found = db.session.scalar(lookup)
     if found is not None:
@@ -101,6 +102,7 @@ def member_record(brand_id: int, account_id: int, source: str) -> Stakeholder:
         if found is None:
             raise
         return found
+    people_changed(brand_id)
     return stakeholder
 
 

@@ -293,3 +293,24 @@ def test_rows_carry_the_latest_done_reports_community_influence_and_rank(crowd, 
                                                              if p["opportunity_rank"] is not None)
     some = next(iter(expected.values()))
     assert some["stakeholder_id"] in {p["stakeholder_id"] for p in listing(manager, brand, community=some["community"])["items"]}
+
+
+def test_a_member_first_recorded_by_events_or_ideas_makes_the_snapshot_stale(crowd, app, built, client):
+    """Events and ideas make a stakeholder record for a member the brand did not know yet: a new person
+    of the brand, so the next listing says the snapshot is stale and a rebuild serves them."""
+    from purpose.stakeholders import member_record
+
+    manager, brand = crowd["manager"], crowd["brand"]
+    newcomer = register(client, "newcomer")
+    first = rebuilt(app, built, manager, brand)
+    assert first["snapshot"]["stale"] is False
+    with app.app_context():
+        made = member_record(brand, newcomer.id, "events").id
+        db.session.commit()
+        assert member_record(brand, newcomer.id, "ideas").id == made  # known now: nothing new, no bump
+        db.session.commit()
+        db.session.remove()
+    assert listing(manager, brand)["snapshot"]["stale"] is True
+    fresh = rebuilt(app, built, manager, brand, kind="member")
+    assert made in {p["stakeholder_id"] for p in fresh["items"]}
+
