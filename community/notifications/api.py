@@ -170,7 +170,7 @@ def put_digest_settings(args):
     """Change your digest settings (the fields you send; the others stay)."""
     account = current_account()
     names = {"digest": "digest", "timezone": "timezone", "hour": "digest_hour"}
-    digest.set_digest(account, **{names[k]: v for k, v in args.items()})
+    digest.save_settings(account, **{names[k]: v for k, v in args.items()})
     db.session.flush()
     return _digest_out(account)
 
@@ -200,7 +200,7 @@ def unsubscribe(args):
     link of the `List-Unsubscribe` header; no sign-in, the signed token names the account."""
     account = _token_account(args)
     mail.set_email_level(account, EmailLevel.none)
-    digest.set_digest(account, digest=DigestFrequency.none)  # digests carry the same link
+    digest.save_settings(account, digest=DigestFrequency.none)  # digests carry the same link
     return {"email": EmailLevel.none, "unsubscribed": True}
 
 
@@ -266,6 +266,6 @@ def get_push_settings():
 def put_push_settings(args):
     """Change your push settings (the fields you send; the others stay)."""
     account = current_account()
-    digest.set_digest(account, **args)
+    digest.save_settings(account, **args)
     db.session.flush()
     return _push_out(account)

@@ -135,8 +135,9 @@ def period(now: datetime, frequency: DigestFrequency, zone_name: str | None, hou
     return start.date().isoformat(), start.astimezone(timezone.utc)
 
 
-def set_digest(account: Account, **fields) -> NotificationSettings:
-    """Change some of the member's digest settings (``digest``, ``timezone``, ``digest_hour``)."""
+def save_settings(account: Account, **fields) -> NotificationSettings:
+    """Change some of the member's notification settings, made when missing: the digest's (``digest``,
+    ``timezone``, ``digest_hour``) and the push settings' (``push``, ``quiet_start``, ``quiet_end``)."""
     settings = db.session.get(NotificationSettings, account.id)
     if settings is None:
         settings = NotificationSettings(account_id=account.id)
