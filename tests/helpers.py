@@ -113,16 +113,22 @@ def register(client, handle: str | None = None) -> Actor:
 @contextmanager
 def space_held_by_another_transaction(database_url: str, space_id: int):
     """Another connection holds what a post needs: the space's row on PostgreSQL, the
-    database's write lock on SQLite (one writer at a time there)."""
+    database's write lock on SQLite (one writer at a time there). On PostgreSQL it yields
+    ``blocked()``: how many other sessions wait on that lock now (None on SQLite)."""
     if database_url.startswith("sqlite"):
         other = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
         other.execute("BEGIN IMMEDIATE")
         try:
-            yield
+            yield None
         finally:
             other.execute("ROLLBACK")
             other.close()
     else:
         with psycopg.connect(database_url) as other:
             other.execute("SELECT id FROM spaces WHERE id = %s FOR UPDATE", (space_id,))
-            yield
+
+            def blocked() -> int:
+                return other.execute("SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                                     (other.info.backend_pid,)).fetchone()[0]
+
+            yield blocked

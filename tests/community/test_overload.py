@@ -8,6 +8,7 @@ silence (issue: 2,771 posts without any ack under CPU starvation and pool timeou
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -32,10 +33,16 @@ def _a_post_held_by_a_lock(app, live, clients, database_url, **settings):
     for client in (poster, other):
         assert client.call("join", {"space_id": community["public"]})["ok"]
     answers: list = []
-    with space_held_by_another_transaction(database_url, community["public"]):
+    with space_held_by_another_transaction(database_url, community["public"]) as blocked:
         sender = threading.Thread(target=lambda: answers.append(
             poster.call("post", {"thread_id": community["thread"], "body": "waits for the lock"})))
         sender.start()
+        # Ask only once the post holds its place and connection, waiting on the lock: asked sooner, the
+        # other event could take the only connection first and the post would be the one refused.
+        deadline = time.monotonic() + WAIT
+        while not blocked() and sender.is_alive() and time.monotonic() < deadline:
+            pass
+        assert blocked(), f"the post never waited on the space's lock: {answers}"
 
         def refused(ask) -> dict:
             """``ask()`` until the server refuses it (not for the connection's own rate limit) while the
