@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
+from core.bulk_copy import copy_rows
 from core.cooperative import paced, pause
 from core.extensions import db
 
@@ -56,14 +57,6 @@ def json_list(value) -> list:
     if isinstance(value, str):
         return json.loads(value) if value != "[]" else []
     return list(value or [])
-
-
-def copy_rows(cur, table: str, columns: Sequence[str], rows) -> None:
-    """``COPY`` the tuples into ``table`` on a psycopg cursor (values as they are: names for enums,
-    JSON text for JSON columns)."""
-    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 def insert_plain(table: str, columns: Sequence[str], rows: list[tuple]) -> None:

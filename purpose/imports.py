@@ -1,8 +1,8 @@
 """Streamed, validated, idempotent bulk import of stakeholders and touchpoints (CSV or JSON Lines).
 
 Rows are read one at a time from the stream, validated with the same marshmallow fields
-as the API, and written in batches by ``import_store.BatchWriter`` (``COPY`` on PostgreSQL,
-overlapping the reading of the next batch; Core inserts on SQLite; no ORM object per row) that skip
+as the API, and written in batches by ``import_store.BatchWriter`` (``COPY`` from a writer process on
+PostgreSQL, overlapping the reading of the next batch; Core inserts on SQLite; no ORM object per row) that skip
 rows already stored (same brand, source and external id): importing a file twice
 stores nothing twice. A bad row is reported with its line number and reason and does
 not stop or affect the others; each batch commits on its own. A CSV field longer than
@@ -29,7 +29,7 @@ from core.validation import EmailAddress, SafeText
 from purpose.import_store import BatchWriter
 from purpose.import_rows import fast_stakeholder, fast_touchpoint
 from purpose.models import ContactPreference, LegalBasis, Purpose, Stakeholder, StakeholderKind, Touchpoint, TouchpointKind
-from purpose.snapshots import people_changed
+from purpose.snapshots import people_changed, people_changed_statement
 from purpose.stakeholders import email_hash, email_hasher, erased_external_id
 
 BATCH = 1000
@@ -189,7 +189,7 @@ def _writer(model, columns: tuple[str, ...], report: ImportReport, progress, bra
         if progress:
             progress(report)
 
-    return BatchWriter(model, columns, stored, on_batch=partial(people_changed, brand_id))
+    return BatchWriter(model, columns, stored, before=people_changed_statement(brand_id))
 
 
 def _any_erased(brand_id: int, source: str) -> bool:

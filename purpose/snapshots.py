@@ -56,14 +56,15 @@ def register_snapshot_source(source: SnapshotSource) -> None:
 
 # -- versions and erasure, in the caller's transaction ---------------------------------------------------------------
 
-def people_changed(brand_id: int, connection=None) -> None:
-    """Bump the brand's people version in the current transaction (the session's, or ``connection``'s).
-    It takes the brand row's lock, which a snapshot's store takes too (see the module docstring)."""
-    stmt = update(Brand).where(Brand.id == brand_id).values(people_version=Brand.people_version + 1)
-    if connection is not None:
-        connection.execute(stmt)
-    else:
-        db.session.execute(stmt.execution_options(synchronize_session=False))
+def people_changed(brand_id: int) -> None:
+    """Bump the brand's people version in the session's transaction. It takes the brand row's
+    lock, which a snapshot's store takes too (see the module docstring)."""
+    db.session.execute(people_changed_statement(brand_id).execution_options(synchronize_session=False))
+
+
+def people_changed_statement(brand_id: int):
+    """The statement :func:`people_changed` runs, for a transaction of another connection (an import's batches)."""
+    return update(Brand).where(Brand.id == brand_id).values(people_version=Brand.people_version + 1)
 
 
 def forget_person(brand_id: int, stakeholder_id: int) -> None:
