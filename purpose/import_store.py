@@ -53,7 +53,7 @@ class BatchWriter:
             self.stored(0, 0)
             return
         if self.before is not None:
-            db.session.execute(self.before)
+            db.session.connection().execute(self.before)  # Core, as on PostgreSQL: no ORM session sync
         stmt = sqlite.insert(self.table).on_conflict_do_nothing()
         named = [dict(zip(self.columns, row)) for row in rows]
         inserted = db.session.connection().execute(stmt, named).rowcount  # sqlite3 sums it over the rows
