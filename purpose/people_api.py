@@ -135,10 +135,12 @@ def get_profile(args, stakeholder_id):
 
 
 def _snapshot_to_read(brand: Brand, purpose_id: int | None, cursor: str | None):
-    """The snapshot a people listing reads, the brand's people version, and the inner keyset cursor.
+    """The snapshot a people listing reads, the brand's people version, the inner keyset cursor, and
+    whether a build was started or runs.
 
     A first page reads the latest ready snapshot; a later page the one its cursor names (410 once
-    it was dropped). A stale snapshot, or none, schedules a build (one per brand at a time)."""
+    it was dropped). A stale snapshot, or none, schedules a build (one per brand at a time); a build
+    this request started counts as running even if it ended before the answer (a handful of people)."""
     _scope(brand.id, purpose_id)  # 422 for another brand's purpose
     version = brand.people_version
     if cursor:
@@ -152,9 +154,10 @@ def _snapshot_to_read(brand: Brand, purpose_id: int | None, cursor: str | None):
                                 "first page.", type_="snapshot-expired")
     else:
         snapshot, inner = snapshots.latest_ready(brand.id, purpose_id), None
+    started = None
     if snapshot is None or snapshots.is_stale(snapshot, version):
-        snapshots.schedule(brand.id, purpose_id)
-    return snapshot, version, inner
+        started = snapshots.schedule(brand.id, purpose_id)
+    return snapshot, version, inner, started is not None or snapshots.building(brand.id)
 
 
 def _snapshot_filters(snapshot_id: int, args: dict) -> list:
@@ -180,9 +183,8 @@ def _snapshot_filters(snapshot_id: int, args: dict) -> list:
     return where
 
 
-def _snapshot_response(brand: Brand, snapshot, version: int) -> dict:
-    return {"snapshot": snapshots.describe(snapshot, version) if snapshot else None,
-            "building": snapshots.building(brand.id)}
+def _snapshot_response(snapshot, version: int, building: bool) -> dict:
+    return {"snapshot": snapshots.describe(snapshot, version) if snapshot else None, "building": building}
 
 
 @blp.route("/brands/<id:brand_id>/people", methods=["GET"])
@@ -196,9 +198,9 @@ def list_people(args, brand_id):
     snapshot is still served (``snapshot.stale``) while a rebuild runs in the background. Names and
     external ids are for the brand's staff, who alone may read this (analysts, managers, admins)."""
     brand = _brand(brand_id)
-    snapshot, version, inner = _snapshot_to_read(brand, args["purpose_id"], args["cursor"])
+    snapshot, version, inner, building = _snapshot_to_read(brand, args["purpose_id"], args["cursor"])
     if snapshot is None:
-        return {"items": [], "next_cursor": None, **_snapshot_response(brand, None, version)}, 202
+        return {"items": [], "next_cursor": None, **_snapshot_response(None, version, building)}, 202
     column, descending = SNAPSHOT_SORTS[args["sort"]]
     where = _snapshot_filters(snapshot.id, args)
     keys, attrs = [SortKey(SnapshotPerson.stakeholder_id, descending=descending)], ["stakeholder_id"]
@@ -210,7 +212,7 @@ def list_people(args, brand_id):
                        scope=f"people:{snapshot.id}:{json.dumps(filters, sort_keys=True, default=str)}")
     if page["next_cursor"]:
         page["next_cursor"] = f"{snapshot.id}~{page['next_cursor']}"
-    return {**page, **_snapshot_response(brand, snapshot, version)}
+    return {**page, **_snapshot_response(snapshot, version, building)}
 
 
 @blp.route("/brands/<id:brand_id>/people/segments", methods=["GET"])
@@ -222,11 +224,11 @@ def people_segments(args, brand_id):
     """Counts per segment (with revenue and customer equity), per pyramid level and per kind, from the
     people snapshot by GROUP BY: milliseconds where ``GET /brands/{id}/segments`` recomputes every profile."""
     brand = _brand(brand_id)
-    snapshot, version, _ = _snapshot_to_read(brand, args["purpose_id"], None)
+    snapshot, version, _, building = _snapshot_to_read(brand, args["purpose_id"], None)
     if snapshot is None:
         return {"people": 0, "segments": [], "pyramid": [], "kinds": {}, "customer_equity": None,
-                **_snapshot_response(brand, None, version)}, 202
-    return {**snapshots.segment_summary(snapshot), **_snapshot_response(brand, snapshot, version)}
+                **_snapshot_response(None, version, building)}, 202
+    return {**snapshots.segment_summary(snapshot), **_snapshot_response(snapshot, version, building)}
 
 
 def _import(brand_id: int, args: dict, importer, **options):
