@@ -140,6 +140,7 @@ def _register_api(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from community.notifications.digest import send_digests_command
+    from community.notifications.fanout import run_fanouts_command
     from community.notifications.mail import send_notification_emails_command
     from community.space_log import prune_events_command
     from devtools.cli import seed_demo_command
@@ -149,7 +150,7 @@ def _register_cli(app: Flask) -> None:
 
     for command in (seed_demo_command, prune_events_command, import_stakeholders_command, import_touchpoints_command,
                     evaluate_ranking_command, send_notification_emails_command, grant_badges_command,
-                    send_digests_command):
+                    send_digests_command, run_fanouts_command):
         app.cli.add_command(command)
 
 
@@ -172,6 +173,9 @@ def main() -> None:
         from community.notifications.digest import run_embedded
 
         run_embedded(app)  # digests on a timer (with a worker: Celery beat's schedule)
+        from community.notifications import fanout
+
+        fanout.run_embedded(app)  # owed fan-outs an earlier process left, then a sweep on a timer
     from recognition.service import start_schedule
 
     start_schedule(app)  # badges and trust levels every RECOGNITION_INTERVAL_SECONDS (a Celery task with REDIS_URL)

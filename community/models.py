@@ -418,6 +418,21 @@ class Notification(db.Model):
     actor: Mapped[Account | None] = relationship(lazy="joined", foreign_keys=[actor_id])
 
 
+class NotificationFanout(db.Model):
+    """A post's fan-out to the watchers of its space or thread, owed: written in the post's
+    transaction (so it is as durable as the post), done by a worker that writes the notifications
+    and deletes this row in one transaction, so it happens exactly once (community/notifications/fanout.py)."""
+
+    __tablename__ = "notification_fanouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    new_thread: Mapped[bool] = mapped_column(default=False)
+    #: Accounts already told by the post itself (mentioned, the parent's author): not told again.
+    exclude: Mapped[list | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class EmailLevel(str, enum.Enum):
     none = "none"
     mentions_replies = "mentions_replies"  # mentions of me and replies to my posts

@@ -35,7 +35,10 @@ def celery_init_app(app: Flask) -> Celery:
         "broker_connection_retry_on_startup": True,
         # ``celery -A worker:celery_app beat``: periodic sweeps (docs/notifications.md, "Digests")
         "beat_schedule": {"notification-digests": {
-            "task": "notifications.send_digests", "schedule": float(app.config.get("NOTIFICATION_DIGEST_INTERVAL_SECONDS", 900))}},
+            "task": "notifications.send_digests", "schedule": float(app.config.get("NOTIFICATION_DIGEST_INTERVAL_SECONDS", 900))},
+            "notification-fanouts": {  # owed fan-outs whose task was lost (docs/notifications.md, "Writing")
+                "task": "notifications.sweep_fanouts",
+                "schedule": float(app.config.get("NOTIFICATION_FANOUT_RETRY_SECONDS", 60))}},
     }
     settings.update(app.config.get("CELERY", {}))
     celery = Celery(app.name, task_cls=FlaskTask)

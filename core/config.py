@@ -75,6 +75,12 @@ INT_SETTINGS = {
     # long after it happened is e-mailed; a mail worker's claim on a notification lasts this long.
     "NOTIFICATION_EMAIL_DELAY_SECONDS": 600,
     "NOTIFICATION_EMAIL_LEASE_SECONDS": 300,
+    # A post's fan-out to up to this many watchers is written in its transaction; more, by a worker
+    # after the commit (community/notifications/fanout.py): the poster's ack does not wait for it.
+    "NOTIFICATION_FANOUT_INLINE_MAX": 200,
+    # An owed fan-out whose worker never came (Redis down at the commit, a killed process) is run by
+    # the sweep once it is this old (Celery beat with REDIS_URL, a timer in embedded mode).
+    "NOTIFICATION_FANOUT_RETRY_SECONDS": 60,
     # Recognition (recognition/): the badge and trust-level job runs this often (0: only `flask grant-badges`).
     "RECOGNITION_INTERVAL_SECONDS": 3600,
     # Trust levels (recognition/trust.py): a level needs days since the account was made, posts, distinct

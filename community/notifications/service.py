@@ -12,20 +12,19 @@ Who is told (docs/notifications.md):
   row per post, counted;
 - a new thread: to those watching or tracking the space; a new post: to those watching the
   thread, or watching the space without a level of their own for the thread. One set-based
-  ``INSERT ... SELECT`` in the post's transaction writes them all (bench/notifications.py).
+  ``INSERT ... SELECT`` writes them all: in the post's transaction when few watch, by a worker
+  after the commit when many do (community/notifications/fanout.py, bench/notifications.py).
 """
 
 from __future__ import annotations
 
-import functools
-
 from flask import current_app
-from sqlalchemy import Integer, and_, bindparam, exists, func, insert, literal, null, or_, select, union_all, update
+from sqlalchemy import Integer, and_, exists, func, insert, literal, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from community import access
 from community.models import (
-    Membership, Notification, NotificationLevel, PersonalFilter, Post, Space, SpaceNotificationLevel, Thread,
+    Membership, Notification, NotificationFanout, NotificationLevel, PersonalFilter, Post, Space, SpaceNotificationLevel, Thread,
     ThreadNotificationLevel, Visibility,
 )
 from community.notifications import kinds
@@ -270,67 +269,6 @@ def notify_reaction(post: Post, space: Space, actor: Account, emoji: str) -> boo
     return False
 
 
-@functools.cache
-def _fan_out_statement(new_thread: bool, private: bool):
-    """The fan-out ``INSERT ... SELECT``, built once per shape (as the post path's statements:
-    core/sql.py); parameters ``space_id``, ``thread_id``, ``author_id``, ``post_id``, ``now``, ``exclude``."""
-    space_id, thread_id, author_id = (bindparam(name, type_=Integer()) for name in ("space_id", "thread_id", "author_id"))
-    watching = NotificationLevel.watching.value
-    if new_thread:
-        candidates = select(SL.c.account_id.label("account_id")).where(
-            SL.c.space_id == space_id, SL.c.level.in_([watching, NotificationLevel.tracking.value]))
-        kind = kinds.NEW_THREAD
-    else:
-        in_thread = select(TL.c.account_id.label("account_id")).where(TL.c.thread_id == thread_id, TL.c.level == watching)
-        from_space = select(SL.c.account_id.label("account_id")).where(
-            SL.c.space_id == space_id, SL.c.level == watching,
-            ~exists().where(TL.c.thread_id == thread_id, TL.c.account_id == SL.c.account_id))
-        candidates = union_all(in_thread, from_space)
-        kind = kinds.WATCHED_POST
-    c = candidates.subquery("candidates")
-    conditions = [c.c.account_id != author_id, ~_filters_actor(c.c.account_id, author_id),
-                  c.c.account_id.not_in(bindparam("exclude", expanding=True))]
-    if not new_thread:
-        conditions.append(~_space_muted(c.c.account_id, space_id))
-    if private:
-        conditions.append(visible_clause(c.c.account_id, space_id))
-    rows = select(c.c.account_id, literal(kind.name), author_id, space_id, thread_id, bindparam("post_id", type_=Integer()),
-                  literal(1), bindparam("now", type_=N.c.created_at.type)).where(*conditions)
-    return kind, insert(N).from_select(
-        ["recipient_id", "kind", "actor_id", "space_id", "thread_id", "post_id", "count", "created_at"], rows)
-
-
-@functools.cache
-def _direct_statement():
-    """The fan-out of a message in a direct conversation: every other participant (its memberships)
-    who has not muted it nor blocked or muted the author; parameters as ``_fan_out_statement``'s."""
-    space_id, thread_id, author_id = (bindparam(name, type_=Integer()) for name in ("space_id", "thread_id", "author_id"))
-    MS = Membership.__table__
-    rows = select(MS.c.account_id, literal(kinds.DIRECT_MESSAGE.name), author_id, space_id, thread_id,
-                  bindparam("post_id", type_=Integer()), literal(1), bindparam("now", type_=N.c.created_at.type)).where(
-        MS.c.space_id == space_id, MS.c.account_id != author_id, ~_filters_actor(MS.c.account_id, author_id),
-        ~_space_muted(MS.c.account_id, space_id), MS.c.account_id.not_in(bindparam("exclude", expanding=True)))
-    return kinds.DIRECT_MESSAGE, insert(N).from_select(
-        ["recipient_id", "kind", "actor_id", "space_id", "thread_id", "post_id", "count", "created_at"], rows)
-
-
-def fan_out(post: Post, thread: Thread, space: Space, author: Account, *, new_thread: bool, exclude: set[int]) -> None:
-    """Tell those following the space or thread of a new thread or post (in a direct conversation:
-    every other participant): one ``INSERT ... SELECT`` in the post's transaction (``exclude``:
-    already told by a mention or reply)."""
-    if space.visibility is Visibility.direct:
-        kind, statement = _direct_statement()
-    else:
-        kind, statement = _fan_out_statement(new_thread, space.visibility is not Visibility.public)
-    result = db.session.execute(statement, {
-        "space_id": space.id, "thread_id": thread.id, "author_id": author.id, "post_id": post.id, "now": utcnow(),
-        "exclude": sorted(exclude) or [0]})
-    if result.rowcount:
-        on_commit(_deliver_post_later, current_app._get_current_object(), post.id, kind.name)
-        _nudge_mail(kind)
-        _push_after_commit(kind, post_id=post.id)
-
-
 def notify_post(post: Post, thread: Thread, space: Space, author: Account, mentioned: list[int], *, new_thread: bool) -> None:
     """Everything a new post causes, in its transaction: mentions, the reply to the parent's
     author, the followers of the thread or space; and the author now tracks the thread."""
@@ -343,6 +281,8 @@ def notify_post(post: Post, thread: Thread, space: Space, author: Account, menti
         if parent_author is not None and parent_author not in told and notify(
                 parent_author, kinds.REPLY, actor=author, space=space, thread_id=thread.id, post_id=post.id):
             told.add(parent_author)
+    from community.notifications.fanout import fan_out
+
     fan_out(post, thread, space, author, new_thread=new_thread, exclude=told | set(mentioned))
     track_thread(author.id, thread.id)
 
@@ -354,9 +294,11 @@ def notify_mentions(post: Post, space: Space, author: Account, mentioned: list[i
 
 
 def forget_post(post_id: int) -> None:
-    """A post hidden or deleted: notifications about it go, except its author's moderation outcomes."""
+    """A post hidden or deleted: notifications about it go, except its author's moderation outcomes,
+    and so does its fan-out if still owed."""
     db.session.execute(db.delete(Notification).where(Notification.post_id == post_id,
                                                      Notification.kind != kinds.MODERATION.name))
+    db.session.execute(db.delete(NotificationFanout).where(NotificationFanout.post_id == post_id))
 
 
 def move_thread(thread_id: int, space_id: int) -> None:
@@ -512,7 +454,7 @@ def erase_notifications(account_id: int) -> None:
 
 def init_notifications() -> None:
     """Called by ``create_app``: erasure and exports reach notifications (idempotent)."""
-    from community.notifications import digest, mail, push  # noqa: F401 (registers the Celery tasks)
+    from community.notifications import digest, fanout, mail, push  # noqa: F401 (registers the Celery tasks)
     from purpose.privacy import account_erasing, register_export_source
 
     account_erasing.connect(erase_notifications)
