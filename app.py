@@ -147,10 +147,11 @@ def _register_cli(app: Flask) -> None:
     from devtools.evaluate import evaluate_ranking_command
     from purpose.imports_cli import import_stakeholders_command, import_touchpoints_command
     from recognition.service import grant_badges_command
+    from events.reminders import send_reminders_command  # its import registers the Celery task in workers too
 
     for command in (seed_demo_command, prune_events_command, import_stakeholders_command, import_touchpoints_command,
                     evaluate_ranking_command, send_notification_emails_command, grant_badges_command,
-                    send_digests_command, run_fanouts_command):
+                    send_digests_command, run_fanouts_command, send_reminders_command):
         app.cli.add_command(command)
 
 
@@ -176,6 +177,9 @@ def main() -> None:
         from community.notifications import fanout
 
         fanout.run_embedded(app)  # owed fan-outs an earlier process left, then a sweep on a timer
+        from events.reminders import run_embedded as run_event_reminders
+
+        run_event_reminders(app)  # event reminders on a timer (with a worker: Celery beat's schedule)
     from recognition.service import start_schedule
 
     start_schedule(app)  # badges and trust levels every RECOGNITION_INTERVAL_SECONDS (a Celery task with REDIS_URL)

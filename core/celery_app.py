@@ -38,7 +38,10 @@ def celery_init_app(app: Flask) -> Celery:
             "task": "notifications.send_digests", "schedule": float(app.config.get("NOTIFICATION_DIGEST_INTERVAL_SECONDS", 900))},
             "notification-fanouts": {  # owed fan-outs whose task was lost (docs/notifications.md, "Writing")
                 "task": "notifications.sweep_fanouts",
-                "schedule": float(app.config.get("NOTIFICATION_FANOUT_RETRY_SECONDS", 60))}},
+                "schedule": float(app.config.get("NOTIFICATION_FANOUT_RETRY_SECONDS", 60))},
+            "event-reminders": {  # events/reminders.py (by task name: core imports no wing)
+                "task": "events.send_reminders",
+                "schedule": float(app.config.get("EVENT_REMINDER_INTERVAL_SECONDS", 900))}},
     }
     settings.update(app.config.get("CELERY", {}))
     celery = Celery(app.name, task_cls=FlaskTask)

@@ -70,6 +70,10 @@ INT_SETTINGS = {
     "PASSWORD_RESET_MINUTES": 30,  # how long a password-reset link works (it also dies once used)
     "EVENT_INVITES_PER_DAY": 20,  # guests one member may invite by e-mail in 24 hours (events/guests.py)
     "EVENT_GUEST_LINK_DAYS": 60,  # how long a guest's signed link to an event works
+    # Event reminders (events/reminders.py): those going are reminded this many hours before an event
+    # starts; the sweep runs every INTERVAL seconds (Celery beat, or a background task in embedded mode).
+    "EVENT_REMINDER_HOURS": 24,
+    "EVENT_REMINDER_INTERVAL_SECONDS": 900,
     "SMTP_TIMEOUT_SECONDS": 10,  # a statement waits this long for a lock, then the request gets 503 database-busy
     # Notification e-mail (community/notifications/mail.py): a mention or reply still unread this
     # long after it happened is e-mailed; a mail worker's claim on a notification lasts this long.

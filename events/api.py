@@ -16,9 +16,9 @@ from core.errors import ApiBlueprint
 from core.extensions import db
 from core.pagination import SortKey, keyset_page
 from core.validation import PageArgs
-from events import calendar, guests, service
+from events import calendar, feeds, guests, service
 from events.models import Attendee, AttendeeStatus, Event, EventGuest
-from events.schemas import (AnswerArgs, AnswerOut, AttendeePage, CheckInArgs, EventArgs, EventEditArgs, EventListArgs,
+from events.schemas import (AnswerArgs, AnswerOut, AttendeePage, CalendarFeedOut, CheckInArgs, EventArgs, EventEditArgs, EventListArgs,
                             EventOut, EventPage, GuestAnswerArgs, GuestOut, GuestTokenArgs, GuestViewOut, InviteArgs)
 
 blp = limit_writes(ApiBlueprint("events", __name__, url_prefix="/api/v1", description="Brand events, answers and guests"))
@@ -76,10 +76,50 @@ def list_events(args, space_id):
 @authenticated
 def space_calendar(space_id):
     """The space's events as an iCalendar feed (RFC 5545), times in each event's own zone."""
-    space = community_space(current_account(), space_id)
+    return _space_calendar_response(community_space(current_account(), space_id))
+
+
+def _space_calendar_response(space):
     events = db.session.scalars(select(Event).where(Event.space_id == space.id).order_by(Event.starts_at, Event.id))
     return Response(calendar.calendar(events, name=space.name), content_type=ICS_TYPE,
                     headers={"Content-Disposition": f'inline; filename="space-{space.id}.ics"'})
+
+
+@blp.route("/spaces/<id:space_id>/calendar-feed", methods=["POST"])
+@authenticated
+@blp.response(201, CalendarFeedOut)
+def new_calendar_feed(space_id):
+    """A personal address of the space's calendar feed for calendar apps (no sign-in needed to read it);
+    replaces the one you had, which stops working. It stops working too once you can no longer see the space."""
+    account = current_account()
+    return feeds.out(feeds.do_new_feed(account, community_space(account, space_id)))
+
+
+@blp.route("/spaces/<id:space_id>/calendar-feed", methods=["GET"])
+@authenticated
+@blp.response(200, CalendarFeedOut)
+def my_calendar_feed(space_id):
+    """Your current personal feed address for the space (404 when you have none)."""
+    account = current_account()
+    return feeds.out(feeds.my_feed(account, community_space(account, space_id)))
+
+
+@blp.route("/spaces/<id:space_id>/calendar-feed", methods=["DELETE"])
+@authenticated
+@blp.response(204)
+def revoke_calendar_feed(space_id):
+    """Revoke your personal feed address for the space: calendar apps using it get 404 from now on."""
+    account = current_account()
+    feeds.do_revoke_feed(account, community_space(account, space_id))
+
+
+@blp.route("/calendar-feeds/<string:token>/events.ics", methods=["GET"])
+@blp.doc(responses={"200": {"description": "An iCalendar feed of the space's events.",
+                                         "content": {"text/calendar": {}}}})
+def calendar_feed(token):
+    """A space's calendar feed by a member's personal address (no sign-in: the address is the credential);
+    404 ``unknown-calendar-feed`` once it was replaced or revoked, or its owner can no longer see the space."""
+    return _space_calendar_response(feeds.space_of_feed(token))
 
 
 @blp.route("/events/<id:event_id>", methods=["GET"])

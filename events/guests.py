@@ -1,7 +1,7 @@
 """Guests: people without an account whom members invite by e-mail, and their signed links.
 
 A guest link carries ``{"e": event id, "g": guest id}`` signed with ``SECRET_KEY`` (itsdangerous,
-timestamped, salt ``event-guest``), as the password-reset links are (core/passwords.py). It works
+timestamped, salt ``event-guest``; made in ``events.links``), as the password-reset links are (core/passwords.py). It works
 for that event and that guest only (the path's event must be the link's, and the guest row must
 still belong to it), for ``EVENT_GUEST_LINK_DAYS`` days; anything else is 400 ``invalid-guest-link``.
 The link lets the guest see the event, answer and read their check-in code; a changed or forged
@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature
 from sqlalchemy import func, select
 
 from community.access import brand_of_space, require_member
@@ -24,24 +24,11 @@ from core.errors import ApiError, TooSoon, conflict, forbidden
 from core.extensions import db, utcnow
 from core.outbox import on_commit
 from events import records
+from events.links import event_summary, guest_link, guest_serializer
 from events.models import Attendee, AttendeeStatus, Event, EventGuest, EventStatus
 from events.service import answer, can_manage, locked_event, space_of, visible_event
 from purpose.models import Stakeholder
 from purpose.stakeholders import email_hash
-
-_SALT = "event-guest"
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
-
-
-def guest_token(guest: EventGuest) -> str:
-    return _serializer().dumps({"e": guest.event_id, "g": guest.id})
-
-
-def guest_link(guest: EventGuest) -> str:
-    return f"{current_app.config['PUBLIC_URL']}/events/{guest.event_id}/guest#token={guest_token(guest)}"
 
 
 def _invalid() -> ApiError:
@@ -53,7 +40,7 @@ def guest_from_token(event_id: int, token: str, *, lock: bool = False) -> tuple[
     """The event, its space and the guest a link names, checked against the event in the path."""
     max_age = current_app.config["EVENT_GUEST_LINK_DAYS"] * 86400
     try:
-        claims = _serializer().loads(token, max_age=max_age)
+        claims = guest_serializer().loads(token, max_age=max_age)
         linked_event, guest_id = int(claims["e"]), int(claims["g"])
     except (BadSignature, KeyError, TypeError, ValueError):
         raise _invalid() from None
@@ -102,13 +89,8 @@ def do_invite(account: Account, event_id: int, email: str, name: str | None) -> 
     if inviter is None and not account.is_admin:
         inviter = records.member_record(brand_id, account.id)
     records.record_invitation(brand_id, space.purpose_id, event.id, guest.id, inviter, stakeholder)
-    on_commit(_send_invitation, email, account.display_name, _summary(event), guest_link(guest))
+    on_commit(_send_invitation, email, account.display_name, event_summary(event), guest_link(guest))
     return guest
-
-
-def _summary(event: Event) -> str:
-    where = event.url if event.url else event.location
-    return f"{event.title}\n{event.starts_at.isoformat()} to {event.ends_at.isoformat()} (UTC; held in {event.time_zone})\n{where}"
 
 
 def _send_invitation(to: str, inviter: str, summary: str, link: str) -> None:

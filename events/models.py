@@ -101,3 +101,21 @@ class Attendee(db.Model):
     check_in_code: Mapped[str | None] = mapped_column(String(16))
     checked_in_at: Mapped[datetime | None]
     responded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the reminder before the event went to this person (events/reminders.py): set by the
+    #: conditional UPDATE that claims it, so a re-run or a second worker never reminds twice; cleared
+    #: when the event moves to another start time.
+    reminded_at: Mapped[datetime | None]
+
+
+class CalendarFeed(db.Model):
+    """A member's personal, signed address of a space's calendar feed (events/feeds.py): at most one per
+    member and space; the link names ``nonce``, so a new one (rotation) or none (revocation) stops the old."""
+
+    __tablename__ = "event_calendar_feeds"
+    __table_args__ = (UniqueConstraint("account_id", "space_id", name="uq_event_calendar_feeds_account_space"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
+    nonce: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

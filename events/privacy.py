@@ -2,10 +2,12 @@
 
 - A stakeholder's export (``GET /stakeholders/{id}/export``) gains ``events``: the guest records of the
   person (address, name, event, when invited) with their answers, and, for a member, their answers to
-  the brand's events. An account's export (``GET /me/export``) gains ``events``: its answers everywhere
-  and the invitations it sent (event and time; not the invitees' addresses).
+  the brand's events. An account's export (``GET /me/export``) gains ``events``: its answers everywhere,
+  the invitations it sent (event and time; not the invitees' addresses) and its calendar feed addresses
+  (space and time made; not the addresses, which are credentials).
 - Erasing an account (``account_erasing``, in the erasure's transaction) deletes its answers (a seat it
-  held goes to the next on the waitlist) and forgets it as the inviter of its guests.
+  held goes to the next on the waitlist) and its calendar feed addresses, and forgets it as the inviter
+  of its guests.
 - Erasing a stakeholder (``person_erased``, after that commit) deletes the guest records made for them,
   with their answers (seats go to the waitlist); ``purpose.privacy.erase_person`` has already deleted
   their touchpoints.
@@ -19,6 +21,7 @@ from community.models import Space
 from core.extensions import db
 from events.models import Attendee, Event, EventGuest
 from core.accounts import account_registered
+from events import feeds, notices
 from events.guests import link_registered_guest
 from events.service import remove_attendee
 from purpose.models import Purpose, Stakeholder
@@ -55,13 +58,15 @@ def export_account_events(account_id: int) -> tuple[str, dict]:
     sent = db.session.execute(select(EventGuest.event_id, EventGuest.created_at).where(
         EventGuest.invited_by == account_id).order_by(EventGuest.id))
     return "events", {"answers": _answers(Attendee.account_id == account_id),
-                      "invitations_sent": [{"event_id": e, "invited_at": _plain(t)} for e, t in sent]}
+                      "invitations_sent": [{"event_id": e, "invited_at": _plain(t)} for e, t in sent],
+                      "calendar_feeds": feeds.export_feeds(account_id)}
 
 
 def erase_account_events(account_id: int) -> None:
     for attendee in db.session.scalars(select(Attendee).where(Attendee.account_id == account_id)).all():
         remove_attendee(attendee)
     db.session.execute(db.update(EventGuest).where(EventGuest.invited_by == account_id).values(invited_by=None))
+    feeds.erase_feeds(account_id)
 
 
 def erase_guest_records(brand_id, *, stakeholder_id=None, **_) -> None:
@@ -76,7 +81,9 @@ def erase_guest_records(brand_id, *, stakeholder_id=None, **_) -> None:
 
 
 def init_events() -> None:
-    """Called by ``create_app``: events join exports and erasure (idempotent)."""
+    """Called by ``create_app``: events join exports and erasure, and register their notification kinds
+    (idempotent)."""
+    notices.register_notification_kinds()
     register_export_source(export_events, account_source=export_account_events)
     account_erasing.connect(erase_account_events)
     person_erased.connect(erase_guest_records)

@@ -167,3 +167,10 @@ class GuestViewOut(ma.Schema):
     event = ma.fields.Nested(EventOut)
     name = ma.fields.String(allow_none=True)
     answer = ma.fields.Nested(AnswerOut, allow_none=True)
+
+
+class CalendarFeedOut(ma.Schema):
+    space_id = ma.fields.Integer()
+    url = ma.fields.String(metadata={"description": "Your personal address of the space's .ics feed, for calendar apps "
+                                                    "(no sign-in): keep it private; a new one replaces it."})
+    created_at = ma.fields.DateTime()

@@ -5,7 +5,8 @@ erasure) first takes the event row's lock (``SELECT ... FOR UPDATE`` on PostgreS
 one writer at a time), then counts the seats taken and changes the answers. Two answers to one
 event therefore run one after the other, and "going" never exceeds the capacity; answers to
 different events do not wait for each other. The waitlist is ordered by ``queue_no`` (the event's
-next number, taken under the same lock) and promoted in that order whenever a seat frees up.
+next number, taken under the same lock) and promoted in that order whenever a seat frees up; those
+seated, and everyone who answered a cancelled event, are told (events/notices.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from community.models import Space
 from core.accounts import Account
 from core.errors import ApiError, conflict, not_found
 from core.extensions import db, utcnow
-from events import records
+from events import notices, records
 from events.models import Attendee, AttendeeStatus, Event, EventGuest, EventMode, EventStatus
 from purpose.access import is_brand_manager, require_brand_manager
 from purpose.models import Stakeholder
@@ -97,8 +98,12 @@ def do_edit_event(account: Account, event_id: int, changes: dict) -> Event:
         raise conflict("The event is cancelled; it can no longer be changed.", "event-cancelled")
     merged = {k: changes.get(k, getattr(event, k)) for k in ("mode", "location", "url", "starts_at", "ends_at")}
     _check_fields(merged["mode"], merged["location"], merged["url"], merged["starts_at"], merged["ends_at"])
+    moved = "starts_at" in changes and changes["starts_at"] != event.starts_at
     for key, value in changes.items():
         setattr(event, key, value)
+    if moved:  # a new start time: everyone going is reminded again before it (events/reminders.py)
+        db.session.execute(db.update(Attendee).where(Attendee.event_id == event.id).values(reminded_at=None)
+                           .execution_options(synchronize_session=False))
     event.sequence += 1
     event.updated_at = utcnow()
     promote(event, space)  # more seats: the waitlist moves up (fewer seats never take one away)
@@ -110,6 +115,7 @@ def do_cancel_event(account: Account, event_id: int) -> Event:
     require_manager(account, space)
     if event.status is not EventStatus.cancelled:
         event.status, event.sequence, event.updated_at = EventStatus.cancelled, event.sequence + 1, utcnow()
+        notices.tell_cancelled(event, space, account)  # the first time only: cancelling again tells no one
     return event
 
 
@@ -168,6 +174,7 @@ def promote(event: Event, space: Space) -> list[Attendee]:
     db.session.flush()
     for attendee in promoted:
         _record_answer(attendee, space)
+    notices.tell_seated(event, space, promoted)
     return promoted
 
 
