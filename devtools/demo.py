@@ -1,5 +1,6 @@
 """A believable demo community: one brand, a life-purpose and a societal-purpose space, and the
-brand's customers, nonuser stakeholders and events (devtools/demo_people.py).
+brand's customers, nonuser stakeholders and events (devtools/demo_people.py); an upcoming event with
+answers, ideas with votes and statuses, and badges (devtools/demo_wings.py).
 
 ``flask seed-demo`` (devtools/cli.py, which adds the synthetic community at
 scale) builds it through the same service functions the API uses, so the
@@ -18,6 +19,7 @@ from community.models import SpaceRole, Visibility
 from core.accounts import Account, GlobalRole, hash_password
 from core.extensions import db
 from devtools.demo_people import seed_demo_people
+from devtools.demo_wings import seed_demo_wings
 from purpose.models import Brand, BrandStaff, Purpose, PurposeKind, StaffRole
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -97,14 +99,17 @@ def seed_demo(*, members: int = 36, seed: int = 7) -> Brand:
         service.do_create_space(manager, societal, {"name": "Ocean Clean-up", "slug": "ocean-clean-up",
                                                     "description": "Organise and report beach clean-ups.", "visibility": Visibility.public}),
     ]
+    crews = []
     for space, threads in zip(spaces, (_LIFE_THREADS, _SOCIETAL_THREADS)):
         joined = [manager] + rng.sample(people[3:], k=min(len(people) - 3, rng.randint(members // 2, members - 4)))
+        crews.append((space, joined))
         for person in joined[1:]:
             service.do_join(person, space)
         service.do_set_member(admin, space, joined[1].id, SpaceRole.moderator)
         _converse(rng, space, joined, threads)
     db.session.commit()  # a dev tool is its own boundary: the actions above only flushed
     seed_demo_people(brand, seed=seed)
+    seed_demo_wings(brand.id, crews, seed=seed)  # an upcoming event with answers, ideas with votes, badges
     return brand
 
 

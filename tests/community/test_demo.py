@@ -22,12 +22,31 @@ def test_seed_demo_command_builds_both_kinds_of_space(app):
         kinds = set(db.session.scalars(select(Purpose.kind).join(Space, Space.purpose_id == Purpose.id)))
         assert {k.value for k in kinds} == {"life", "societal"}
         assert _count(Account) == 32
-        assert _count(Thread) == 6
+        assert _count(Thread) == 6 + 3  # the conversations, and the threads of three ideas
         assert _count(Post) > 6 + 20
         assert _count(Post, Post.parent_id.is_not(None)) > 0
         assert _count(Reaction) > 0 and _count(Mention) > 0
+        _upper_pyramid_is_there()
     again = app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
     assert "nothing seeded" in again.output
+
+
+def _upper_pyramid_is_there() -> None:
+    """An upcoming event with answers and a waitlist, ideas with votes in several statuses, badges held."""
+    from events.models import Attendee, AttendeeStatus, Event
+    from ideas.models import Idea
+    from recognition.models import Badge, BadgeGrant
+    from core.extensions import utcnow
+
+    upcoming = db.session.scalars(select(Event).where(Event.starts_at > utcnow())).all()
+    assert len(upcoming) == 2
+    statuses = {s for (s,) in db.session.execute(select(Attendee.status))}
+    assert {AttendeeStatus.going, AttendeeStatus.waitlisted} <= statuses
+    assert _count(Attendee, Attendee.status == AttendeeStatus.going) >= 6
+    ideas = db.session.scalars(select(Idea)).all()
+    assert {i.status.value for i in ideas} == {"planned", "shipped", "under_review"} and all(i.votes > 0 for i in ideas)
+    held = {key for (key,) in db.session.execute(select(Badge.key).join(BadgeGrant, BadgeGrant.badge_id == Badge.id))}
+    assert {"idea_shipped", "beach_hero"} <= held and len(held) >= 3
 
 
 def test_demo_admin_can_log_in_and_read_the_spaces(app, client):
