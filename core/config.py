@@ -85,6 +85,9 @@ INT_SETTINGS = {
     # An owed fan-out whose worker never came (Redis down at the commit, a killed process) is run by
     # the sweep once it is this old (Celery beat with REDIS_URL, a timer in embedded mode).
     "NOTIFICATION_FANOUT_RETRY_SECONDS": 60,
+    # A resuming client (GET /notifications?after=, `notifications_resume`) also gets the notifications
+    # made this long before the last one it saw: a transaction that commits late shows its rows late.
+    "NOTIFICATION_RESUME_OVERLAP_SECONDS": 30,
     # Recognition (recognition/): the badge and trust-level job runs this often (0: only `flask grant-badges`).
     "RECOGNITION_INTERVAL_SECONDS": 3600,
     # Trust levels (recognition/trust.py): a level needs days since the account was made, posts, distinct

@@ -32,7 +32,7 @@ def list_notifications(args):
     if args["unread"]:
         stmt = stmt.where(Notification.read_at.is_(None))
     if args["after"] is not None:
-        stmt = stmt.where(Notification.id > args["after"])
+        stmt = stmt.where(service.missed_clause(account, args["after"]))
         keys, scope = [SortKey(Notification.id)], f"notifications-after-{args['unread']}-{args['after']}"
     else:
         keys, scope = [SortKey(Notification.id, descending=True)], f"notifications-{args['unread']}"

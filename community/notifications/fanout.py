@@ -180,7 +180,7 @@ def run(job_id: int) -> int:
             .where(Post.id == job.post_id, Post.deleted.is_(False), Post.hidden.is_(False))).first()
         told = 0 if post is None else _write(job.post_id, post.thread_id, post.space_id, post.visibility,
                                              post.author_id, new_thread=job.new_thread, exclude=job.exclude or [],
-                                             now=job.created_at)
+                                             now=utcnow())
         db.session.commit()
         return told
     finally:

@@ -31,8 +31,9 @@ NotificationPage = page_schema(NotificationOut, "NotificationPage")
 class NotificationListArgs(PageArgs):
     unread = ma.fields.Boolean(load_default=False, metadata={"description": "Only unread notifications."})
     after = ma.fields.Integer(load_default=None, validate=validate.Range(min=0, max=2**31 - 1), metadata={
-        "description": "Resume: only notifications with a greater id, oldest first (a reconnecting client "
-                       "passes the last id it saw). Without it: newest first."})
+        "description": "Resume: the notifications a client that saw up to this id may have missed, oldest "
+                       "first: those with a greater id, and any made in the moments before it (a longer "
+                       "transaction commits late); keep them by id. Without it: newest first."})
 
 
 class UnreadOut(ma.Schema):

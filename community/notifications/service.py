@@ -18,6 +18,8 @@ Who is told (docs/notifications.md):
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app
 from sqlalchemy import Integer, and_, exists, func, insert, literal, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -314,6 +316,31 @@ def inbox_clause(account: Account):
     personal = [k.name for k in kinds.kinds().values() if not k.personal]
     return and_(Notification.recipient_id == account.id,
                 or_(Notification.kind.in_(personal), visible_clause(account.id, Notification.space_id)))
+
+
+def missed_clause(account: Account, after: int):
+    """SQL: the account's notifications that a client which saw up to id ``after`` may have missed.
+
+    Those with a greater id, and those with a smaller one made at most
+    ``NOTIFICATION_RESUME_OVERLAP_SECONDS`` before the newest the client could have seen: an id is
+    taken when a row is written, so a transaction that wrote a notification and committed after
+    a shorter one that took a greater id shows it late. Clients keep notifications by id, so one
+    they already have is harmless. (A batched reaction's row that gained a reaction keeps its id
+    and time: its new count comes live, or with the inbox.)"""
+    seen_at = db.session.scalar(select(N.c.created_at).where(N.c.recipient_id == account.id, N.c.id <= after)
+                                .order_by(N.c.id.desc()).limit(1))
+    if seen_at is None:
+        return N.c.id > after
+    overlap = timedelta(seconds=current_app.config["NOTIFICATION_RESUME_OVERLAP_SECONDS"])
+    return or_(N.c.id > after, and_(N.c.id < after, N.c.created_at >= seen_at - overlap))
+
+
+def missed(account: Account, after: int, limit: int) -> tuple[list[Notification], bool]:
+    """Up to ``limit`` notifications the client may have missed (``missed_clause``), oldest first, and
+    whether there are more (ask again after the last id)."""
+    rows = list(db.session.scalars(select(Notification).where(inbox_clause(account), missed_clause(account, after))
+                                   .order_by(Notification.id).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
 
 
 def unread_count(account: Account) -> int:

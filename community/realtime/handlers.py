@@ -1,4 +1,4 @@
-"""The Socket.IO events members send: join, leave, post, resume, typing, presence.
+"""The Socket.IO events members send: join, leave, post, resume, typing, presence, notifications_resume.
 
 Each only authenticates (``protocol.handler``), checks access and calls the service;
 the envelope commits once the handler returns, and then what the actions queued (the
@@ -18,6 +18,7 @@ from community import access, space_log
 from community.conversations import service
 from community.moderation import rules as moderation_rules
 from community.moderation.audit import moderators_room
+from community.notifications import service as notifications
 from community.realtime.connections import Connection
 from community.realtime.heartbeat import current_presence, presence_changed
 from community.realtime.protocol import handler
@@ -39,6 +40,11 @@ class SpaceRef(StrictSchema):
 
 class ResumeArgs(SpaceRef):
     after_seq = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=2**31 - 1))
+
+
+class NotificationsResumeArgs(StrictSchema):
+    after = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=2**31 - 1))
+    limit = ma.fields.Integer(load_default=100, strict=True, validate=validate.Range(min=1, max=100))
 
 
 class SocketPostArgs(PostArgs):
@@ -122,6 +128,16 @@ def on_resume(conn, account, args):
         return {"ok": True, "space_id": space.id, "replayed": len(replay.events), "last_seq": replay.last_seq, "more": True}
     last_seq = manager.release(sid, space.id, replay.last_seq, deliver=deliver)
     return {"ok": True, "space_id": space.id, "replayed": len(replay.events), "last_seq": last_seq, "more": False}
+
+
+@handler("notifications_resume", NotificationsResumeArgs)
+def on_notifications_resume(conn, account, args):
+    """What a reconnecting client missed of its notifications, in the ack: those after the last id it
+    saw and any made in the moments before it (``notifications.missed_clause``; keep them by id),
+    oldest first, with the unread count. ``more``: ask again after the last id."""
+    rows, more = notifications.missed(account, args["after"], args["limit"])
+    return {"ok": True, "notifications": [notifications.payload(row) for row in rows], "more": more,
+            "unread": notifications.unread_count(account)}
 
 
 @handler("typing", TypingArgs)

@@ -159,8 +159,8 @@ def test_inbox_paging_unread_and_mark_read(world):
     assert seen == ids[::-1]
     notes = _inbox(member)
     oldest = notes[-1]["id"]
-    resumed = _inbox(member, after=oldest)
-    assert [n["post_id"] for n in resumed] == ids[1:]  # resume: newer than the last seen, oldest first
+    resumed = _inbox(member, after=oldest)  # resume: newer than the last seen, oldest first
+    assert [n["post_id"] for n in resumed] == ids[1:] and oldest not in [n["id"] for n in resumed]
     assert member.post(f"/api/v1/notifications/{notes[0]['id']}/read").get_json()["read_at"] is not None
     assert member.get("/api/v1/notifications/unread-count").get_json() == {"unread": 4}
     assert len(_inbox(member, unread="true")) == 4

@@ -1,5 +1,6 @@
 """Live delivery: the ``notification`` event reaches every open connection of the account, after
-the commit, with the unread count; a reconnecting client catches up with ``?after=``."""
+the commit, with the unread count; a reconnecting client catches up with ``?after=`` or the
+``notifications_resume`` event."""
 
 from __future__ import annotations
 
@@ -50,5 +51,15 @@ def test_notifications_reach_both_connections_of_the_account(rt, clients):
     later = ann.call("post", {"thread_id": thread["id"], "body": "@ben look"})["post"]["id"]
     assert ben_phone.next("notification")["notification"]["post_id"] == later
     missed = server.api("GET", f"/notifications?after={last_seen}", ben_token).json()["items"]
-    assert [(n["kind"], n["post_id"]) for n in missed] == [("mention", later)]
+    # newer than the last seen, and (kept by id, so harmless) those made in the moments before it
+    assert [(n["kind"], n["post_id"]) for n in missed if n["id"] > last_seen] == [("mention", later)]
+    assert [n["kind"] for n in missed if n["id"] < last_seen] == ["reply"] and last_seen not in [n["id"] for n in missed]
+    # the same over the socket, in the ack of `notifications_resume`, with the unread count
+    laptop = _listening(clients(server, ben_token), "notification")
+    resumed = laptop.call("notifications_resume", {"after": last_seen})
+    assert resumed["ok"] and resumed["more"] is False and resumed["unread"] == 1
+    assert [n["id"] for n in resumed["notifications"]] == [n["id"] for n in missed]
+    page = laptop.call("notifications_resume", {"after": 0, "limit": 2})
+    assert page["more"] is True and [n["kind"] for n in page["notifications"]] == ["reply", "new_thread"]
+    assert laptop.call("notifications_resume", {"after": -1})["error"]["code"] == "validation_error"
     assert ann.drain("notification") == []  # her own posts never told her anything
