@@ -25,7 +25,6 @@ Runs from the Celery task ``events.send_reminders`` on Celery beat every ``EVENT
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
 import click
@@ -35,12 +34,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import exists, select, update
 
 from community.notifications import service as notifications
-from core.extensions import db, socketio, utcnow
+from core.extensions import db, utcnow
+from core.schedule import every
 from events import notices
 from events.models import Attendee, AttendeeStatus, Event, EventStatus
 from events.service import locked_event, space_of
-
-log = logging.getLogger(__name__)
 
 
 def due_events(now: datetime) -> list[int]:
@@ -102,19 +100,7 @@ def send_reminders_task() -> dict:
 
 def run_embedded(app) -> None:
     """Embedded mode (no worker, no beat): a background task sweeps every ``EVENT_REMINDER_INTERVAL_SECONDS``."""
-    socketio.start_background_task(_loop, app)
-
-
-def _loop(app) -> None:
-    while True:
-        with app.app_context():
-            try:
-                send_reminders()
-            except Exception:
-                log.exception("The event reminder sweep failed; the next one retries")
-            finally:
-                db.session.remove()
-        socketio.sleep(app.config["EVENT_REMINDER_INTERVAL_SECONDS"])
+    every(app, "EVENT_REMINDER_INTERVAL_SECONDS", send_reminders, "The event reminder sweep")
 
 
 @click.command("send-event-reminders")

@@ -14,8 +14,6 @@ Celery task ``recognition.run`` (with ``REDIS_URL``: a worker schedules it every
 
 from __future__ import annotations
 
-import logging
-
 import click
 from celery import shared_task
 from flask.cli import with_appcontext
@@ -27,7 +25,8 @@ from community.moderation.audit import audit
 from community.notifications import kinds, service as notifications
 from core.accounts import Account, AccountStatus
 from core.errors import conflict, not_found
-from core.extensions import db, socketio, utcnow
+from core.extensions import db, utcnow
+from core.schedule import every
 from purpose.access import require_brand_manager
 from purpose.models import Purpose
 from purpose.people import Activity, register_activity_source
@@ -35,7 +34,6 @@ from purpose.privacy import account_erasing, register_export_source
 from recognition import rules as rule_registry, trust
 from recognition.models import Badge, BadgeGrant, BadgeTier
 
-log = logging.getLogger(__name__)
 
 BADGE = kinds.register_kind("badge", lambda n: f"You earned the badge {(n.get('data') or {}).get('name', '')}",
                             email=None, personal=False)
@@ -197,24 +195,9 @@ def grant_badges_command() -> None:
 def start_schedule(app) -> None:
     """Run the job now and every ``RECOGNITION_INTERVAL_SECONDS`` (0: never): in embedded mode in this process,
     with ``REDIS_URL`` by queueing the Celery task (each worker queues; runs are idempotent)."""
-    interval = app.config["RECOGNITION_INTERVAL_SECONDS"]
-    if interval > 0:
-        socketio.start_background_task(_every, app, interval)
-
-
-def _every(app, interval: int) -> None:
-    while True:  # a first run at start: accounts that predate the levels (all at 0) get theirs at once
-        with app.app_context():
-            try:
-                if app.config.get("REDIS_URL"):
-                    run_recognition_task.delay()
-                else:
-                    run_recognition()
-            except Exception:
-                log.exception("The recognition job failed; the next run tries again")
-            finally:
-                db.session.remove()
-        socketio.sleep(interval)
+    if app.config["RECOGNITION_INTERVAL_SECONDS"] > 0:  # a first run at start: accounts that predate the levels get theirs
+        every(app, "RECOGNITION_INTERVAL_SECONDS",
+              run_recognition_task.delay if app.config.get("REDIS_URL") else run_recognition, "The recognition job")
 
 
 # ---- exports and erasure ---------------------------------------------------------------------------

@@ -57,7 +57,8 @@ from community.notifications.mail import unsubscribe_url
 from community.notifications.service import visible_clause
 from core import mail
 from core.accounts import Account, AccountStatus
-from core.extensions import db, socketio, utcnow
+from core.extensions import db, utcnow
+from core.schedule import every
 from purpose.models import ContactPreference, Stakeholder
 
 log = logging.getLogger(__name__)
@@ -375,19 +376,7 @@ def send_digests_task() -> int:
 
 def run_embedded(app) -> None:
     """Embedded mode (no worker, no beat): a background task sweeps every ``NOTIFICATION_DIGEST_INTERVAL_SECONDS``."""
-    socketio.start_background_task(_loop, app)
-
-
-def _loop(app) -> None:
-    while True:
-        with app.app_context():
-            try:
-                send_digests()
-            except Exception:
-                log.exception("The digest sweep failed; the next one retries")
-            finally:
-                db.session.remove()
-        socketio.sleep(app.config["NOTIFICATION_DIGEST_INTERVAL_SECONDS"])
+    every(app, "NOTIFICATION_DIGEST_INTERVAL_SECONDS", send_digests, "The digest sweep")
 
 
 @click.command("send-digests")

@@ -45,6 +45,7 @@ from community.notifications.service import (
 from core.accounts import Account
 from core.extensions import db, socketio, utcnow
 from core.outbox import on_commit
+from core.schedule import every
 
 log = logging.getLogger(__name__)
 
@@ -227,23 +228,9 @@ def _run_in(app, job_ids: list[int]) -> None:
 
 
 def run_embedded(app) -> None:
-    """Embedded mode (no worker, no beat): sweep now (what a stopped process left) and then every
-    ``NOTIFICATION_FANOUT_RETRY_SECONDS``."""
-    socketio.start_background_task(_loop, app)
-
-
-def _loop(app) -> None:
-    older_than = 0.0  # at start-up: everything an earlier process left
-    while True:
-        with app.app_context():
-            try:
-                sweep(older_than)
-            except Exception:
-                log.exception("The fan-out sweep failed; the next one retries")
-            finally:
-                db.session.remove()
-        older_than = app.config["NOTIFICATION_FANOUT_RETRY_SECONDS"]
-        socketio.sleep(older_than)
+    """Embedded mode (no worker, no beat): sweep now (what a stopped process left, once old enough)
+    and then every ``NOTIFICATION_FANOUT_RETRY_SECONDS``."""
+    every(app, "NOTIFICATION_FANOUT_RETRY_SECONDS", sweep, "The fan-out sweep")
 
 
 @click.command("run-fanouts")
