@@ -163,7 +163,7 @@ class _Plan:
             self.binds.append((param.key if given else None, None if given else param.effective_value, processors.get(name)))
         self.names = [compiled.escaped_bind_names.get(name, name) for name in order]
         columns = compiled._result_columns
-        self.results = [type_._cached_result_processor(dialect, None) for _key, _name, _objs, type_ in columns]
+        self.results = [_result_processor(type_, dialect) for _key, _name, _objs, type_ in columns]
         positions: dict[str, int] = {}
         for index, (key, _name, _objs, _type) in enumerate(columns):
             positions.setdefault(key, index)
@@ -179,6 +179,16 @@ class _Plan:
             value = params[key] if key is not None else fixed
             values.append(convert(value) if convert is not None else value)  # None too, as SQLAlchemy does
         return values if self.positional else dict(zip(self.names, values))
+
+
+def _result_processor(type_, dialect):
+    """The column's result conversion, decided without the cursor's column type (a plan is made
+    before any run). psycopg's numeric types want that type to choose theirs (its driver returns
+    float8 as ``float`` and numeric as ``Decimal`` already): those keep the driver's value."""
+    try:
+        return type_._cached_result_processor(dialect, None)
+    except (TypeError, exc.InvalidRequestError):  # "Unknown PG numeric type: None"
+        return None
 
 
 _plans: dict[tuple, _Plan] = {}

@@ -235,9 +235,9 @@ def _is_staff_clause(account: Account, space):
     brand = select(Purpose.brand_id).where(Purpose.id == space.purpose_id).correlate_except(Purpose).scalar_subquery()
     manages = exists().where(BrandStaff.account_id == account.id, BrandStaff.brand_id == brand,
                              BrandStaff.role == StaffRole.manager)
-    moderates = exists().where(
+    moderates = exists().where(  # two comparisons, not IN (a list): search prebuilds this (core/sql.py)
         Membership.space_id == space.id, Membership.account_id == account.id,
-        Membership.role.in_([SpaceRole.moderator, SpaceRole.manager]),
+        or_(Membership.role == SpaceRole.moderator, Membership.role == SpaceRole.manager),
     )
     return or_(manages, moderates)
 
