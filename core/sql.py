@@ -26,8 +26,8 @@ the usual ``IntegrityError`` or ``OperationalError`` and a dropped connection is
 What this skips: engine events around cursor execution and SQL echo logging (no statement
 here is logged), the compiled cache's bookkeeping, and the execution context that callable
 column defaults could read (they are called with ``None``; ours take no argument). Only
-prebuilt statements belong here: plans are kept per statement object for the life of the
-process.
+prebuilt statements belong here: plans are kept per statement object for as long as the
+statement lives.
 
 The fast path (executing on the cursor, and :func:`loaded` attaching rows as the ORM's loader
 does) reads SQLAlchemy internals that no release promises to keep: :data:`PRIVATE_NAMES`.
@@ -43,6 +43,7 @@ run is logged once per process, with the reason.
 from __future__ import annotations
 
 import logging
+import weakref
 from functools import cache
 
 import sqlalchemy
@@ -191,14 +192,19 @@ def _result_processor(type_, dialect):
         return None
 
 
-_plans: dict[tuple, _Plan] = {}
+#: Each statement's plans, by dialect and columns given; a statement's plans go with it (a caller
+#: that keeps only so many prebuilt statements, as search does per shape, bounds what is kept here).
+_plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _plan(stmt, dialect, column_keys: frozenset | None) -> _Plan:
-    key = (stmt, dialect.name, dialect.driver, column_keys)
-    plan = _plans.get(key)
+    plans = _plans.get(stmt)
+    if plans is None:
+        plans = _plans[stmt] = {}
+    key = (dialect.name, dialect.driver, column_keys)
+    plan = plans.get(key)
     if plan is None:
-        plan = _plans[key] = _Plan(stmt, dialect, column_keys)
+        plan = plans[key] = _Plan(stmt, dialect, column_keys)
     return plan
 
 
