@@ -41,7 +41,8 @@ INT_SETTINGS = {
     "PRESENCE_TTL_SECONDS": 30,
     "PRESENCE_FLUSH_SECONDS": 1,
     "PRESENCE_REDIS_MAX_CONNECTIONS": 50,  # per process; more concurrent presence calls wait (at most 5 s) for one
-    "FLAG_HIDE_THRESHOLD": 3,  # distinct members' flags that hide a post pending review
+    "FLAG_HIDE_THRESHOLD": 3,  # the weight of distinct members' pending flags that hides a post pending review
+    "FLAG_WEIGHT_REGULAR": 2,  # what a flag from a regular (trust level 3) weighs towards it; every other flag weighs 1
     "NEW_MEMBER_HOURS": 24,  # how long a member counts as new in a space with new-member limits
     "NEW_MEMBER_POSTS_PER_HOUR": 5,  # what a new member may post per hour there
     "DIRECT_MAX_PARTICIPANTS": 20,  # people in one direct (group) conversation, its starter included

@@ -13,8 +13,8 @@ What a level allows (read from the account row on every request and socket event
   direct conversations for accounts younger than that); basic and above are free of them
   (``community/moderation/rules.py``);
 - inviting guests to events needs basic (``events/guests.py``);
-- flags carry no weight in this platform (``FLAG_HIDE_THRESHOLD`` counts distinct flaggers), so the
-  level does not change a flag's weight (docs/moderation.md).
+- a regular's flag weighs ``FLAG_WEIGHT_REGULAR`` (2) towards ``FLAG_HIDE_THRESHOLD``, everyone
+  else's 1 (``community/moderation/actions.py``, docs/moderation.md).
 """
 
 from __future__ import annotations

@@ -12,14 +12,14 @@ resuming ones get it; listings leave it out for everyone but staff and its autho
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from community import access, space_log
 from community.models import Appeal, Flag, FlagReason, Post, Space, SpaceEvent, Thread
 from community.moderation.audit import audit, tell_action, tell_member, tell_moderators
 from community.notifications import service as notifications
 from community.schemas import PostOut, ThreadOut
-from core.accounts import Account
+from core.accounts import Account, TrustLevel
 from core.errors import ApiError, conflict, forbidden
 from core.extensions import db, utcnow
 
@@ -89,7 +89,8 @@ def _finish(entries: list, notify_account: int | None = None) -> None:
 
 
 def do_flag(account: Account, post: Post, space: Space, reason: FlagReason, text: str | None) -> Flag:
-    """A member flags someone else's post, once; enough distinct flaggers hide it pending review."""
+    """A member flags someone else's post, once; enough distinct flaggers hide it pending review: their
+    flags' weight reaches ``FLAG_HIDE_THRESHOLD``, a regular's (trust level 3) weighing ``FLAG_WEIGHT_REGULAR``."""
     access.require_member(account, space)
     if post.author_id == account.id:
         raise forbidden("You cannot flag your own post.", "own-post")
@@ -102,12 +103,14 @@ def do_flag(account: Account, post: Post, space: Space, reason: FlagReason, text
     db.session.flush()  # a concurrent duplicate fails here: the app answers 409
     # One flagger at a time decides on hiding (PostgreSQL row lock; SQLite has one writer anyway).
     already_hidden = db.session.scalar(select(Post.hidden).where(Post.id == post.id).with_for_update())
-    pending = db.session.scalar(
-        select(func.count(func.distinct(Flag.flagger_id))).where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
-    )
+    regular = case((Account.trust_level >= TrustLevel.regular, current_app.config["FLAG_WEIGHT_REGULAR"]), else_=1)
+    pending, weight = db.session.execute(  # one flag per member and post (the unique key): flags are flaggers
+        select(func.count(), func.coalesce(func.sum(regular), 0)).select_from(Flag)
+        .join(Account, Account.id == Flag.flagger_id).where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
+    ).one()
     threshold = current_app.config["FLAG_HIDE_THRESHOLD"]
     entries = []
-    if pending >= threshold and not already_hidden:
+    if weight >= threshold and not already_hidden:
         entries = [_hide(post, space, None, f"Hidden pending review: flagged by {pending} members.")]
     _finish(entries, notify_account=post.author_id)
     tell_moderators(space.id, "flag_added", {"post_id": post.id, "flag_count": pending, "hidden": post.hidden})

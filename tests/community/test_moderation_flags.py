@@ -43,6 +43,19 @@ def _members(mw, make_actor, count):
 # Flags -------------------------------------------------------------------------------
 
 
+def test_a_regulars_flag_weighs_more(app, mw, make_actor):
+    app.config.update(FLAG_HIDE_THRESHOLD=3, FLAG_WEIGHT_REGULAR=2)
+    thread_id, post_id = mw["threads"]["public"]
+    ordinary, regular = _members(mw, make_actor, 2)
+    admin = make_actor("admin", "trust_admin")
+    assert admin.put(f"{API}/accounts/{regular.id}/trust-level", json={"level": 3, "locked": True}).status_code == 200
+    assert _flag(regular, post_id).status_code == 201
+    assert "Post in public" in _bodies(mw["outsider"], thread_id)  # 2 of 3
+    assert _flag(ordinary, post_id).status_code == 201
+    assert _bodies(mw["outsider"], thread_id) == []  # 2 + 1: hidden pending review, by two members
+    assert "flagged by 2 members" in _audit(mw["moderator"], mw["public"])[0]["reason"]
+
+
 def test_flag_once_per_member_never_your_own(mw):
     _thread, post_id = mw["threads"]["public"]
     first = _flag(mw["member"], post_id, "other", text="Looks like an advert")
