@@ -23,8 +23,9 @@ import marshmallow as ma
 from marshmallow import validate
 from sqlalchemy import select
 
-from core.request_parsing import JSON_MAX_DEPTH, JsonTooDeep, loads_json
+from core.cooperative import paced
 from core.extensions import db, utcnow
+from core.request_parsing import JSON_MAX_DEPTH, JsonTooDeep, loads_json
 from core.validation import EmailAddress, SafeText
 from purpose.import_store import BatchWriter
 from purpose.import_rows import fast_stakeholder, fast_touchpoint
@@ -155,7 +156,7 @@ def _rows_in_batches(stream, fmt: str, schema: ma.Schema, report: ImportReport, 
     ``fast`` (``purpose.import_rows``) gives the schema's result for a plain row without running it,
     and None for any other row, which the schema then accepts or rejects with its message."""
     batch = []
-    for line, row, error in read_rows(stream, fmt):
+    for line, row, error in paced(read_rows(stream, fmt)):  # an upload parses in the web process: let its sockets run
         if error is None:
             data = fast(row)
             if data is not None:
