@@ -9,23 +9,24 @@ from __future__ import annotations
 import io
 import json
 
-from flask import current_app, request
+from flask import Response, current_app, request, stream_with_context
 from sqlalchemy import or_, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.accounts import Account, authenticate
 from core.auth import authenticated, current_account, limit_password_checks, limit_writes
-from core.cooperative import paced
+from core.cooperative import paced, pause
 from core.errors import ApiBlueprint, ApiError, not_found
 from core.extensions import db, utcnow
 from core.pagination import SortKey, keyset_page, list_page
-from purpose import imports, privacy, snapshots, staff
+from purpose import imports, parquet, privacy, snapshots, staff
 from purpose.access import require_brand_analyst, require_brand_manager
 from purpose.models import Brand, PeopleSnapshot, Purpose, SnapshotPerson, SnapshotStatus, StaffRole, Stakeholder
 from purpose.profiles import Scope, build_profiles, summarise_segments
 from purpose.schemas import (SNAPSHOT_SORTS, AnalystOut, EraseAccountArgs, ImportArgs, ImportReportOut, ObjectionArgs,
                              PeopleListArgs, PeoplePage, PeopleSegmentsOut, ProfileListArgs, ProfileOut, ProfilePage,
-                             ScopeArgs, SegmentSummaryOut, SnapshotScopeArgs, StakeholderArgs, StakeholderOut)
+                             ScopeArgs, SegmentSummaryOut, SnapshotPersonOut, SnapshotScopeArgs, StakeholderArgs,
+                             StakeholderOut)
 
 blp = limit_writes(ApiBlueprint("people", __name__, url_prefix="/api/v1", description="The brand's people and relationships"))
 
@@ -229,6 +230,55 @@ def people_segments(args, brand_id):
         return {"people": 0, "segments": [], "pyramid": [], "kinds": {}, "customer_equity": None,
                 **_snapshot_response(None, version, building)}, 202
     return {**snapshots.segment_summary(snapshot), **_snapshot_response(snapshot, version, building)}
+
+
+#: The people listing's columns, in its order: the Parquet export's columns.
+PEOPLE_COLUMNS = tuple(SnapshotPersonOut().fields)
+
+
+def _snapshot_chunks(snapshot_id: int, chunk: int = parquet.ROW_GROUP):
+    """The snapshot's people in the listing's columns, ``chunk`` rows a query (keyset by stakeholder id):
+    memory holds one chunk, and no transaction is held while the client reads. People erased or objecting
+    meanwhile are gone from every chunk read after their erasure committed (their rows are deleted)."""
+    columns = [getattr(SnapshotPerson, c) for c in PEOPLE_COLUMNS]
+    last = 0
+    while True:
+        rows = db.session.execute(select(SnapshotPerson.stakeholder_id, *columns).where(
+            SnapshotPerson.snapshot_id == snapshot_id, SnapshotPerson.stakeholder_id > last)
+            .order_by(SnapshotPerson.stakeholder_id).limit(chunk)).all()
+        db.session.commit()
+        yield [tuple(row[1:]) for row in rows]
+        if len(rows) < chunk:
+            return
+        last = rows[-1][0]
+        pause()
+
+
+@blp.route("/brands/<id:brand_id>/people.parquet", methods=["GET"])
+@authenticated
+@blp.arguments(SnapshotScopeArgs, location="query")
+@blp.doc(responses={"200": {"description": "Every person of the latest ready people snapshot as Parquet (the "
+                                           "listing's columns), streamed a row group at a time.",
+                            "content": {parquet.CONTENT_TYPE: {}}}})
+@blp.alt_response(202, description="No snapshot is ready yet: ``{snapshot: null, building: true}``; ask again.")
+def people_parquet(args, brand_id):
+    """Download the brand's (or purpose's) people snapshot as Parquet for pandas, Polars or DuckDB: the
+    people listing's columns and types, everyone, streamed as it is written (memory does not grow with
+    the brand). A stale snapshot is still served, and a rebuild scheduled, as the listing does; the file's
+    metadata and the ``X-Snapshot-*`` headers say which snapshot, as of when, and whether it is stale."""
+    brand = _brand(brand_id)
+    snapshot, version, _, building = _snapshot_to_read(brand, args["purpose_id"], None)
+    if snapshot is None:
+        return _snapshot_response(None, version, building), 202
+    described = snapshots.describe(snapshot, version)
+    about = {"snapshot_id": str(snapshot.id), "brand_id": str(brand_id), "purpose_id": str(snapshot.purpose_id or ""),
+             "as_of": snapshot.as_of.isoformat(), "stale": str(described["stale"]).lower()}
+    schema = parquet.arrow_schema([getattr(SnapshotPerson, c) for c in PEOPLE_COLUMNS], PEOPLE_COLUMNS, metadata=about)
+    name = f"brand-{brand_id}" + (f"-purpose-{snapshot.purpose_id}" if snapshot.purpose_id else "") + "-people.parquet"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "X-Snapshot-Id": about["snapshot_id"],
+               "X-Snapshot-As-Of": about["as_of"], "X-Snapshot-Stale": about["stale"]}
+    return Response(stream_with_context(parquet.parquet_stream(schema, _snapshot_chunks(snapshot.id))),
+                    content_type=parquet.CONTENT_TYPE, headers=headers)
 
 
 def _import(brand_id: int, args: dict, importer, **options):

@@ -108,3 +108,30 @@ def test_bad_queries_are_refused_and_outsiders_see_nothing(talk, finished):
         for path in ("/people", "/people.csv", "/communities/0"):
             assert outsider.get(base + path).status_code == 404, (outsider.handle, path)
     assert analyst.get("/api/v1/reports/999999/people").status_code == 404
+
+
+def parquet_rows(response) -> list[dict]:
+    import pyarrow.parquet as pq
+
+    assert response.status_code == 200 and response.content_type == "application/vnd.apache.parquet", response.status
+    return pq.read_table(io.BytesIO(response.data)).to_pylist()
+
+
+def test_the_whole_table_as_parquet_is_the_listing(talk, finished):
+    analyst = with_nonusers(talk)["analyst"]
+    report = run(analyst, finished, brand_id=talk["brand"])
+    response = analyst.get(f"/api/v1/reports/{report['id']}/people.parquet")
+    rows = parquet_rows(response)
+    assert response.headers["Content-Disposition"] == f'attachment; filename="report-{report["id"]}-people.parquet"'
+    listed = {p["node"]: p for p in everyone(analyst, report["id"])}
+    assert len(rows) == len(listed) and {r["node"]: r for r in rows} == listed  # same columns, same values
+    assert list(rows[0]) == list(next(iter(listed.values())))
+    named = next(r for r in rows if r["external_id"] == "n1")
+    assert named["name"] == '=HYPERLINK("http://x")'  # typed cells: nothing for a spreadsheet to run
+    # An erased person is gone from the file at once, as from the listing.
+    n2 = next(r for r in rows if r["external_id"] == "n2")
+    assert talk["manager"].delete(f"/api/v1/stakeholders/{n2['stakeholder_id']}").status_code == 204
+    after = parquet_rows(analyst.get(f"/api/v1/reports/{report['id']}/people.parquet"))
+    assert len(after) == len(rows) - 1 and n2["node"] not in {r["node"] for r in after}
+    for outsider in (talk["member"], talk["outsider"]):  # as for every report path: not revealed
+        assert outsider.get(f"/api/v1/reports/{report['id']}/people.parquet").status_code == 404
