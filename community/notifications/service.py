@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, and_, exists, func, insert, literal, null, or_, select, update
+from sqlalchemy import Integer, and_, case, exists, func, insert, literal, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from community import access
@@ -85,15 +85,32 @@ def space_level(account_id: int, space_id: int) -> tuple[NotificationLevel, bool
     return (NotificationLevel(level), True) if level else (NotificationLevel.normal, False)
 
 
+def _own_thread_level(account_id, thread_id):
+    return select(TL.c.level).where(TL.c.thread_id == thread_id, TL.c.account_id == account_id).scalar_subquery()
+
+
+def _space_level(account_id, space_id):
+    return select(SL.c.level).where(SL.c.space_id == space_id, SL.c.account_id == account_id).scalar_subquery()
+
+
+def thread_level_clause(account_id, thread_id, space_id):
+    """SQL: the account's effective level for a thread (``thread_id`` and ``space_id`` may be the
+    outer query's columns, to read a whole page of threads at once): in a muted space, muted
+    whatever its threads say; else the thread's own level; else watching if the space is
+    watched; else normal."""
+    own, space = _own_thread_level(account_id, thread_id), _space_level(account_id, space_id)
+    muted, watching = NotificationLevel.muted.value, NotificationLevel.watching.value
+    return case((space == muted, muted), (own.is_not(None), own), (space == watching, watching),
+                else_=NotificationLevel.normal.value)
+
+
 def thread_level(account_id: int, thread: Thread) -> tuple[NotificationLevel, bool]:
-    """The account's level for the thread, and whether it is the thread's own (else from the space)."""
-    level = db.session.scalar(select(TL.c.level).where(TL.c.thread_id == thread.id, TL.c.account_id == account_id))
-    space, _ = space_level(account_id, thread.space_id)
-    if space is NotificationLevel.muted:
-        return space, False  # a muted space never notifies, whatever its threads say
-    if level:
-        return NotificationLevel(level), True
-    return (NotificationLevel.watching if space is NotificationLevel.watching else NotificationLevel.normal), False
+    """The account's level for the thread (``thread_level_clause``), and whether it is the thread's
+    own (else from the space; in a muted space, never the thread's own)."""
+    level, own, space = db.session.execute(select(
+        thread_level_clause(account_id, thread.id, thread.space_id), _own_thread_level(account_id, thread.id),
+        _space_level(account_id, thread.space_id))).one()
+    return NotificationLevel(level), own is not None and space != NotificationLevel.muted.value
 
 
 def _upsert_level(table, key: dict, level: NotificationLevel) -> None:
