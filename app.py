@@ -27,6 +27,7 @@ from core.errors import ProblemApi, register_error_handlers
 from community.realtime.websocket import share_frames, without_websocket_extensions
 from community.conversations.activity import init_activity
 from community.conversations.direct import init_direct
+from community.conversations.reading import init_reading
 from community.realtime.listeners import init_realtime
 from community.moderation.members import init_moderation_members
 from community.notifications.service import init_notifications
@@ -80,6 +81,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_stakeholders(app)
     init_activity()
     init_direct()
+    init_reading()
     init_moderation_members()
     init_notifications()
     init_graph_tasks()

@@ -124,6 +124,9 @@ class Post(db.Model):
         UniqueConstraint("space_id", "seq"),
         UniqueConstraint("author_id", "client_msg_id", name="uq_posts_author_client_msg"),
         Index("ix_posts_thread_seq", "thread_id", "seq"),
+        # Unread counts (community/conversations/reading.py): a thread's posts after a read position,
+        # counted from the index alone (an index-only scan on PostgreSQL, a covering index on SQLite).
+        Index("ix_posts_thread_unread", "thread_id", "id", "author_id", "deleted", "hidden"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -376,6 +379,22 @@ class ThreadNotificationLevel(db.Model):
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True)
     level: Mapped[NotificationLevel] = mapped_column(string_enum(NotificationLevel))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ThreadReadPosition(db.Model):
+    """How far a member has read a thread: the highest post id read (never moves back; no row:
+    nothing read). Unread counts of tracked and watched threads count the posts after it
+    (community/conversations/reading.py). A post id, not a sequence number: a moved thread's
+    posts are numbered again in the target space, but keep their ids. Direct conversations keep
+    theirs as ``Membership.read_seq`` (a conversation is one thread that never moves)."""
+
+    __tablename__ = "thread_read_positions"
+
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True)
+    #: Not a foreign key: a position, which stays when its post is erased.
+    post_id: Mapped[int]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -145,6 +145,23 @@ class ThreadOut(ma.Schema):
     pinned = ma.fields.Boolean()
 
 
+class MemberThreadOut(ThreadOut):
+    """A thread as one member sees it (listings, `GET /threads/{id}`): with how far they have read it."""
+
+    read_post_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "The highest post id you have read here (null: none yet); moved by "
+                       "``POST /threads/{id}/read`` and by your own posts, never back."})
+    unread = ma.fields.Integer(allow_none=True, metadata={
+        "description": "Posts by others after your read position (not hidden, not deleted, not by accounts "
+                       "you muted or blocked), when your level for the thread is tracking or watching; "
+                       "null at normal and muted."})
+
+
+class ReadThreadArgs(StrictSchema):
+    post_id = ma.fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=2**31 - 1), metadata={
+        "description": "Read up to this post of the thread (omitted: up to its latest post)."})
+
+
 def _client_msg_id():
     return ma.fields.String(
         load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{1,64}$", error="1-64 of A-Z a-z 0-9 _ . : -"),
@@ -249,7 +266,7 @@ class ConversationOut(ma.Schema):
 SpacePage = page_schema(SpaceOut, "SpacePage")
 ConversationPage = page_schema(ConversationOut, "ConversationPage")
 MembershipPage = page_schema(MembershipOut, "MembershipPage")
-ThreadPage = page_schema(ThreadOut, "ThreadPage")
+ThreadPage = page_schema(MemberThreadOut, "ThreadPage")
 PostPage = page_schema(PostOut, "PostPage")
 
 

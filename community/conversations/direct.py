@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from community import access, space_log
-from community.conversations import service
+from community.conversations import reading, service
 from community.models import ConversationKind, DirectConversation, Membership, Post, Space, Thread, Visibility
 from community.moderation import rules as moderation_rules
 from core import sql
@@ -256,9 +256,7 @@ def decorate(conversations: list[DirectConversation], viewer: Account) -> list[D
     unread = dict(db.session.execute(
         select(Post.space_id, func.count()).join(
             Membership, (Membership.space_id == Post.space_id) & (Membership.account_id == viewer.id))
-        .where(Post.space_id.in_(ids), Post.seq > Membership.read_seq, Post.author_id != viewer.id,
-               Post.deleted.is_(False), Post.hidden.is_(False),
-               Post.author_id.not_in(moderation_rules.filtered_out_authors(viewer)))
+        .where(Post.space_id.in_(ids), Post.seq > Membership.read_seq, reading.unread_posts_clause(viewer))
         .group_by(Post.space_id)).all())
     for conversation in conversations:
         conversation.participants = people[conversation.space_id]

@@ -14,10 +14,10 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from community import access, space_log
-from community.conversations import mentions
+from community.conversations import mentions, reading
 from community.notifications import service as notifications
 from community.moderation import audit as moderation_audit, rules as moderation_rules
-from community.models import Membership, Post, Reaction, Space, SpaceRole, Thread
+from community.models import Membership, Post, Reaction, Space, SpaceRole, Thread, Visibility
 from community.schemas import PostOut, ThreadOut
 from core import sql
 from core.accounts import Account
@@ -156,7 +156,15 @@ def do_create_thread(account: Account, space: Space, title: str, body: str) -> T
     space_log.record_event(space.id, "thread_created", data, seq=post.seq, post_id=post.id)
     notifications.notify_post(post, thread, space, account, mentioned, new_thread=True)
     mentions.notify(post, account, mentioned)
+    _read_own(account, thread, space, post)
     return thread
+
+
+def _read_own(account: Account, thread: Thread, space: Space, post: Post) -> None:
+    """Posting reads the thread up to your post (reading.py); a direct conversation keeps its
+    position as its participants' ``read_seq`` instead."""
+    if space.visibility is not Visibility.direct:
+        reading.advance(account.id, thread.id, post.id)
 
 
 def check_post(account: Account, thread: Thread, space: Space, parent_id: int | None, body: str | None = None) -> None:
@@ -214,6 +222,7 @@ def do_create_post(account: Account, thread: Thread, space: Space, body: str, pa
         return existing, False
     notifications.notify_post(post, thread, space, account, mentioned, new_thread=False)
     mentions.notify(post, account, mentioned)
+    _read_own(account, thread, space, post)
     return post, True
 
 

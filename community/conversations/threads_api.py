@@ -6,10 +6,11 @@ from sqlalchemy import select
 
 from community import access
 from community.moderation import rules as moderation_rules
-from community.conversations import service
+from community.conversations import reading, service
 from community.models import Mention, Post, Space, Thread
 from community.schemas import (
-    PostArgs, PostEditArgs, PostOut, PostPage, ReactionArgs, ReactionOut, ThreadArgs, ThreadOut, ThreadPage, reaction_summaries,
+    MemberThreadOut, PostArgs, PostEditArgs, PostOut, PostPage, ReactionArgs, ReactionOut, ReadThreadArgs, ThreadArgs, ThreadOut,
+    ThreadPage, reaction_summaries,
 )
 from core.auth import authenticated, current_account, limit_writes
 from core.pagination import SortKey, keyset_page
@@ -31,11 +32,14 @@ def _with_reactions(posts: list[Post]) -> list[Post]:
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, ThreadPage)
 def list_threads(args, space_id):
-    """Threads of a visible space: pinned first, then by latest activity."""
+    """Threads of a visible space: pinned first, then by latest activity; each with your read
+    position and, for threads you track or watch, how many posts are unread."""
     space = access.community_space(current_account(), space_id)
     keys = [SortKey(Thread.pinned, True), SortKey(Thread.last_activity_at, True), SortKey(Thread.id, True)]
     stmt = select(Thread).where(Thread.space_id == space.id, moderation_rules.visible_threads_clause(current_account(), space))
-    return keyset_page(stmt, keys, scope=f"threads:{space.id}", args=args, attrs=["pinned", "last_activity_at", "id"])
+    page = keyset_page(stmt, keys, scope=f"threads:{space.id}", args=args, attrs=["pinned", "last_activity_at", "id"])
+    page["items"] = reading.decorate(page["items"], current_account())
+    return page
 
 
 @blp.route("/spaces/<id:space_id>/threads", methods=["POST"])
@@ -50,9 +54,19 @@ def create_thread(args, space_id):
 
 @blp.route("/threads/<id:thread_id>", methods=["GET"])
 @authenticated
-@blp.response(200, ThreadOut)
+@blp.response(200, MemberThreadOut)
 def get_thread(thread_id):
-    return access.visible_thread(current_account(), thread_id)[0]
+    return reading.decorate([access.visible_thread(current_account(), thread_id)[0]], current_account())[0]
+
+
+@blp.route("/threads/<id:thread_id>/read", methods=["POST"])
+@authenticated
+@blp.arguments(ReadThreadArgs)
+@blp.response(200, MemberThreadOut)
+def mark_thread_read(args, thread_id):
+    """You have read the thread up to a post of it (omitted: its latest); your position never moves back."""
+    thread, space = access.visible_thread(current_account(), thread_id)
+    return reading.mark_read(current_account(), thread, space, args["post_id"])
 
 
 @blp.route("/threads/<id:thread_id>/posts", methods=["GET"])
