@@ -4,6 +4,7 @@
     .venv/bin/python bench/graph.py --sizes 1000000 --no-memory --no-bare --no-exports   # the long run
     .venv/bin/python bench/graph.py --sizes 10000 --database-url postgresql://postgres@127.0.0.1:5432/bench
     .venv/bin/python bench/graph.py --sizes 100000 --backend parallel   # nx-parallel, when installed
+    .venv/bin/python bench/graph.py --sizes 100000 --exports-only       # the graph exports' peak memory
 
 For each size: a fresh database (a SQLite file; with ``--database-url`` that database is
 emptied and used as well) is seeded with ``devtools.seed.seed_synthetic`` (about five
@@ -17,6 +18,10 @@ interactions per member; seeding time is shown, not counted). Then, in one proce
 3. the bare networkx calls on an in-memory copy of the analysed graph: ``nx.pagerank``,
    personalized ``nx.pagerank``, ``nx.core_number``, ``nx.community.louvain_communities``,
    ``nx.betweenness_centrality(k=128)``.
+
+With ``--exports-only``: the report once, then only the graph exports (GraphML, GEXF, and for
+comparison networkx's own ``write_gexf``, which builds the whole document first), each timed and
+then measured under ``tracemalloc`` on the stored graph as the API unpacks it.
 
 Overhead = full report / bare calls (goal <= 1.5). Peak memory per stage is measured in a
 second pass under ``tracemalloc`` (it slows Python down, so times come from the first
@@ -143,8 +148,51 @@ def seed(url: str, n: int, seed_value: int):
     return app, result, seconds
 
 
+def _networkx_gexf(G):
+    from graph import exports
+
+    out = tempfile.SpooledTemporaryFile(max_size=exports.SPOOL_BYTES)
+    nx.write_gexf(exports.make_scalar(G), out, encoding="utf-8")
+    return out
+
+
+def exports_only(app, brand_id: int, seed_value: int) -> dict:
+    """The report once, then each graph export of its stored graph (unpacked afresh, as the API does):
+    seconds, then tracemalloc's peak above the unpacked graph, and the file's size."""
+    from graph import exports
+
+    timed = Stages(memory=False)
+    G, H, _report = full_report(app, brand_id, timed, seed_value, exports_too=False)
+    blob = exports.pack_graph(H)
+    del G, H
+    out = {"stored_mb": len(blob) / 2**20}
+    for name, fn in (("graphml", exports.graph_graphml), ("gexf", exports.graph_gexf),
+                     ("gexf (networkx writer)", _networkx_gexf)):
+        graph = exports.unpack_graph(blob)
+        started = time.perf_counter()
+        written = fn(graph)
+        seconds = time.perf_counter() - started
+        size = written.seek(0, 2)
+        written.close()
+        graph = exports.unpack_graph(blob)
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            fn(graph).close()
+            peak = tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+        del graph
+        out[name] = {"seconds": seconds, "peak_mib": peak / 2**20, "file_mb": size / 2**20}
+        print(f"export {name:24} {seconds:7.1f} s  peak {peak / 2**20:8.1f} MiB above the graph  "
+              f"file {size / 2**20:7.1f} MB", flush=True)
+    return out
+
+
 def measure(url: str, n: int, args) -> dict:
     app, seeded, seed_seconds = seed(url, n, args.seed)
+    if args.exports_only:
+        return {"members": n, "database": url.split(":")[0], "exports": exports_only(app, seeded.brand_id, args.seed)}
     timed = Stages(memory=False)
     started = time.perf_counter()
     G, H, report = full_report(app, seeded.brand_id, timed, args.seed, exports_too=not args.no_exports)
@@ -209,6 +257,8 @@ def main() -> None:
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc pass")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare networkx calls")
     parser.add_argument("--no-exports", action="store_true", help="skip the exports (GraphML at 1M members is over 1 GB)")
+    parser.add_argument("--exports-only", action="store_true",
+                        help="only the graph exports: time, tracemalloc peak and size of each, networkx's GEXF writer beside ours")
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args()
     if args.backend:
@@ -221,9 +271,10 @@ def main() -> None:
         urls += [args.database_url] if args.database_url else []
         for url in urls:
             results.append(measure(url, n, args))
-            _print(results[-1])
+            if not args.exports_only:
+                _print(results[-1])
     print("\ncost curve (full report, microseconds per edge):")
-    for r in results:
+    for r in (r for r in results if "edges" in r):
         print(f"  {r['members']:>9,} members {r['database']:10} {r['edges']:>10,} edges  "
               f"{1e6 * r['report_s'] / max(1, r['edges']):8.1f} us/edge")
     print(f"peak RSS of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")

@@ -138,6 +138,45 @@ def test_exports_parse_back(community):
     assert nx.utils.graphs_equal(stored, H)
 
 
+def test_gexf_reads_back_as_the_graph_it_was_written_from(community):
+    """Every node, edge and attribute value comes back from ``nx.read_gexf`` as the export's scalar form."""
+    _G, _truth, _report, H = community
+    G = H.copy()
+    v, w = list(G)[:2]
+    G.nodes[v].update(label='Ana <"&"> Ölz', clv=0, flag=True)  # markup, non-ASCII; CLV 0 (an int) before floats
+    G.nodes[w].update(clv=12.5, flag=False, nothing=None)
+    expected = exports.make_scalar(G.copy())
+    back = nx.read_gexf(exports.graph_gexf(G))
+    assert type(back) is nx.Graph and set(back) == set(expected) and back.number_of_edges() == expected.number_of_edges()
+    for node, attributes in expected.nodes(data=True):
+        assert back.nodes[node] == {"label": str(node), **attributes}, node
+    assert back.nodes[v]["clv"] == 0.0 and back.nodes[w]["clv"] == 12.5 and back.nodes[w]["flag"] is False
+    assert back.nodes[v]["label"] == 'Ana <"&"> Ölz' and "nothing" not in back.nodes[w]
+    for a, b, attributes in expected.edges(data=True):
+        got = dict(back.edges[a, b])
+        assert got.pop("id").isdigit() and got == attributes, (a, b)
+
+
+def test_gexf_is_written_in_memory_bounded_by_an_element_not_the_graph(community):
+    """What the writer allocates beyond the graph stays under 1 MB for a file several times that size
+    (networkx's writer holds the whole document as elements: many times the file)."""
+    import tempfile
+    import tracemalloc
+
+    _G, _truth, _report, H = community
+    G = exports.make_scalar(H.copy())
+    with tempfile.TemporaryFile() as out:
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            exports.write_gexf(G, out)
+            peak = tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+        size = out.tell()
+    assert size > 3 * 2**20 and peak < 2**20, (size, peak)
+
+
 def test_png_draws_a_stated_subset_of_big_graphs(community):
     _G, _truth, report, H = community
     nodes, caption = exports.drawn_subset(H, report, max_nodes=300)
