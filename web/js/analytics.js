@@ -5,6 +5,7 @@
 import { allPages, api } from "./api.js";
 import { announce, errorBox, field, h, replace, showError, timeOf } from "./dom.js";
 import { realtime } from "./realtime.js";
+import { trendSection } from "./analyst.js";
 
 export const REPORTS = {
   create: "/reports", // POST {brand_id | purpose_id | space_id}
@@ -13,6 +14,7 @@ export const REPORTS = {
   result: (id) => `/reports/${id}/result`,
   cancel: (id) => `/reports/${id}/cancel`,
   export: (id, format) => `/reports/${id}/export.${format}`,
+  compare: (id, otherId) => `/reports/${id}/compare/${otherId}`, // the trend (analyst.js)
   progressEvent: "report_progress", // Socket.IO, to the analyst who asked: {report_id | id, status, stage, percent}
 };
 const RUNNING = new Set(["pending", "queued", "running"]);
@@ -26,10 +28,12 @@ export async function analyticsView(main) {
   const brand = h("select", { name: "brand" }, brands.map((b) => h("option", { value: b.id }, b.name)));
   const scope = h("select", { name: "scope" });
   const list = h("div", { className: "table-wrap" });
+  const peopleLink = h("a", { href: "#/analytics/people" }, "People, segments and the pyramid of this brand");
   const form = h("form", { className: "card", "aria-labelledby": "new-report" },
     h("h3", { id: "new-report" }, "New report"), field("Brand", brand), field("Scope", scope), error,
     h("button", { type: "submit" }, "Request report"));
   const load = async () => {
+    peopleLink.href = `#/analytics/people?brand=${brand.value}`;
     await fillScopes(scope, Number(brand.value));
     await showReports(list, Number(brand.value));
   };
@@ -44,7 +48,7 @@ export async function analyticsView(main) {
       showError(error, problem);
     }
   });
-  replace(main, h("h2", {}, "Analytics"), brands.length ? form : h("p", {}, "No brands yet."), h("h3", {}, "Reports"), list);
+  replace(main, h("h2", {}, "Analytics"), brands.length ? [h("p", {}, peopleLink), form] : h("p", {}, "No brands yet."), h("h3", {}, "Reports"), list);
   if (brands.length) await load();
 }
 
@@ -99,7 +103,7 @@ export async function reportView(main, reportId) {
     if (!RUNNING.has(report.status)) {
       done = true;
       clearInterval(timer);
-      if (report.status === "done" || report.status === "finished" || report.status === "succeeded") showResult(results, reportId);
+      if (report.status === "done" || report.status === "finished" || report.status === "succeeded") showResult(results, { ...report, id: reportId });
       else if (report.error) showError(error, { detail: report.error });
       announce(`Report ${reportId}: ${report.status}`);
     }
@@ -117,7 +121,8 @@ export async function reportView(main, reportId) {
   return () => { stop(); clearInterval(timer); };
 }
 
-async function showResult(box, reportId) {
+async function showResult(box, report) {
+  const reportId = report.id;
   let result;
   try {
     result = await api("GET", REPORTS.result(reportId));
@@ -133,7 +138,8 @@ async function showResult(box, reportId) {
     h("div", { className: "actions" }, DOWNLOADS.map(([format, label]) => downloadButton(reportId, format, label))),
     segmentTable(result),
     opportunityTable(result),
-    h("h3", {}, "The graph"), picture);
+    h("h3", {}, "The graph"), picture,
+    trendSection(report, result, REPORTS));
   showPicture(picture, reportId);
 }
 
