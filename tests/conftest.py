@@ -159,6 +159,15 @@ def live(make_app, database_url):
 
 
 @pytest.fixture
+def smtp():
+    """A real SMTP server in the test process (tests/core/mail_server.py): ``smtp.url`` for ``SMTP_URL``."""
+    from tests.core.mail_server import MailServer
+
+    with MailServer() as server:
+        yield server
+
+
+@pytest.fixture
 def clients():
     """Make connected (or refused) real Socket.IO clients; all are closed after the test."""
     from tests.live import LiveClient

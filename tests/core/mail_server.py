@@ -46,3 +46,11 @@ class MailServer:
 
     def empty(self) -> bool:
         return self.inbox.empty()
+
+    def drain(self) -> dict[str, EmailMessage]:
+        """Every message received so far, by its first envelope recipient."""
+        got = {}
+        while not self.inbox.empty():
+            recipients, message = self.inbox.get_nowait()
+            got[recipients[0]] = message
+        return got

@@ -12,7 +12,6 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from core.config import ConfigError
 from core.mail import SmtpServer, parse_smtp_url
 from tests.helpers import PASSWORD, register
-from tests.core.mail_server import MailServer
 
 API = "/api/v1"
 NEW_PASSWORD = "a different long passphrase"
@@ -63,12 +62,6 @@ def test_change_password_ends_the_other_sessions_and_keeps_this_one(client):
     assert client.post(f"{API}/auth/refresh", headers=_bearer(other["refresh_token"])).status_code == 401
     assert _login(client, actor.email).status_code == 401
     assert _login(client, actor.email, NEW_PASSWORD).status_code == 200
-
-
-@pytest.fixture
-def smtp():
-    with MailServer() as server:
-        yield server
 
 
 def _reset_token(smtp, to: str) -> str:

@@ -13,17 +13,10 @@ from sqlalchemy import select
 from core.extensions import db
 from graph.load import GraphScope, load_graph
 from purpose.models import Stakeholder, Touchpoint
-from tests.core.mail_server import MailServer
 from tests.events.event_fixtures import members, new_event, rsvp
 from tests.helpers import PASSWORD
 
 INVITES_PER_DAY = 3
-
-
-@pytest.fixture
-def smtp():
-    with MailServer() as server:
-        yield server
 
 
 @pytest.fixture

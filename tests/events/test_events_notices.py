@@ -11,17 +11,10 @@ import pytest
 
 from core.extensions import db
 from events.reminders import send_reminders
-from tests.core.mail_server import MailServer
 from tests.events.event_fixtures import members, new_event, rsvp
 from tests.events.test_events_guests import basic, guest_answer, invite
 
 SOON = (datetime.now(timezone.utc) + timedelta(hours=12)).replace(second=0, microsecond=0)
-
-
-@pytest.fixture
-def smtp():
-    with MailServer() as server:
-        yield server
 
 
 @pytest.fixture
@@ -39,14 +32,6 @@ def _sweep(app) -> dict:
 
 def _notices(actor, kind: str) -> list[dict]:
     return [n for n in actor.get("/api/v1/notifications").get_json()["items"] if n["kind"] == kind]
-
-
-def _drain(smtp) -> dict:
-    got = {}
-    while not smtp.empty():
-        recipients, message = smtp.next()
-        got[recipients[0]] = message
-    return got
 
 
 def _soon(manager, space_id, hours: float = 0, **overrides) -> dict:
@@ -82,7 +67,7 @@ def test_those_going_are_reminded_once_members_in_the_inbox_guests_by_email(app,
         assert notice["space_id"] == world["public"]
     for actor in (maybe, declined, manager):
         assert _notices(actor, "event_reminder") == []
-    mails = _drain(smtp)
+    mails = smtp.drain()
     assert list(mails) == ["gwen@example.org"]
     text = mails["gwen@example.org"].get_body(("plain",)).get_content()
     assert "Beach clean-up" in text and f"https://tidewater.example/events/{event['id']}/guest#token=" in text

@@ -14,14 +14,7 @@ from community.models import NotificationSettings
 from community.notifications.digest import _claim, send_digests
 from community.notifications.mail import send_due
 from core.extensions import db, utcnow
-from tests.core.mail_server import MailServer
 from tests.notifications.test_notifications import _level, _post, _thread
-
-
-@pytest.fixture
-def smtp():
-    with MailServer() as server:
-        yield server
 
 
 @pytest.fixture
@@ -36,15 +29,6 @@ def _run(app, fn, *args, **kwargs):
             return fn(*args, **kwargs)
         finally:
             db.session.remove()
-
-
-def _drain(smtp) -> dict:
-    """Every message received so far, by envelope recipient."""
-    got = {}
-    while not smtp.empty():
-        recipients, message = smtp.next()
-        got[recipients[0]] = message
-    return got
 
 
 def _style(app, world, account_id, style):
@@ -90,7 +74,7 @@ def test_daily_digest_at_the_local_hour_lists_what_was_missed_once(app, world, s
     assert _run(app, send_digests, now) == 1
     assert _run(app, send_digests, now) == 0  # the period is done: a re-run sends nothing
     assert _run(app, send_digests, now + timedelta(minutes=30)) == 0
-    got = _drain(smtp)
+    got = smtp.drain()
     assert list(got) == [member.email]
     message = got[member.email]
     assert message["Subject"] == "Your daily digest: 2 unread notifications"
@@ -106,7 +90,7 @@ def test_daily_digest_at_the_local_hour_lists_what_was_missed_once(app, world, s
     # the next day: only what came after the last digest
     _post(moderator, thread_id, "Results are up")
     assert _run(app, send_digests, now + timedelta(days=1)) == 1
-    message = _drain(smtp)[member.email]
+    message = smtp.drain()[member.email]
     assert message["Subject"] == "Your daily digest: 1 unread notification"
     assert "Trail shoes" in message.get_body(("plain",)).get_content()
     export = member.get("/api/v1/me/export").get_json()["notifications"]["digest"]
@@ -136,13 +120,13 @@ def test_style_defaults_weekly_for_fling_daily_otherwise_own_setting_wins(app, w
     monday = (today + timedelta(days=7 - today.weekday())).replace(hour=8, minute=10, second=0, microsecond=0)
     tuesday = monday + timedelta(days=1)
     assert _run(app, send_digests, tuesday) == 1  # daily for the manager; the member's week began yesterday
-    got = _drain(smtp)
+    got = smtp.drain()
     assert list(got) == [manager.email] and got[manager.email]["Subject"].startswith("Your daily digest")
 
     _run(app, lambda: (db.session.execute(update(NotificationSettings).values(last_digest_at=None, digest_period=None)),
                        db.session.commit()))
     assert _run(app, send_digests, monday) == 2  # Monday 08:10 UTC: the weekly one too
-    got = _drain(smtp)
+    got = smtp.drain()
     assert sorted(got) == sorted([member.email, manager.email])
     assert got[member.email]["Subject"] == "Your weekly digest: 1 unread notification"
     assert "mentioned you" in got[member.email].get_body(("plain",)).get_content()
@@ -153,7 +137,7 @@ def test_style_defaults_weekly_for_fling_daily_otherwise_own_setting_wins(app, w
     _run(app, lambda: (db.session.execute(update(NotificationSettings).values(last_digest_at=None, digest_period=None)),
                        db.session.commit()))
     assert _run(app, send_digests, tuesday) == 2
-    assert sorted(_drain(smtp)) == sorted([member.email, manager.email])
+    assert sorted(smtp.drain()) == sorted([member.email, manager.email])
 
 
 def test_a_claim_held_by_a_dead_worker_is_sent_once_after_its_lease(app, world, smtp):
@@ -170,7 +154,7 @@ def test_a_claim_held_by_a_dead_worker_is_sent_once_after_its_lease(app, world, 
     assert _run(app, send_digests, now) == 0 and smtp.empty()  # its claim is fresh: nobody else sends it
     later = now + timedelta(seconds=app.config["NOTIFICATION_DIGEST_LEASE_SECONDS"] + 1)
     assert _run(app, send_digests, later) == 1 and _run(app, send_digests, later) == 0
-    assert _drain(smtp).keys() == {member.email}
+    assert smtp.drain().keys() == {member.email}
     # and the command line runs the same sweep (nothing is due any more)
     result = app.test_cli_runner().invoke(args=["send-digests"])
     assert result.exit_code == 0 and "sent 0 digest e-mail(s)" in result.output

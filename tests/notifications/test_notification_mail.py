@@ -9,14 +9,7 @@ import pytest
 
 from community.notifications.mail import send_due
 from core.extensions import db
-from tests.core.mail_server import MailServer
 from tests.notifications.test_notifications import _level, _post, _thread
-
-
-@pytest.fixture
-def smtp():
-    with MailServer() as server:
-        yield server
 
 
 @pytest.fixture
