@@ -15,6 +15,8 @@ import json
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
+from sqlalchemy import select
+
 from core.bulk_copy import copy_rows
 from core.cooperative import paced, pause
 from core.extensions import db
@@ -32,6 +34,22 @@ def plain_chunks(stmt, batch: int = BATCH):
             pause()
     finally:
         result.close()
+
+
+def keyset_chunks(key, columns: Sequence, where: Sequence, chunk: int = BATCH):
+    """Rows of ``columns`` matching ``where``, in ``key`` order, as lists of up to ``chunk`` tuples,
+    one query each (keyset on ``key``): memory holds one chunk, and no transaction is held between
+    two (an export's client reads at its pace; a row deleted meanwhile is not read after it is)."""
+    last = None
+    while True:
+        stmt = select(key, *columns).where(*where, *(() if last is None else (key > last,))).order_by(key).limit(chunk)
+        rows = db.session.execute(stmt).all()
+        db.session.commit()
+        yield [tuple(row[1:]) for row in rows]
+        if len(rows) < chunk:
+            return
+        last = rows[-1][0]
+        pause()
 
 
 def plain_rows(stmt, batch: int = BATCH):

@@ -19,11 +19,12 @@ from sqlalchemy import func, or_, select
 from community.access import can_see
 from community.models import Space
 from core.auth import authenticated, current_account, limit_writes
-from core.cooperative import off_the_loop, pause
+from core.cooperative import off_the_loop
 from core.errors import ApiBlueprint, ApiError, conflict, not_found
 from core.extensions import db, utcnow
 from core.outbox import on_commit
 from core.pagination import SortKey, keyset_page
+from core.rows import keyset_chunks
 from graph import exports
 from graph.models import FINISHED, GraphReport, GraphReportGraph, ReportPerson, ReportStatus
 from graph.reports import compare_reports
@@ -325,17 +326,8 @@ _TEXT_COLUMNS = {"node", "kind", "label", "name", "external_id", "segment", "sty
 def _people_chunks(report_id: int, chunk: int = 5000):
     """The people table in the listing's columns, ``chunk`` rows a query (keyset by id), so memory
     holds one chunk whatever the size of the brand; no transaction is held while the client reads."""
-    columns = [getattr(ReportPerson, c) for c in PEOPLE_CSV_COLUMNS]
-    last = 0
-    while True:
-        rows = db.session.execute(select(ReportPerson.id, *columns).where(
-            ReportPerson.report_id == report_id, ReportPerson.id > last).order_by(ReportPerson.id).limit(chunk)).all()
-        db.session.commit()
-        yield [tuple(row[1:]) for row in rows]
-        if len(rows) < chunk:
-            return
-        last = rows[-1][0]
-        pause()
+    return keyset_chunks(ReportPerson.id, [getattr(ReportPerson, c) for c in PEOPLE_CSV_COLUMNS],
+                         [ReportPerson.report_id == report_id], chunk)
 
 
 def _csv_rows(report_id: int):

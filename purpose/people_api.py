@@ -15,10 +15,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.accounts import Account, authenticate
 from core.auth import authenticated, current_account, limit_password_checks, limit_writes
-from core.cooperative import paced, pause
+from core.cooperative import paced
 from core.errors import ApiBlueprint, ApiError, not_found
 from core.extensions import db, utcnow
 from core.pagination import SortKey, keyset_page, list_page
+from core.rows import keyset_chunks
 from purpose import imports, parquet, privacy, snapshots, staff
 from purpose.access import require_brand_analyst, require_brand_manager
 from purpose.models import Brand, PeopleSnapshot, Purpose, SnapshotPerson, SnapshotStatus, StaffRole, Stakeholder
@@ -240,18 +241,8 @@ def _snapshot_chunks(snapshot_id: int, chunk: int = parquet.ROW_GROUP):
     """The snapshot's people in the listing's columns, ``chunk`` rows a query (keyset by stakeholder id):
     memory holds one chunk, and no transaction is held while the client reads. People erased or objecting
     meanwhile are gone from every chunk read after their erasure committed (their rows are deleted)."""
-    columns = [getattr(SnapshotPerson, c) for c in PEOPLE_COLUMNS]
-    last = 0
-    while True:
-        rows = db.session.execute(select(SnapshotPerson.stakeholder_id, *columns).where(
-            SnapshotPerson.snapshot_id == snapshot_id, SnapshotPerson.stakeholder_id > last)
-            .order_by(SnapshotPerson.stakeholder_id).limit(chunk)).all()
-        db.session.commit()
-        yield [tuple(row[1:]) for row in rows]
-        if len(rows) < chunk:
-            return
-        last = rows[-1][0]
-        pause()
+    return keyset_chunks(SnapshotPerson.stakeholder_id, [getattr(SnapshotPerson, c) for c in PEOPLE_COLUMNS],
+                         [SnapshotPerson.snapshot_id == snapshot_id], chunk)
 
 
 @blp.route("/brands/<id:brand_id>/people.parquet", methods=["GET"])
