@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import queue
+import threading
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
@@ -15,8 +17,15 @@ from tests.live import WAIT, free_port
 class _Keep:
     def __init__(self, inbox: queue.Queue):
         self.inbox = inbox
+        self.hold_next = False
+        self.holding, self.released = threading.Event(), threading.Event()
 
     async def handle_DATA(self, server, session, envelope):
+        if self.hold_next:  # the message arrived, but no answer until the test releases it; then refused
+            self.hold_next = False
+            self.holding.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.released.wait)
+            return "451 Try again later"
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.inbox.put((envelope.rcpt_tos, message))
         return "250 Message accepted for delivery"
@@ -27,7 +36,8 @@ class MailServer:
 
     def __init__(self):
         self.inbox: queue.Queue = queue.Queue()
-        self.controller = Controller(_Keep(self.inbox), hostname="127.0.0.1", port=free_port())
+        self.handler = _Keep(self.inbox)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=free_port())
 
     @property
     def url(self) -> str:
@@ -38,7 +48,19 @@ class MailServer:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.handler.released.set()
         self.controller.stop()
+
+    def hold_next(self) -> None:
+        """The next message is received but not answered until :meth:`release` (then refused, 451):
+        a sender killed meanwhile never learns whether it was accepted."""
+        self.handler.hold_next = True
+
+    def wait_holding(self, timeout: float = WAIT) -> None:
+        assert self.handler.holding.wait(timeout), "no message arrived to hold"
+
+    def release(self) -> None:
+        self.handler.released.set()
 
     def next(self, timeout: float = WAIT) -> tuple[list[str], EmailMessage]:
         """The next message received: (envelope recipients, parsed message); fails after ``timeout``."""

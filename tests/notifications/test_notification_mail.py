@@ -105,30 +105,48 @@ def test_a_commit_plans_the_sweep_itself(app, world, smtp):
     assert recipients == [world["member"].email] and "replied to your post" in message["Subject"]
 
 
-def test_a_claim_held_by_a_dead_worker_is_sent_once_after_its_lease(app, world, smtp):
+def test_a_worker_killed_mid_send_loses_no_e_mail_and_sends_none_twice(app, world, smtp, database_url):
+    """A real sweep process (``flask send-notification-emails``) is killed while the SMTP server
+    holds its message unanswered: the e-mail is neither lost nor sent twice."""
+    import os
+    import signal
+    import subprocess
+    import sys
     from datetime import timedelta
+    from pathlib import Path
 
     from sqlalchemy import select, update
 
     from community.models import Notification
-    from community.notifications.mail import _claim
     from core.extensions import utcnow
+    from tests.helpers import base_config
 
     thread_id, first = _thread(world["member"], world["public"])
     _post(world["moderator"], thread_id, "Hi", parent_id=first)
+    settings = {**base_config(database_url), "SMTP_URL": smtp.url, "NOTIFICATION_EMAIL_DELAY_SECONDS": 0,
+                "MAIL_FROM": "community@example.com", "PUBLIC_URL": "https://community.example"}
+    env = {**os.environ, **{k: str(v) for k, v in settings.items()}, "NOTIFICATION_EMAIL_NUDGE": "0"}
+    root = Path(__file__).resolve().parents[2]
+    smtp.hold_next()
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "send-notification-emails"], cwd=root,
+                              env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        smtp.wait_holding()  # the message is on the wire, unanswered
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+    finally:
+        smtp.release()
     with app.app_context():
-        claimed = _claim(utcnow(), 10)  # a worker claims the reply's e-mail, then dies before sending
-        assert len(claimed) == 1
+        row = db.session.execute(select(Notification.id, Notification.email_claimed_at, Notification.emailed_at)
+                                 .where(Notification.recipient_id == world["member"].id)).one()
         db.session.remove()
-    assert _sweep(app) == 0 and smtp.empty()  # its claim is fresh: nobody else sends it
+    assert row.email_claimed_at is not None and row.emailed_at is None  # claimed by the dead worker, not sent
+    assert _sweep(app) == 0 and smtp.empty()  # its lease still holds: nobody sends it meanwhile
     with app.app_context():  # the lease runs out
         lease = app.config["NOTIFICATION_EMAIL_LEASE_SECONDS"]
-        db.session.execute(update(Notification).where(Notification.id == claimed[0])
+        db.session.execute(update(Notification).where(Notification.id == row.id)
                            .values(email_claimed_at=utcnow() - timedelta(seconds=lease + 1)))
         db.session.commit()
         db.session.remove()
     assert _sweep(app) == 1 and _sweep(app) == 0
-    assert smtp.next()[0] == [world["member"].email] and smtp.empty()
-    with app.app_context():
-        assert db.session.scalar(select(Notification.emailed_at).where(Notification.id == claimed[0])) is not None
-        db.session.remove()
+    assert smtp.next()[0] == [world["member"].email] and smtp.empty()  # exactly once
