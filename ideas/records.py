@@ -16,6 +16,7 @@ from sqlalchemy import select
 from core.extensions import db
 from purpose import stakeholders
 from purpose.models import Stakeholder, Touchpoint, TouchpointKind
+from purpose.snapshots import people_changed
 
 SOURCE = "ideas"
 
@@ -41,8 +42,11 @@ def record_shipped(brand_id: int, purpose_id: int | None, idea_id: int, author_i
                                   occurred_at=when, purpose_id=purpose_id, source=SOURCE, external_id=external_id))
     else:
         touchpoint.occurred_at = when
+    people_changed(brand_id)  # the author's pyramid level changes: snapshots of the brand are stale
 
 
 def forget_shipped(brand_id: int, idea_id: int) -> None:
-    db.session.execute(db.delete(Touchpoint).where(
+    gone = db.session.execute(db.delete(Touchpoint).where(
         Touchpoint.brand_id == brand_id, Touchpoint.source == SOURCE, Touchpoint.external_id == _external_id(idea_id)))
+    if gone.rowcount:
+        people_changed(brand_id)

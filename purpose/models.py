@@ -232,3 +232,12 @@ class SnapshotPerson(db.Model):
     community: Mapped[int | None]
     pagerank: Mapped[float | None] = mapped_column(Float)
     opportunity_rank: Mapped[int | None]
+    # The rest of the profile, which GET /stakeholders/{id}/profile answers from (null in rows built before 0021):
+    rfm_r: Mapped[int | None]
+    rfm_f: Mapped[int | None]
+    rfm_m: Mapped[int | None]
+    style_declared: Mapped[bool | None]
+    clv_expected_purchases: Mapped[float | None] = mapped_column(Float)  # null: no CLV for them
+    clv_probability_alive: Mapped[float | None] = mapped_column(Float)
+    pyramid_to_next: Mapped[list | None] = mapped_column(JSON)  # what the next pyramid level asks of them
+    alignment: Mapped[list | None] = mapped_column(JSON)  # [[purpose id, score], ...] over the brand's purposes

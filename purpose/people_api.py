@@ -25,7 +25,7 @@ from purpose.access import require_brand_analyst, require_brand_manager
 from purpose.models import Brand, PeopleSnapshot, Purpose, SnapshotPerson, SnapshotStatus, StaffRole, Stakeholder
 from purpose.profiles import Scope, build_profiles, summarise_segments
 from purpose.schemas import (SNAPSHOT_SORTS, AnalystOut, EraseAccountArgs, ImportArgs, ImportReportOut, ObjectionArgs,
-                             PeopleListArgs, PeoplePage, PeopleSegmentsOut, ProfileListArgs, ProfileOut, ProfilePage,
+                             PeopleListArgs, PeoplePage, PeopleSegmentsOut, ProfileAnswerOut, ProfileListArgs, ProfilePage,
                              ScopeArgs, SegmentSummaryOut, SnapshotPersonOut, SnapshotScopeArgs, StakeholderArgs,
                              StakeholderOut)
 
@@ -122,18 +122,66 @@ def segment_summary(args, brand_id):
     return {"brand_id": brand_id, "purpose_id": scope.purpose_id, "as_of": scope.as_of, **summarise_segments(profiles, model)}
 
 
+def _not_analysed() -> ApiError:
+    return ApiError(404, "This person is not analysed here: they objected, were erased, "
+                         "or have nothing in this purpose.", type_="not-analysed")
+
+
 @blp.route("/stakeholders/<id:stakeholder_id>/profile", methods=["GET"])
 @authenticated
 @blp.arguments(ScopeArgs, location="query")
-@blp.response(200, ProfileOut)
+@blp.response(200, ProfileAnswerOut)
 def get_profile(args, stakeholder_id):
-    """One person's relationship profile, scored among the brand's (or the purpose's) people."""
+    """One person's relationship profile, scored among the brand's (or the purpose's) people.
+
+    Read from the latest ready people snapshot of the scope when it is current (``snapshot`` says which
+    and as of when). Computed for the request, as before, where a snapshot cannot answer: with ``as_of``
+    or ``transactions=raw`` (a snapshot is scored now, with daily transactions), before the first
+    snapshot is ready, and while the snapshot is stale (the brand's people changed since: a rebuild is
+    scheduled, as the people listing does)."""
     stakeholder = _stakeholder(stakeholder_id)
+    if args["as_of"] is None and args["transactions"] == "daily":
+        answer = _profile_from_snapshot(stakeholder, args["purpose_id"])
+        if answer is not None:
+            return answer
     profiles, _model = build_profiles(_scope(stakeholder.brand_id, args["purpose_id"], args))
     if stakeholder_id not in profiles:
-        raise ApiError(404, "This person is not analysed here: they objected, were erased, "
-                            "or have nothing in this purpose.", type_="not-analysed")
-    return profiles[stakeholder_id].as_dict()
+        raise _not_analysed()
+    return {**profiles[stakeholder_id].as_dict(), "snapshot": None}
+
+
+def _profile_from_snapshot(stakeholder: Stakeholder, purpose_id: int | None) -> dict | None:
+    """The profile from the scope's latest ready snapshot, or None where the snapshot cannot answer
+    (none yet, or stale: the caller computes it).
+
+    An erased or objecting person has no row in any snapshot from the moment that commits (the rows
+    the listing reads are deleted in that transaction), so a current snapshot without them is a 404."""
+    brand = db.session.get(Brand, stakeholder.brand_id)
+    snapshot, version, _, building = _snapshot_to_read(brand, purpose_id, None)
+    if snapshot is None:
+        return None
+    described = snapshots.describe(snapshot, version)
+    if described["stale"]:
+        return None
+    row = db.session.get(SnapshotPerson, (snapshot.id, stakeholder.id))
+    if row is None:
+        raise _not_analysed()
+    profile = snapshots.profile_of(row)
+    if profile is None:
+        return None
+    return {"stakeholder": _known(stakeholder), **profile, "snapshot": described, "building": building}
+
+
+def _known(stakeholder: Stakeholder) -> dict:
+    """The stakeholder row's facts a profile shows (``purpose.people.Known``), from the live row."""
+    def value(enum):
+        return None if enum is None else enum.value
+
+    return {"id": stakeholder.id, "kind": stakeholder.kind.value, "account_id": stakeholder.account_id,
+            "source": stakeholder.source, "contact_preference": value(stakeholder.contact_preference),
+            "created_at": stakeholder.created_at, "converted_at": stakeholder.converted_at,
+            "converted_from": value(stakeholder.converted_from), "external_id": stakeholder.external_id,
+            "display_name": stakeholder.display_name}
 
 
 def _snapshot_to_read(brand: Brand, purpose_id: int | None, cursor: str | None):

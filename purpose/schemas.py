@@ -290,6 +290,15 @@ class PeoplePage(page_schema(SnapshotPersonOut, "SnapshotPeopleItems")):
     building = ma.fields.Boolean(metadata={"description": "A build of the brand's snapshot is under way."})
 
 
+class ProfileAnswerOut(ProfileOut):
+    """``GET /stakeholders/{id}/profile``: the profile, and the people snapshot it was read from."""
+
+    snapshot = ma.fields.Nested(SnapshotOut, allow_none=True, metadata={
+        "description": "The people snapshot the profile was read from; null when it was computed for this request "
+                       "(as_of or transactions given, no snapshot ready yet, or a person newer than the snapshot)."})
+    building = ma.fields.Boolean(metadata={"description": "A build of the brand's snapshot is under way."})
+
+
 class PeopleSegmentsOut(ma.Schema):
     snapshot = ma.fields.Nested(SnapshotOut, allow_none=True)
     building = ma.fields.Boolean()

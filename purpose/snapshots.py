@@ -22,6 +22,7 @@ A listing's cursor names the snapshot its first page read, so every page of it s
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import uuid
@@ -162,7 +163,8 @@ def build_people_snapshot(snapshot_id: int, owner: str) -> str:
 
 COLUMNS = ("snapshot_id", "stakeholder_id", "account_id", "kind", "display_name", "external_id", "segment",
            "recency_days", "frequency", "monetary", "pyramid_level", "style", "purpose_alignment", "clv",
-           "last_active_at", "community", "pagerank", "opportunity_rank")
+           "last_active_at", "community", "pagerank", "opportunity_rank", "rfm_r", "rfm_f", "rfm_m", "style_declared",
+           "clv_expected_purchases", "clv_probability_alive", "pyramid_to_next", "alignment")
 _MEMBER = StakeholderKind.member.value
 
 
@@ -222,7 +224,10 @@ def _rows(snapshot: PeopleSnapshot, people, profiles, measures: dict) -> list[tu
         rows.append((snapshot.id, sid, known.account_id, "member" if known.kind == _MEMBER else "nonuser",
                      known.display_name, known.external_id, p.segment, p.rfm["recency_days"], p.rfm["frequency"],
                      p.rfm["monetary"], p.pyramid["level"], p.style, alignment, _finite(p.clv["value"]) if p.clv else None,
-                     _stored_time(last, sqlite), community, pagerank, rank))
+                     _stored_time(last, sqlite), community, pagerank, rank, p.rfm["r"], p.rfm["f"], p.rfm["m"],
+                     p.style_declared, p.clv["expected_purchases"] if p.clv else None,
+                     p.clv["probability_alive"] if p.clv else None, json.dumps(p.pyramid["to_next"]),
+                     json.dumps([[pid, score] for pid, score in p.alignment.items()])))
     return rows
 
 
@@ -296,3 +301,26 @@ def segment_summary(snapshot: PeopleSnapshot) -> dict:
         "kinds": kinds,
         "customer_equity": round(sum(equity.values()), 2) if fitted else None,
     }
+
+
+def profile_of(row: SnapshotPerson) -> dict | None:
+    """The person's profile as ``purpose.profiles.Profile.as_dict`` gives it, less ``stakeholder`` (the
+    caller's, from the live row); None for a row built before snapshots held whole profiles."""
+    from purpose.relationship import PYRAMID_LEVELS
+
+    if row.style_declared is None:
+        return None
+    level = row.pyramid_level
+    clv = None
+    if row.clv_expected_purchases is not None:
+        clv = {"expected_purchases": row.clv_expected_purchases, "probability_alive": row.clv_probability_alive,
+               "value": row.clv}
+    return {"segment": row.segment,
+            "rfm": {"recency_days": row.recency_days, "frequency": row.frequency, "monetary": row.monetary,
+                    "r": row.rfm_r, "f": row.rfm_f, "m": row.rfm_m},
+            "pyramid": {"level": level, "name": PYRAMID_LEVELS[level - 1] if level else None,
+                        "next": PYRAMID_LEVELS[level] if level < len(PYRAMID_LEVELS) else None,
+                        "to_next": list(row.pyramid_to_next or [])},
+            "style": row.style, "style_declared": row.style_declared,
+            "alignment": [{"purpose_id": pid, "score": score} for pid, score in row.alignment or []],
+            "clv": clv}

@@ -314,3 +314,36 @@ def test_a_member_first_recorded_by_events_or_ideas_makes_the_snapshot_stale(cro
     fresh = rebuilt(app, built, manager, brand, kind="member")
     assert made in {p["stakeholder_id"] for p in fresh["items"]}
 
+
+
+def test_a_profile_is_read_from_the_current_snapshot_and_computed_when_it_cannot_answer(crowd, app, built):
+    manager, brand = crowd["manager"], crowd["brand"]
+    people = by_external_id(rebuilt(app, built, manager, brand))
+    snapshot = listing(manager, brand)["snapshot"]
+    big = people["big"]["stakeholder_id"]
+
+    def profile(sid, **query):
+        response = manager.get(f"/api/v1/stakeholders/{sid}/profile", query_string=query)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    # From the snapshot: the profile the per-request path computes as of the snapshot's time.
+    for ext in ("big", "mid", "p1", "ngo1"):
+        read = profile(people[ext]["stakeholder_id"])
+        computed = profile(people[ext]["stakeholder_id"], as_of=snapshot["as_of"])
+        assert read["snapshot"]["id"] == snapshot["id"] and computed["snapshot"] is None
+        assert read["stakeholder"] == computed["stakeholder"] and read["stakeholder"]["external_id"] == ext
+        for field in ("segment", "pyramid", "style", "style_declared", "alignment"):
+            assert read[field] == computed[field], (ext, field)
+        assert read["rfm"] == pytest.approx(computed["rfm"])
+        assert (read["clv"] is None) == (computed["clv"] is None)
+    # An import makes the snapshot stale: the profile is computed now, with the new purchase.
+    before = profile(big)["rfm"]["frequency"]
+    assert upload(manager, brand, "touchpoints", jsonl([purchase("big-new", "big", 1, 50)]), "application/x-ndjson",
+                  source="crm").get_json()["accepted"] == 1
+    fresh = profile(big)
+    assert fresh["snapshot"] is None and fresh["rfm"]["frequency"] == before + 1
+    settled(app, built, brand)
+    # Erased: gone at once, whichever path would answer.
+    assert manager.delete(f"/api/v1/stakeholders/{big}").status_code == 204
+    assert manager.get(f"/api/v1/stakeholders/{big}/profile").status_code == 404
