@@ -172,7 +172,8 @@ def test_analyst_sees_the_trend_between_two_reports(open_as, community, shot):
     assert newer != older
 
     expect(ada.get_by_role("heading", name="The graph")).to_be_visible()
-    expect(ada.get_by_role("img", name="The community graph", exact=False)).to_be_visible()
+    # The picture is rendered by the server on request: seconds on a busy machine (four test workers).
+    expect(ada.get_by_role("img", name="The community graph", exact=False)).to_be_visible(timeout=60_000)
     expect(ada.get_by_label("Compare with")).to_have_value(str(older))
     change = call("GET", f"/reports/{newer}/compare/{older}")
     assert (change["older_id"], change["newer_id"]) == (older, newer)

@@ -19,7 +19,7 @@ def test_analyst_runs_a_report_and_downloads_its_exports(open_as, community, sho
     expect(ada.get_by_role("heading", name="People worth engaging")).to_be_visible(timeout=60_000)
     expect(ada.get_by_role("progressbar", name="Report progress")).to_have_attribute("value", "100")
     picture = ada.get_by_role("img", name="The community graph", exact=False)
-    expect(picture).to_be_visible()
+    expect(picture).to_be_visible(timeout=60_000)  # rendered by the server on request: seconds on a busy machine
     assert picture.evaluate("img => img.naturalWidth") > 0
     shot(ada, "report")
 
