@@ -56,9 +56,6 @@ class MailServer:
         a sender killed meanwhile never learns whether it was accepted."""
         self.handler.hold_next = True
 
-    def wait_holding(self, timeout: float = WAIT) -> None:
-        assert self.handler.holding.wait(timeout), "no message arrived to hold"
-
     def release(self) -> None:
         self.handler.released.set()
 

@@ -11,6 +11,9 @@ from community.notifications.mail import send_due
 from core.extensions import db
 from tests.notifications.test_notifications import _level, _post, _thread
 
+#: Seconds a sweep process may take to start and send (importing the app under four busy test workers).
+WORKER_START = 90
+
 
 @pytest.fixture
 def mail_world(make_app, smtp):
@@ -112,6 +115,7 @@ def test_a_worker_killed_mid_send_loses_no_e_mail_and_sends_none_twice(app, worl
     import signal
     import subprocess
     import sys
+    import tempfile
     from datetime import timedelta
     from pathlib import Path
 
@@ -128,14 +132,20 @@ def test_a_worker_killed_mid_send_loses_no_e_mail_and_sends_none_twice(app, worl
     env = {**os.environ, **{k: str(v) for k, v in settings.items()}, "NOTIFICATION_EMAIL_NUDGE": "0"}
     root = Path(__file__).resolve().parents[2]
     smtp.hold_next()
+    log = tempfile.TemporaryFile()
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "send-notification-emails"], cwd=root,
-                              env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
     try:
-        smtp.wait_holding()  # the message is on the wire, unanswered
+        # The message is on the wire, unanswered (a process starting under four busy test workers: seconds).
+        if not smtp.handler.holding.wait(WORKER_START):
+            log.seek(0)
+            raise AssertionError(f"the sweep sent nothing in {WORKER_START} s (exit {worker.poll()}): {log.read()[-2000:]!r}")
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=30)
     finally:
         smtp.release()
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
     with app.app_context():
         row = db.session.execute(select(Notification.id, Notification.email_claimed_at, Notification.emailed_at)
                                  .where(Notification.recipient_id == world["member"].id)).one()
