@@ -55,13 +55,17 @@ def _numbers(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def test_analyst_filters_sorts_and_pages_people_with_charts(open_as, community, shot):
-    require_endpoints(community["server"], "/brands/{brand_id}/people", "/brands/{brand_id}/people/segments")
+def _analyst_of_shoppers(open_as, community):
+    """Ada, made the brand's analyst, signed in; the brand has its shoppers. Returns (call, brand, page)."""
     call, brand = community["call"], community["brand"]
     call("PUT", f"/brands/{brand}/analysts/{community['ada']['id']}")
     shoppers(community)
+    return call, brand, open_as("ada")
 
-    ada = open_as("ada")
+
+def test_analyst_filters_sorts_and_pages_people_with_charts(open_as, community, shot):
+    require_endpoints(community["server"], "/brands/{brand_id}/people", "/brands/{brand_id}/people/segments")
+    call, brand, ada = _analyst_of_shoppers(open_as, community)
     ada.get_by_role("link", name="Analytics").click()
     ada.get_by_label("Brand").select_option(label="Tidewater")
     ada.get_by_role("link", name="People, segments and the pyramid of this brand").click()
@@ -146,11 +150,7 @@ def test_analyst_filters_sorts_and_pages_people_with_charts(open_as, community, 
 
 def test_analyst_sees_the_trend_between_two_reports(open_as, community, shot):
     require_endpoints(community["server"], "/reports", "/reports/{report_id}/compare/{other_id}")
-    call, brand = community["call"], community["brand"]
-    call("PUT", f"/brands/{brand}/analysts/{community['ada']['id']}")
-    shoppers(community)
-
-    ada = open_as("ada")
+    call, brand, ada = _analyst_of_shoppers(open_as, community)
 
     def request_report() -> int:
         ada.get_by_role("navigation", name="Main").get_by_role("link", name="Analytics").click()
