@@ -106,8 +106,12 @@ async function showThreads(list, spaceId) {
 }
 
 function threadItem(thread) {
+  // `unread`: posts since you last read a thread you track or watch (null at other levels: docs/api.md)
+  const unread = thread.unread > 0 && h("span", { className: "badge unread-count", "aria-label": `${thread.unread} new` },
+    String(thread.unread));
   return h("li", { "data-thread": thread.id },
     h("a", { href: `#/threads/${thread.id}` }, thread.title),
+    unread,
     thread.pinned && h("span", { className: "tag" }, "pinned"),
     thread.locked && h("span", { className: "tag" }, "locked"),
     h("small", {}, " by ", thread.author.display_name, ", ", timeOf(thread.created_at)));

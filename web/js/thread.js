@@ -77,6 +77,13 @@ class ThreadPage {
     const { items } = await allPages(`/threads/${this.thread.id}/posts`, {}, 2000);
     for (const post of items) this.upsert(post);
     if (!items.length) this.list.append(h("li", { className: "empty" }, "No posts yet."));
+    else this.markRead(items[items.length - 1].id);
+  }
+
+  /** Shown up to this post: the thread's unread count in the space's list drops (never moves back). */
+  markRead(postId) {
+    if (this.space.visibility === "direct") return; // a conversation keeps its own position
+    api("POST", `/threads/${this.thread.id}/read`, { body: { post_id: postId } }).catch(() => {});
   }
 
   /** Add a post, or update it in place: the same post never shows twice (REST, ack and event may all carry it). */
