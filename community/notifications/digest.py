@@ -49,7 +49,7 @@ import click
 from celery import shared_task
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 
 from community.models import DigestFrequency, EmailLevel, Notification, NotificationSettings, Thread
 from community.notifications import kinds

@@ -163,7 +163,7 @@ def dispatch(app, job_id: int) -> None:
     if app.config.get("REDIS_URL"):
         fan_out_task.apply_async((job_id,))
     else:
-        socketio.start_background_task(_run_in, app, [job_id])
+        socketio.start_background_task(_run_in, app, job_id)
 
 
 def run(job_id: int) -> int:
@@ -216,11 +216,10 @@ def sweep_task() -> int:
     return sweep()
 
 
-def _run_in(app, job_ids: list[int]) -> None:
+def _run_in(app, job_id: int) -> None:
     with app.app_context():
         try:
-            for job_id in job_ids:
-                run(job_id)
+            run(job_id)
         except Exception:
             log.exception("A fan-out failed; the sweep retries it")
         finally:
