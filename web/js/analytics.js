@@ -1,11 +1,13 @@
 // Analysts (issue 6): request a graph report for a brand, purpose or space, watch its progress
-// live, read the opportunities with their reasons, see the graph picture, download the exports.
-// Every path the client uses is in REPORTS below.
+// live, read the opportunities with their reasons, see the graph picture, download the exports;
+// page through everyone the report analysed and open a community's page (analyst.js builds the
+// people tables). Every path the client uses is in REPORTS below.
 
 import { allPages, api } from "./api.js";
 import { announce, errorBox, field, h, replace, showError, timeOf } from "./dom.js";
 import { realtime } from "./realtime.js";
-import { trendSection } from "./analyst.js";
+import { barChart, formatCount, formatMoney, funnelChart, personName } from "./charts.js";
+import { communityHref, pyramidLevels, reportPeopleSection, reportPeopleTable, trendSection } from "./analyst.js";
 
 export const REPORTS = {
   create: "/reports", // POST {brand_id | purpose_id | space_id}
@@ -15,6 +17,8 @@ export const REPORTS = {
   cancel: (id) => `/reports/${id}/cancel`,
   export: (id, format) => `/reports/${id}/export.${format}`,
   compare: (id, otherId) => `/reports/${id}/compare/${otherId}`, // the trend (analyst.js)
+  people: (id) => `/reports/${id}/people`, // GET filters, sort, limit, cursor (analyst.js)
+  community: (id, index) => `/reports/${id}/communities/${index}`, // GET {index, size, kinds, segments, pyramid, customer_equity, key_members, brokers, opportunities}
   progressEvent: "report_progress", // Socket.IO, to the analyst who asked: {report_id | id, status, stage, percent}
 };
 const RUNNING = new Set(["pending", "queued", "running"]);
@@ -138,6 +142,8 @@ async function showResult(box, report) {
     h("div", { className: "actions" }, DOWNLOADS.map(([format, label]) => downloadButton(reportId, format, label))),
     segmentTable(result),
     opportunityTable(result),
+    communityTable(result, reportId),
+    reportPeopleSection(reportId, REPORTS),
     h("h3", {}, "The graph"), picture,
     trendSection(report, result, REPORTS));
   showPicture(picture, reportId);
@@ -165,6 +171,53 @@ function opportunityTable(result) {
     h("td", {}, o.suggested_action || "")));
   const head = h("tr", {}, ["#", "Person", "Segment", "Score", "Why", "Suggested action"].map((t) => h("th", { scope: "col" }, t)));
   return [heading, h("div", { className: "table-wrap" }, h("table", { className: "opportunities" }, h("thead", {}, head), h("tbody", {}, rows)))];
+}
+
+function communityTable(result, reportId) {
+  const communities = result.communities || [];
+  if (!communities.length) return null;
+  const shown = (result.graph?.communities ?? communities.length) > communities.length ? ` (the ${communities.length} largest of ${result.graph.communities})` : "";
+  return [h("h3", {}, `Communities${shown}`), h("div", { className: "table-wrap" }, h("table", { className: "communities", "aria-label": "Communities" },
+    h("thead", {}, h("tr", {}, ["Community", "People", "Reach", "Segments", "Key members"].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, communities.map((c) => h("tr", { "data-community": c.index },
+      h("td", {}, h("a", { href: communityHref(reportId, c.index) }, `Community ${c.index}`)),
+      h("td", {}, formatCount(c.size)),
+      h("td", {}, typeof c.reach_share === "number" ? `${Math.round(c.reach_share * 100)}%` : "–"),
+      h("td", {}, Object.entries(c.segments || {}).map(([name, n]) => `${name} ${n}`).join(", ")),
+      h("td", {}, (c.key_members || []).slice(0, 3).map(personName).join(", ")))))))];
+}
+
+/** #/analytics/reports/{id}/communities/{index}: one community of a report, its key people and everyone in it. */
+export async function communityView(main, reportId, index) {
+  const error = errorBox();
+  const body = h("div", {}, h("p", { role: "status" }, "Loading the community…"));
+  replace(main, h("p", { className: "crumbs" }, h("a", { href: "#/analytics" }, "Analytics"), " / ",
+    h("a", { href: `#/analytics/reports/${reportId}` }, `Report ${reportId}`), ` / Community ${index}`),
+  h("h2", {}, `Community ${index} of report ${reportId}`), error, body);
+  let community;
+  try {
+    community = await api("GET", REPORTS.community(reportId, index));
+  } catch (problem) {
+    replace(body);
+    showError(error, problem);
+    return null;
+  }
+  const kinds = community.kinds || {};
+  const segments = Object.entries(community.segments || {});
+  const list = (title, people, empty) => [h("h3", {}, title),
+    people.length ? h("div", { className: "table-wrap" }, reportPeopleTable(people, reportId, false, title)) : h("p", {}, empty)];
+  replace(body,
+    h("p", { className: "community-summary" }, `${formatCount(community.size)} people: ${formatCount(kinds.member ?? 0)} members, `
+      + `${formatCount(kinds.nonuser ?? 0)} not members. Customer equity (the sum of their CLV): ${formatMoney(community.customer_equity ?? 0)}.`),
+    h("div", { className: "charts" },
+      barChart({ title: "People of this community by segment", rows: segments.map(([name]) => name), className: "bars segments-chart",
+        series: [{ name: "people", className: "bar-count", values: segments.map(([, n]) => n), format: formatCount }] }),
+      funnelChart({ title: "Relationship pyramid of this community", levels: pyramidLevels(community.pyramid) })),
+    list("Key members", community.key_members || [], "Nobody."),
+    list("Brokers", community.brokers || [], "Nobody here links communities."),
+    list("Best opportunities", community.opportunities || [], "No opportunities in this community."),
+    reportPeopleSection(reportId, REPORTS, { community: index }));
+  return null;
 }
 
 async function fetchBlob(reportId, format) {

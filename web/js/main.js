@@ -7,7 +7,7 @@ import { realtime } from "./realtime.js";
 import { spacesView, spaceView } from "./spaces.js";
 import { threadView } from "./thread.js";
 import { auditView, moderationView } from "./moderation.js";
-import { analyticsView, reportView } from "./analytics.js";
+import { analyticsView, communityView, reportView } from "./analytics.js";
 import { peopleView } from "./analyst.js";
 import { searchView } from "./search.js";
 import { inboxView, startBell } from "./notifications.js";
@@ -24,6 +24,7 @@ const routes = [
   [/^#\/moderation\/audit$/, () => auditView(main)],
   [/^#\/analytics$/, () => analyticsView(main)],
   [/^#\/analytics\/reports\/(\d+)$/, (id) => reportView(main, Number(id))],
+  [/^#\/analytics\/reports\/(\d+)\/communities\/(\d+)$/, (id, index) => communityView(main, Number(id), Number(index))],
   [/^#\/analytics\/people(?:\?(.*))?$/, (query) => peopleView(main, query || "")],
 ];
 const SPACE_VIEWS = new Set([routes[1][0], routes[2][0], routes[3][0]]);
