@@ -144,7 +144,7 @@ class Rows(list):
 class _Plan:
     """One statement compiled for one dialect: what each run needs, worked out once."""
 
-    __slots__ = ("sql", "positional", "names", "binds", "defaults", "results", "row")
+    __slots__ = ("sql", "positional", "names", "binds", "defaults", "results", "converted", "row")
 
     def __init__(self, stmt, dialect, column_keys: frozenset | None):
         compiled = stmt.compile(dialect=dialect, column_keys=sorted(column_keys) if column_keys is not None else None)
@@ -165,6 +165,8 @@ class _Plan:
         self.names = [compiled.escaped_bind_names.get(name, name) for name in order]
         columns = compiled._result_columns
         self.results = [_result_processor(type_, dialect) for _key, _name, _objs, type_ in columns]
+        # Only the columns that convert are touched per row (most are the driver's values as they are).
+        self.converted = tuple((i, c) for i, c in enumerate(self.results) if c is not None)
         positions: dict[str, int] = {}
         for index, (key, _name, _objs, _type) in enumerate(columns):
             positions.setdefault(key, index)
@@ -236,8 +238,16 @@ def run(stmt, params: dict | None = None) -> Rows:
         cursor.close()
     except BaseException as error:  # SQLAlchemy's own path: wraps, invalidates a dropped connection, raises
         connection._handle_dbapi_exception(error, plan.sql, parameters, cursor, None)
-    convert, row = plan.results, plan.row
-    return Rows(row(value if c is None else c(value) for c, value in zip(convert, values)) for values in raw)
+    converted, row = plan.converted, plan.row
+    if not converted:
+        return Rows(map(row, raw))
+    rows = Rows()
+    for values in raw:
+        values = list(values)
+        for i, convert in converted:
+            values[i] = convert(values[i])
+        rows.append(row(values))
+    return rows
 
 
 def _run_stock(session, stmt, params: dict) -> Rows:
