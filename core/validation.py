@@ -170,11 +170,35 @@ class PageArgs(StrictSchema):
     )
 
 
-def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
-    """A page of ``item_schema`` objects with the cursor to the next page (None at the end)."""
+class ListingArgs(PageArgs):
+    """Page arguments of a filtered listing whose ranges (``RANGES``: pairs of low and high argument)
+    must be in order: a low end above its high end is a 422 on the low end, not an empty page."""
+
+    RANGES: tuple[tuple[str, str], ...] = ()
+
+    @ma.validates_schema
+    def _ranges_in_order(self, data, **_kwargs):
+        for low, high in self.RANGES:
+            if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
+                raise ma.ValidationError(f"Must not be greater than {high}.", low)
+
+
+class Dumped(ma.fields.Nested):
+    """Objects of a nested schema that arrive already dumped (plain JSON values, as ``core.listing``
+    reads them): documented as the schema, passed through as they are."""
+
+    def _serialize(self, nested_obj, attr, obj, **kwargs):
+        return nested_obj
+
+
+def page_schema(item_schema: type[ma.Schema], name: str, *, dumped: bool = False) -> type[ma.Schema]:
+    """A page of ``item_schema`` objects with the cursor to the next page (None at the end); with
+    ``dumped``, the items come already dumped (a ``core.listing`` page)."""
+    items = (Dumped(item_schema, many=True, required=True) if dumped
+             else ma.fields.List(ma.fields.Nested(item_schema), required=True))
     return ma.Schema.from_dict(
         {
-            "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+            "items": items,
             "next_cursor": ma.fields.String(allow_none=True, required=True),
         },
         name=name,

@@ -23,6 +23,7 @@ from core.cooperative import off_the_loop
 from core.errors import ApiBlueprint, ApiError, conflict, not_found
 from core.extensions import db, utcnow
 from core.outbox import on_commit
+from core.listing import Filter, Listing
 from core.pagination import SortKey, keyset_page
 from core.rows import keyset_chunks
 from graph import exports
@@ -248,23 +249,17 @@ def _people_stored(report: GraphReport) -> GraphReport:
     return report
 
 
-def _people_filters(report_id: int, args: dict) -> list:
-    where = [ReportPerson.report_id == report_id]
-    for name in ("kind", "segment", "community", "pyramid_level", "style_preference"):
-        if args.get(name) is not None:
-            where.append(getattr(ReportPerson, name) == args[name])
-    if args.get("rank_min") is not None:
-        where.append(ReportPerson.opportunity_rank >= args["rank_min"])
-    if args.get("rank_max") is not None:
-        where.append(ReportPerson.opportunity_rank <= args["rank_max"])
-    if args.get("clv_min") is not None:
-        where.append(ReportPerson.clv >= args["clv_min"])
-    if args.get("clv_max") is not None:
-        where.append(ReportPerson.clv <= args["clv_max"])
-    if args.get("q"):
-        where.append(or_(ReportPerson.name.icontains(args["q"], autoescape=True),  # % and _ are characters here
-                         ReportPerson.label.icontains(args["q"], autoescape=True), ReportPerson.external_id == args["q"]))
-    return where
+#: A report's people listing: its rows, filters (query argument -> column) and sorts.
+REPORT_PEOPLE = Listing(
+    parent=ReportPerson.report_id, key=ReportPerson.id, item_schema=ReportPersonOut,
+    sorts={name: (getattr(ReportPerson, column), descending) for name, (column, descending) in PEOPLE_SORTS.items()},
+    filters=(*(Filter(name, (getattr(ReportPerson, name),))
+               for name in ("kind", "segment", "community", "pyramid_level", "style_preference")),
+             Filter("rank_min", (ReportPerson.opportunity_rank,), "ge"),
+             Filter("rank_max", (ReportPerson.opportunity_rank,), "le"),
+             Filter("clv_min", (ReportPerson.clv,), "ge"), Filter("clv_max", (ReportPerson.clv,), "le"),
+             Filter("q", (ReportPerson.name, ReportPerson.label), "text", exact=(ReportPerson.external_id,))),
+    key_follows_sort=False)  # equal scores in rank order
 
 
 @blp.route("/reports/<id:report_id>/people", methods=["GET"])
@@ -276,14 +271,9 @@ def report_people(args, report_id):
     community, PageRank, betweenness, core number, opportunity rank and score, segment, pyramid level,
     CLV. Names and external ids are shown to the brand's staff, who alone may read reports."""
     report = _people_stored(_report(report_id))
-    column, descending = PEOPLE_SORTS[args["sort"]]
-    where = _people_filters(report.id, args)
-    if args["sort"] in ("rank", "score"):
-        where.append(getattr(ReportPerson, column).is_not(None))
     filters = {k: v for k, v in args.items() if k not in ("limit", "cursor")}
-    keys = [SortKey(getattr(ReportPerson, column), descending=descending), SortKey(ReportPerson.id)]
-    return keyset_page(select(ReportPerson).where(*where), keys, args=args, attrs=[column, "id"],
-                       scope=f"report-people:{report.id}:{json.dumps(filters, sort_keys=True, default=str)}")
+    return REPORT_PEOPLE.page(report.id, args,
+                              scope=f"report-people:{report.id}:{json.dumps(filters, sort_keys=True, default=str)}")
 
 
 #: People listed per list of ``GET /reports/{id}/communities/{index}``.

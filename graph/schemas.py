@@ -6,8 +6,9 @@ import marshmallow as ma
 from marshmallow import validate
 
 from core.extensions import utcnow
-from core.validation import PageArgs, SafeText, StrictSchema, page_schema
+from core.validation import ListingArgs, PageArgs, SafeText, StrictSchema, page_schema
 from graph.models import ReportStatus
+from purpose.relationship import STYLES
 
 MAX_ID = 2**31 - 1
 _id = dict(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
@@ -127,8 +128,10 @@ PEOPLE_SORTS = {"influence": ("pagerank", True), "rank": ("opportunity_rank", Fa
                 "betweenness": ("betweenness", True), "clv": ("clv", True)}
 
 
-class ReportPeopleArgs(PageArgs):
+class ReportPeopleArgs(ListingArgs):
     """Filters and order of ``GET /reports/{id}/people``."""
+
+    RANGES = (("rank_min", "rank_max"), ("clv_min", "clv_max"))
 
     sort = ma.fields.String(load_default="influence", validate=validate.OneOf(tuple(PEOPLE_SORTS)), metadata={
         "description": "influence (PageRank, highest first), rank (opportunity rank, best first), score "
@@ -138,7 +141,7 @@ class ReportPeopleArgs(PageArgs):
     segment = ma.fields.String(load_default=None, validate=validate.OneOf(("heavy", "medium", "light", "lapsed", "nonuser")))
     community = ma.fields.Integer(load_default=None, validate=validate.Range(min=0, max=MAX_ID))
     pyramid_level = ma.fields.Integer(load_default=None, validate=validate.Range(min=0, max=6))
-    style_preference = ma.fields.String(load_default=None, validate=validate.Length(max=16))
+    style_preference = ma.fields.String(load_default=None, validate=validate.OneOf(STYLES))
     rank_min = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     rank_max = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     clv_min = ma.fields.Float(load_default=None, allow_nan=False)
@@ -168,7 +171,7 @@ class ReportPersonOut(ma.Schema):
     purpose_alignment = ma.fields.Float()
 
 
-ReportPeoplePage = page_schema(ReportPersonOut, "ReportPeoplePage")
+ReportPeoplePage = page_schema(ReportPersonOut, "ReportPeoplePage", dumped=True)
 
 
 class CommunityOut(ma.Schema):

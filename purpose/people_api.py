@@ -10,7 +10,7 @@ import io
 import json
 
 from flask import Response, current_app, request, stream_with_context
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.accounts import Account, authenticate
@@ -18,7 +18,8 @@ from core.auth import authenticated, current_account, limit_password_checks, lim
 from core.cooperative import paced
 from core.errors import ApiBlueprint, ApiError, not_found
 from core.extensions import db, utcnow
-from core.pagination import SortKey, keyset_page, list_page
+from core.listing import Filter, Listing
+from core.pagination import list_page
 from core.rows import keyset_chunks
 from purpose import imports, parquet, privacy, snapshots, staff
 from purpose.access import require_brand_analyst, require_brand_manager
@@ -210,27 +211,19 @@ def _snapshot_to_read(brand: Brand, purpose_id: int | None, cursor: str | None):
     return snapshot, version, inner, started is not None or snapshots.building(brand.id)
 
 
-def _snapshot_filters(snapshot_id: int, args: dict) -> list:
-    where = [SnapshotPerson.snapshot_id == snapshot_id]
-    for name, column in (("segment", "segment"), ("level", "pyramid_level"), ("style", "style"), ("kind", "kind"),
-                         ("community", "community")):
-        if args.get(name) is not None:
-            where.append(getattr(SnapshotPerson, column) == args[name])
-    for name, test in (("rank_min", lambda c, v: c >= v), ("rank_max", lambda c, v: c <= v)):
-        if args.get(name) is not None:
-            where.append(test(SnapshotPerson.opportunity_rank, args[name]))
-    if args.get("clv_min") is not None:
-        where.append(SnapshotPerson.clv >= args["clv_min"])
-    if args.get("clv_max") is not None:
-        where.append(SnapshotPerson.clv <= args["clv_max"])
-    if args.get("active_after") is not None:
-        where.append(SnapshotPerson.last_active_at >= args["active_after"])
-    if args.get("active_before") is not None:
-        where.append(SnapshotPerson.last_active_at < args["active_before"])
-    if args.get("q"):
-        where.append(or_(SnapshotPerson.display_name.icontains(args["q"], autoescape=True),
-                         SnapshotPerson.external_id == args["q"]))
-    return where
+#: The people listing: a snapshot's rows, its filters (query argument -> column) and sorts.
+PEOPLE = Listing(
+    parent=SnapshotPerson.snapshot_id, key=SnapshotPerson.stakeholder_id, item_schema=SnapshotPersonOut,
+    sorts={name: (getattr(SnapshotPerson, column), descending) for name, (column, descending) in SNAPSHOT_SORTS.items()},
+    filters=(Filter("segment", (SnapshotPerson.segment,)), Filter("level", (SnapshotPerson.pyramid_level,)),
+             Filter("style", (SnapshotPerson.style,)), Filter("kind", (SnapshotPerson.kind,)),
+             Filter("community", (SnapshotPerson.community,)),
+             Filter("rank_min", (SnapshotPerson.opportunity_rank,), "ge"),
+             Filter("rank_max", (SnapshotPerson.opportunity_rank,), "le"),
+             Filter("clv_min", (SnapshotPerson.clv,), "ge"), Filter("clv_max", (SnapshotPerson.clv,), "le"),
+             Filter("active_after", (SnapshotPerson.last_active_at,), "ge"),
+             Filter("active_before", (SnapshotPerson.last_active_at,), "lt"),
+             Filter("q", (SnapshotPerson.display_name,), "text", exact=(SnapshotPerson.external_id,))))
 
 
 def _snapshot_response(snapshot, version: int, building: bool) -> dict:
@@ -251,14 +244,8 @@ def list_people(args, brand_id):
     snapshot, version, inner, building = _snapshot_to_read(brand, args["purpose_id"], args["cursor"])
     if snapshot is None:
         return {"items": [], "next_cursor": None, **_snapshot_response(None, version, building)}, 202
-    column, descending = SNAPSHOT_SORTS[args["sort"]]
-    where = _snapshot_filters(snapshot.id, args)
-    keys, attrs = [SortKey(SnapshotPerson.stakeholder_id, descending=descending)], ["stakeholder_id"]
-    if column != "stakeholder_id":
-        where.append(getattr(SnapshotPerson, column).is_not(None))
-        keys, attrs = [SortKey(getattr(SnapshotPerson, column), descending=descending), *keys], [column, *attrs]
     filters = {k: v for k, v in args.items() if k not in ("limit", "cursor")}
-    page = keyset_page(select(SnapshotPerson).where(*where), keys, attrs=attrs, args={**args, "cursor": inner},
+    page = PEOPLE.page(snapshot.id, {**args, "cursor": inner},
                        scope=f"people:{snapshot.id}:{json.dumps(filters, sort_keys=True, default=str)}")
     if page["next_cursor"]:
         page["next_cursor"] = f"{snapshot.id}~{page['next_cursor']}"

@@ -6,9 +6,10 @@ import marshmallow as ma
 from marshmallow import validate
 
 from core.extensions import utcnow
-from core.validation import EmailAddress, PageArgs, SafeText, StrictBoolean, StrictSchema, Tags, page_schema
+from core.validation import EmailAddress, ListingArgs, PageArgs, SafeText, StrictBoolean, StrictSchema, Tags, page_schema
 from purpose.clv import TRANSACTIONS
 from purpose.models import ContactPreference, LegalBasis, PurposeKind, StakeholderKind
+from purpose.relationship import STYLES
 
 
 class BrandArgs(StrictSchema):
@@ -59,7 +60,6 @@ class AnalystOut(ManagerOut):
 
 
 SEGMENTS = ("heavy", "medium", "light", "lapsed", "nonuser")
-STYLES = ("none", "fling", "friendship", "marriage")
 
 
 class ScopeArgs(StrictSchema):
@@ -222,8 +222,10 @@ class SnapshotScopeArgs(StrictSchema):
                                    metadata={"description": "The purpose's snapshot (its touchpoints and spaces only)."})
 
 
-class PeopleListArgs(PageArgs, SnapshotScopeArgs):
+class PeopleListArgs(ListingArgs, SnapshotScopeArgs):
     """Filters and order of ``GET /brands/{id}/people`` (read from the people snapshot)."""
+
+    RANGES = (("rank_min", "rank_max"), ("clv_min", "clv_max"), ("active_after", "active_before"))
 
     sort = ma.fields.String(load_default="id", validate=validate.OneOf(tuple(SNAPSHOT_SORTS)), metadata={
         "description": "id (stakeholder id, default), clv (highest first), last_active (latest first), rank "
@@ -284,7 +286,7 @@ class SnapshotPersonOut(ma.Schema):
     opportunity_rank = ma.fields.Integer(allow_none=True)
 
 
-class PeoplePage(page_schema(SnapshotPersonOut, "SnapshotPeopleItems")):
+class PeoplePage(page_schema(SnapshotPersonOut, "SnapshotPeopleItems", dumped=True)):
     snapshot = ma.fields.Nested(SnapshotOut, allow_none=True, metadata={
         "description": "The snapshot every page of this listing reads (null: none is ready yet)."})
     building = ma.fields.Boolean(metadata={"description": "A build of the brand's snapshot is under way."})
