@@ -27,13 +27,13 @@ from sqlalchemy import delete, or_, select, update
 
 from community.space_log import account_room
 from core.extensions import db, socketio, utcnow
-from core.rows import insert_plain, plain_rows
+from core.rows import insert_plain, plain_rows, refresh_statistics
 from graph import exports
 from graph.models import FINISHED, GraphReport, GraphReportGraph, ReportPerson, ReportStatus
 from graph.reports import PEOPLE_COLUMNS, STAGES, assemble_report_and_graph, people_rows, person_keys, scrub_person
 from purpose.models import Stakeholder
 from purpose.privacy import person_erased
-from purpose.snapshots import register_snapshot_source
+from purpose.snapshots import people_changed, register_snapshot_source
 
 log = logging.getLogger(__name__)
 PROGRESS_EVENT = "report_progress"
@@ -248,7 +248,12 @@ def _scrub_erased_since(report: GraphReport, result: dict, graph) -> dict:
 
 
 def store(report: GraphReport, owner: str, result: dict, graph) -> str:
-    """Store the result, once: only the lease holder of a still-running report can."""
+    """Store the result, once: only the lease holder of a still-running report can.
+
+    A done report gives the brand's people snapshots their communities, influence and ranks, so it
+    bumps the brand's people version (the next listing rebuilds the snapshot from it). That takes the
+    brand row's lock first, as an erasure does before it scrubs the reports: one order, no deadlock."""
+    people_changed(report.brand_id)
     result = _scrub_erased_since(report, result, graph)
     now = utcnow()
     snapshot = result.get("snapshot_at")
@@ -265,6 +270,7 @@ def store(report: GraphReport, owner: str, result: dict, graph) -> str:
                                     data=exports.pack_graph(graph)))
     _store_people(report.id, graph)
     db.session.commit()
+    refresh_statistics(ReportPerson.__tablename__)
     emit_progress(report.requested_by, {"report_id": report.id, "status": "done", "stage": "done", "percent": 100})
     return "done"
 

@@ -35,7 +35,7 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 
 from core.extensions import db, socketio, utcnow
-from core.rows import insert_plain
+from core.rows import insert_plain, refresh_statistics
 from purpose.models import Brand, PeopleSnapshot, SnapshotPerson, SnapshotStatus, Stakeholder, StakeholderKind
 from purpose.profiles import Scope, build_people_profiles
 
@@ -254,6 +254,7 @@ def _store(snapshot: PeopleSnapshot, owner: str, rows: list[tuple], *, version: 
                        .values(people=len(rows) - removed).execution_options(synchronize_session=False))
     _prune(snapshot.brand_id, snapshot.purpose_id)
     db.session.commit()
+    refresh_statistics(SnapshotPerson.__tablename__)
     return "ready"
 
 

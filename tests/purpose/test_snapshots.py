@@ -191,6 +191,30 @@ def test_filters_sorts_and_pages(crowd, app, built):
     assert manager.get(f"/api/v1/brands/{brand}/people?cursor=nonsense").status_code == 422
     assert manager.get(f"/api/v1/brands/{brand}/people?sort=name").status_code == 422
     assert manager.get(f"/api/v1/brands/{brand}/people?purpose_id=999999").status_code == 422
+    # A range whose low end is above its high end is refused, not answered with nobody.
+    for low, high in (("rank_min=5", "rank_max=2"), ("clv_min=10", "clv_max=1"),
+                      ("active_after=2026-02-01T00:00:00Z", "active_before=2026-01-01T00:00:00Z")):
+        refused = manager.get(f"/api/v1/brands/{brand}/people?{low}&{high}")
+        assert refused.status_code == 422 and low.split("=")[0] in refused.get_json()["errors"], refused.get_json()
+
+
+def test_each_listed_person_is_their_stored_row_as_documented(crowd, app, built):
+    """The listing writes its rows' JSON itself (core/listing.py): it must be what the documented
+    schema gives for the same stored rows, value for value."""
+    from purpose.models import SnapshotPerson
+    from purpose.schemas import SnapshotPersonOut
+
+    manager, brand = crowd["manager"], crowd["brand"]
+    listing(manager, brand, status=202)
+    built(newest_build(app, brand))
+    for sort in ("id", "last_active", "recency"):
+        page = listing(manager, brand, sort=sort)
+        with app.app_context():
+            rows = {r.stakeholder_id: r for r in db.session.scalars(
+                select(SnapshotPerson).where(SnapshotPerson.snapshot_id == page["snapshot"]["id"]))}
+            expected = [SnapshotPersonOut().dump(rows[p["stakeholder_id"]]) for p in page["items"]]
+            db.session.remove()
+        assert page["items"] == expected and page["items"]
 
 
 def test_an_import_makes_the_snapshot_stale_and_a_rebuild_serves_the_new_people(crowd, app, built, client):
@@ -288,6 +312,12 @@ def test_rows_carry_the_latest_done_reports_community_influence_and_rank(crowd, 
             theirs = expected[person["stakeholder_id"]]
             assert (person["community"], person["opportunity_rank"]) == (theirs["community"], theirs["opportunity_rank"])
             assert person["pagerank"] == pytest.approx(theirs["pagerank"])
+    # The report made the snapshot it fed stale: the next listing's snapshot takes a newer report's measures.
+    again = manager.post("/api/v1/reports", json={"brand_id": brand, "top": 100})
+    finished(again.get_json()["id"])
+    assert listing(manager, brand)["snapshot"]["stale"] is True
+    page = rebuilt(app, built, manager, brand)
+    assert page["snapshot"]["report_id"] == again.get_json()["id"]
     ranked = listing(manager, brand, sort="rank")["items"]
     assert [p["opportunity_rank"] for p in ranked] == sorted(p["opportunity_rank"] for p in expected.values()
                                                              if p["opportunity_rank"] is not None)
