@@ -86,11 +86,30 @@ class LiveServer:
             self.process.wait(timeout=10)
 
 
+def handle_messages_in_order(sio: socketio.Client) -> None:
+    """Make ``sio`` handle each message on its reading thread, in the order the server sent them.
+
+    python-socketio's client hands every message to a thread of its own (the engine.io client
+    triggers ``message`` with ``run_async=True``), so an event the server sent before an ack may be
+    queued after the ack's waiter wakes: a test that reads what arrived "before the ack" then
+    misses it now and then. A browser's client handles messages in order; so do these. The
+    collectors only queue, so nothing a handler does can block the reading thread."""
+    trigger = sio.eio._trigger_event
+
+    def in_order(event, *args, **kwargs):
+        if event == "message":
+            kwargs["run_async"] = False
+        return trigger(event, *args, **kwargs)
+
+    sio.eio._trigger_event = in_order
+
+
 class LiveClient:
     """A python-socketio client that queues every event it receives, by name."""
 
     def __init__(self, server: LiveServer, token: str | None):
         self.sio = socketio.Client(reconnection=False)
+        handle_messages_in_order(self.sio)
         self.received: dict[str, queue.Queue] = {}
         self.connect_error = None
         self.disconnected = queue.Queue()
@@ -118,6 +137,10 @@ class LiveClient:
 
     def next(self, name: str = "space_event", timeout: float = WAIT):
         return self.received[name].get(timeout=timeout)
+
+    def take(self, count: int, name: str = "space_event") -> list:
+        """The next ``count`` events of ``name``, in the order they arrived (each waited for)."""
+        return [self.next(name) for _ in range(count)]
 
     def drain(self, name: str = "space_event") -> list:
         items = []

@@ -12,8 +12,11 @@ import threading
 
 import socketio
 
+from tests.live import handle_messages_in_order
+
 url, token, space_id = sys.argv[1], sys.argv[2], int(sys.argv[3])
 client = socketio.Client(reconnection=False)
+handle_messages_in_order(client)  # printed in the order received: the parent reads the last one as "seen up to"
 client.on("space_event", lambda event: print(event["seq"], flush=True))
 client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
 assert client.call("join", {"space_id": space_id}, timeout=10)["ok"]

@@ -53,7 +53,7 @@ def test_direct_messages_deliver_live_and_resume_after_reconnect(app, live, clie
     back = clients(server, ben_token)
     replay = back.call("resume", {"space_id": conversation["id"], "after_seq": 2})
     assert replay == {"ok": True, "space_id": conversation["id"], "replayed": 2, "last_seq": 4, "more": False}
-    assert [e["data"]["post"]["body"] for e in back.drain()] == ["while away 1", "while away 2"]
+    assert [e["data"]["post"]["body"] for e in back.take(2)] == ["while away 1", "while away 2"]
     listed = server.api("GET", "/conversations", ben_token).json()["items"]
     assert listed[0]["id"] == conversation["id"] and listed[0]["unread_count"] == 4
 
