@@ -10,9 +10,10 @@ import io
 import json
 
 from flask import Response, current_app, request, stream_with_context
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from core import sql
 from core.accounts import Account, authenticate
 from core.auth import authenticated, current_account, limit_password_checks, limit_writes
 from core.cooperative import paced
@@ -23,7 +24,7 @@ from core.pagination import list_page
 from core.rows import keyset_chunks
 from purpose import imports, parquet, privacy, snapshots, staff
 from purpose.access import require_brand_analyst, require_brand_manager
-from purpose.models import Brand, PeopleSnapshot, Purpose, SnapshotPerson, SnapshotStatus, StaffRole, Stakeholder
+from purpose.models import Brand, Purpose, SnapshotPerson, SnapshotStatus, StaffRole, Stakeholder
 from purpose.profiles import Scope, build_profiles, summarise_segments
 from purpose.schemas import (SNAPSHOT_SORTS, AnalystOut, EraseAccountArgs, ImportArgs, ImportReportOut, ObjectionArgs,
                              PeopleListArgs, PeoplePage, PeopleSegmentsOut, ProfileAnswerOut, ProfileListArgs, ProfilePage,
@@ -35,8 +36,13 @@ blp = limit_writes(ApiBlueprint("people", __name__, url_prefix="/api/v1", descri
 IMPORT_TYPES = {"text/csv": "csv", "application/x-ndjson": "jsonl", "application/jsonl": "jsonl"}
 
 
+#: The brand of every request here, prebuilt (core/sql.py): the analysts' listings are read page after page.
+_BRAND = select(*sql.columns(Brand)).where(Brand.id == bindparam("id", type_=Integer()))
+
+
 def _brand(brand_id: int, *, manage: bool = False) -> Brand:
-    brand = db.session.get(Brand, brand_id)
+    row = sql.run(_BRAND, {"id": brand_id}).first()
+    brand = None if row is None else sql.loaded(row, Brand)[0]
     if brand is None:
         raise not_found("brand")
     (require_brand_manager if manage else require_brand_analyst)(current_account(), brand_id)
@@ -198,7 +204,7 @@ def _snapshot_to_read(brand: Brand, purpose_id: int | None, cursor: str | None):
         prefix, _, inner = cursor.partition("~")
         if not prefix.isdigit() or not inner:
             raise ApiError(422, "The cursor is invalid.", errors={"cursor": ["Invalid cursor."]})
-        snapshot = db.session.get(PeopleSnapshot, int(prefix))
+        snapshot = snapshots.by_id(int(prefix))
         if (snapshot is None or snapshot.status != SnapshotStatus.ready or snapshot.brand_id != brand.id
                 or snapshot.purpose_id != purpose_id):
             raise ApiError(410, "The snapshot this listing was reading has been replaced; start again from the "

@@ -32,8 +32,9 @@ from typing import Callable
 from blinker import Namespace
 from celery import shared_task
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Integer, bindparam, delete, func, or_, select, update
 
+from core import sql
 from core.extensions import db, socketio, utcnow
 from core.rows import insert_plain, refresh_statistics
 from purpose.models import Brand, PeopleSnapshot, SnapshotPerson, SnapshotStatus, Stakeholder, StakeholderKind
@@ -94,11 +95,22 @@ def latest_ready(brand_id: int, purpose_id: int | None) -> PeopleSnapshot | None
                              .order_by(PeopleSnapshot.id.desc()).limit(1))
 
 
+# Every people listing asks these; prebuilt (core/sql.py) they cost a round trip, not the ORM's query building.
+_BUILDING = select(PeopleSnapshot.id).where(
+    PeopleSnapshot.brand_id == bindparam("brand_id", type_=Integer()), PeopleSnapshot.status == SnapshotStatus.building,
+    PeopleSnapshot.lease_until > bindparam("now", type_=PeopleSnapshot.lease_until.type)).limit(1)
+_BY_ID = select(*sql.columns(PeopleSnapshot)).where(PeopleSnapshot.id == bindparam("id", type_=Integer()))
+
+
 def building(brand_id: int) -> bool:
     """Whether a build of the brand runs under a live lease (one per brand at a time)."""
-    return db.session.scalar(select(PeopleSnapshot.id).where(
-        PeopleSnapshot.brand_id == brand_id, PeopleSnapshot.status == SnapshotStatus.building,
-        PeopleSnapshot.lease_until > utcnow()).limit(1)) is not None
+    return sql.run(_BUILDING, {"brand_id": brand_id, "now": utcnow()}).first() is not None
+
+
+def by_id(snapshot_id: int) -> PeopleSnapshot | None:
+    """The snapshot (as ``Session.get`` gives it: the session's object when it holds one)."""
+    row = sql.run(_BY_ID, {"id": snapshot_id}).first()
+    return None if row is None else sql.loaded(row, PeopleSnapshot)[0]
 
 
 def is_stale(snapshot: PeopleSnapshot, version: int, now: datetime | None = None) -> bool:
