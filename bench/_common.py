@@ -120,10 +120,83 @@ def bare_pages(app, sql: str, count: int) -> list[float]:
     return times
 
 
-def paging_line(name: str, ours: list[float], bare: list[float], width: int) -> str:
-    """One listing's figures: p50 and p99 of ours and of the bare query, and their p50 ratio."""
+def query_pages(app, listing, parent_id: int, query: dict, pages: int, scope: str) -> list[float]:
+    """Seconds per page of ``listing.page`` (``core.listing``: the statement, its run, the rows as JSON
+    values) for up to ``pages`` pages of 50 following the cursors: our query path without the request.
+    All pages run in one transaction, as :func:`bare_keyset_pages` runs its queries (a request begins
+    and ends its transaction once, around its other lookups too: the request's figures include that)."""
+    import time
+
+    from core.extensions import db
+
+    times, cursor = [], None
+    with app.app_context():
+        args = {"sort": "id", "limit": 50, **query}
+        db.session.connection()  # the transaction, begun before the first page as the bare one is
+        for _ in range(pages):
+            start = time.perf_counter()
+            page = listing.page(parent_id, {**args, "cursor": cursor}, scope=scope)
+            times.append(time.perf_counter() - start)
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        db.session.rollback()
+    return times
+
+
+def bare_keyset_pages(app, select: str, where: str, order: tuple[str, ...], descending: bool, count: int,
+                      *, key_descending: bool | None = None) -> list[float]:
+    """Seconds per page of hand-written keyset SQL on a raw DBAPI cursor, ``count`` pages of 50 each
+    following the last one: ``SELECT {select}, {order...} FROM ... WHERE {where}`` (``select`` names the
+    table), ordered by ``order`` (the sort column, then the unique key; or the key alone). The key runs
+    in the sort's direction unless ``key_descending`` says otherwise. The same pages as ours, without the API."""
+    import time
+
+    from core.extensions import db
+
+    key_descending = descending if key_descending is None else key_descending
+    directions = [descending] * (len(order) - 1) + [key_descending]
+    by = ", ".join(f"{c} {'DESC' if d else 'ASC'}" for c, d in zip(order, directions))
+    with app.app_context():
+        mark = "%s" if db.engine.dialect.name == "postgresql" else "?"
+        head, tail = f"SELECT {select.replace(' FROM ', ', ' + ', '.join(order) + ' FROM ', 1)} WHERE {where}", f" ORDER BY {by} LIMIT 51"
+        if len(set(directions)) == 1:
+            op = "<" if descending else ">"
+            after = f" AND ({', '.join(order)}) {op} ({', '.join([mark] * len(order))})"
+        else:  # a sort column, then the key the other way
+            op = "<" if descending else ">"
+            after = f" AND ({order[0]} {op} {mark} OR ({order[0]} = {mark} AND {order[1]} > {mark}))"
+        raw = db.engine.raw_connection()
+        cur, times, last = raw.cursor(), [], None
+        cur.execute("SELECT 1")  # the transaction, begun before the first page
+        for _ in range(count):
+            start = time.perf_counter()
+            if last is None:
+                cur.execute(head + tail)
+            else:
+                cur.execute(head + after + tail, last if len(set(directions)) == 1 else (last[0], *last))
+            rows = cur.fetchall()
+            times.append(time.perf_counter() - start)
+            if len(rows) < 51:
+                break
+            last = tuple(rows[49][-len(order):])
+        raw.close()
+    return times
+
+
+def paging_line(name: str, ours: list[float], http: list[float] | None, bare: list[float], width: int) -> str:
+    """One listing's figures: p50 and p99 of our query path, of the whole request (``http``, when
+    measured) and of the bare query, and the p50 ratios bare/ours (the rate of ours over the bare one's)."""
     import statistics
 
-    return (f"{name:>{width}}: ours p50 {statistics.median(ours) * 1e3:6.1f} ms p99 {percentile(ours, 0.99) * 1e3:6.1f} ms "
-            f"| bare SQL p50 {statistics.median(bare) * 1e3:6.1f} ms p99 {percentile(bare, 0.99) * 1e3:6.1f} ms "
-            f"| ratio bare/ours p50 {statistics.median(bare) / statistics.median(ours):.2f} ({len(ours)} pages)")
+    def figures(times):
+        return f"p50 {statistics.median(times) * 1e3:5.1f} p99 {percentile(times, 0.99) * 1e3:5.1f} ms"
+
+    bare50 = statistics.median(bare)
+    line = f"{name:>{width}}: query {figures(ours)}"
+    if http is not None:
+        line += f" | request {figures(http)}"
+    line += f" | bare SQL {figures(bare)} | bare/query {bare50 / statistics.median(ours):.2f}"
+    if http is not None:
+        line += f", bare/request {bare50 / statistics.median(http):.2f}"
+    return line + f" ({len(ours)} pages)"

@@ -13,30 +13,45 @@ years from JSON Lines. Then:
   their ``COPY``/``executemany``, in the caller's thread as the background task runs it);
 * pages of 50 through ``GET /brands/{id}/people`` (the Flask test client, as the brand's manager:
   authentication, validation, the snapshot's freshness check, the query, serialisation) for a few sorts
-  and filters, each page following the last one's cursor; and each listing's first page as bare SQL on
-  the DBAPI cursor (same condition and order; no authentication, no JSON). Prints p50 and p99 per listing and the ratios.
+  and filters, each page following the last one's cursor; the same pages through the listing's query
+  path alone (``core.listing``: statement, run, rows as JSON values); and the same pages as hand-written
+  keyset SQL on the DBAPI cursor (same columns, condition and order; no authentication, no JSON). Prints
+  p50 and p99 per listing and the ratios.
 """
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import random
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-LISTINGS = {  # name -> (query string, bare SQL condition and order)
-    "by id": ({}, "", "stakeholder_id"),
-    "recency": ({"sort": "recency"}, "AND recency_days IS NOT NULL", "recency_days, stakeholder_id"),
-    "last active": ({"sort": "last_active"}, "AND last_active_at IS NOT NULL", "last_active_at DESC, stakeholder_id DESC"),
-    "clv": ({"sort": "clv"}, "AND clv IS NOT NULL", "clv DESC, stakeholder_id DESC"),
-    "light, by clv": ({"sort": "clv", "segment": "light"}, "AND segment = 'light' AND clv IS NOT NULL",
-                      "clv DESC, stakeholder_id DESC"),
-}
+def listings(now) -> dict:
+    """name -> (query string, bare SQL condition, bare order (sort column, key), descending). The last
+    three are the goal's shape: two filters and a sort."""
+    year_ago = now - timedelta(days=365)
+    return {
+        "by id": ({}, "", ("stakeholder_id",), False),
+        "recency": ({"sort": "recency"}, "AND recency_days IS NOT NULL", ("recency_days", "stakeholder_id"), False),
+        "last active": ({"sort": "last_active"}, "AND last_active_at IS NOT NULL", ("last_active_at", "stakeholder_id"), True),
+        "clv": ({"sort": "clv"}, "AND clv IS NOT NULL", ("clv", "stakeholder_id"), True),
+        "light, active in the year, by last active": (
+            {"sort": "last_active", "segment": "light", "active_after": year_ago},
+            f"AND segment = 'light' AND last_active_at >= '{year_ago.isoformat()}' AND last_active_at IS NOT NULL",
+            ("last_active_at", "stakeholder_id"), True),
+        "medium, CLV >= 10, by recency": (
+            {"sort": "recency", "segment": "medium", "clv_min": 10},
+            "AND segment = 'medium' AND clv >= 10 AND recency_days IS NOT NULL", ("recency_days", "stakeholder_id"), False),
+        "heavy, CLV >= 50, by CLV": (
+            {"sort": "clv", "segment": "heavy", "clv_min": 50}, "AND segment = 'heavy' AND clv >= 50 AND clv IS NOT NULL",
+            ("clv", "stakeholder_id"), True),
+    }
 
 
 def import_people(brand_id: int, n: int, seed: int = 1) -> None:
@@ -59,7 +74,7 @@ def import_people(brand_id: int, n: int, seed: int = 1) -> None:
 
 
 def main() -> None:
-    from bench._common import bare_pages, page_through, paging_app, paging_args, paging_line
+    from bench._common import bare_keyset_pages, page_through, paging_app, paging_args, paging_line, query_pages
 
     args = paging_args(__doc__)
     url = args.url
@@ -67,6 +82,7 @@ def main() -> None:
     from core.extensions import db, utcnow
     from purpose.models import Brand, BrandStaff, PeopleSnapshot, StaffRole
     from purpose.profiles import Scope, build_profiles
+    from purpose.people_api import PEOPLE, PEOPLE_COLUMNS
     from purpose.snapshots import execute_build
     from tests.helpers import register
 
@@ -87,6 +103,9 @@ def main() -> None:
         start = time.perf_counter()
         profiles, model = build_profiles(Scope(brand_id, None, utcnow()))
         per_request = time.perf_counter() - start
+        clv_status = model.status
+        del profiles, model  # a web process does not hold them: their objects would slow every collection below
+        gc.collect()
         db.session.commit()
 
         snapshot = PeopleSnapshot(brand_id=brand_id, lease_owner="bench", lease_until=utcnow() + timedelta(hours=1))
@@ -99,17 +118,21 @@ def main() -> None:
         snapshot_id = snapshot.id
         db.session.remove()
 
-    print(f"\npeople snapshot, {args.people:,} people ({url.split(':', 1)[0]}), CLV model {model.status}")
+    print(f"\npeople snapshot, {args.people:,} people ({url.split(':', 1)[0]}), CLV model {clv_status}")
     print(f"import (stakeholders and purchases): {imported:.1f} s")
     print(f"profiles per request today (build_profiles): {per_request:.2f} s; snapshot build (profiles + rows + store): "
           f"{build:.2f} s, ratio build/profiles {build / per_request:.2f}")
-    for name, (query, condition, order) in LISTINGS.items():
+    columns = ", ".join(PEOPLE_COLUMNS)
+    for name, (query, condition, order, descending) in listings(utcnow()).items():
         def same_snapshot(body):
             assert body["snapshot"]["id"] == snapshot_id, body
 
-        ours = page_through(manager, f"/api/v1/brands/{brand_id}/people", query, args.pages, same_snapshot)
-        sql = f"SELECT * FROM snapshot_people WHERE snapshot_id = {snapshot_id} {condition} ORDER BY {order} LIMIT 51"
-        print(paging_line(name, ours, bare_pages(app, sql, len(ours)), 14))
+        text = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in query.items()}
+        http = page_through(manager, f"/api/v1/brands/{brand_id}/people", text, args.pages, same_snapshot)
+        ours = query_pages(app, PEOPLE, snapshot_id, query, args.pages, f"bench:{name}")
+        bare = bare_keyset_pages(app, f"{columns} FROM snapshot_people", f"snapshot_id = {snapshot_id} {condition}", order,
+                                 descending, len(http))
+        print(paging_line(name, ours, http, bare, 42))
     start = time.perf_counter()
     response = manager.get(f"/api/v1/brands/{brand_id}/people/segments")
     segments = time.perf_counter() - start

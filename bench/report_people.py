@@ -8,8 +8,10 @@ is stored by ``graph.tasks._store_people`` (ours: rows built from the graph, the
 the baseline, the same tuples already built by one bare ``COPY`` (PostgreSQL) or ``executemany``
 (SQLite) on the DBAPI connection. Then pages of 50 through ``GET /reports/{id}/people``
 (the Flask test client, as an analyst: authentication, validation, the query, serialisation),
-for a few sorts and filters, each page following the last one's cursor; and each listing's first page
-as bare SQL on the DBAPI cursor (same condition and order; no authentication, no JSON). Prints p50 and p99 per listing and the ratios.
+for a few sorts and filters, each page following the last one's cursor; the same pages through the
+listing's query path alone (``core.listing``: statement, run, rows as JSON values); and the same pages as
+hand-written keyset SQL on the DBAPI cursor (same columns, condition and order; no authentication, no
+JSON). Prints p50 and p99 per listing and the ratios.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-LISTINGS = {  # name -> (query string, bare SQL condition and order)
-    "influence": ({}, "", "pagerank DESC, id"),
-    "rank": ({"sort": "rank"}, "AND opportunity_rank IS NOT NULL", "opportunity_rank, id"),
-    "community 3 by influence": ({"community": 3}, "AND community = 3", "pagerank DESC, id"),
+LISTINGS = {  # name -> (query string, bare SQL condition, order (sort column, key), descending); the key runs ascending
+    "influence": ({}, "", ("pagerank", "id"), True),
+    "rank": ({"sort": "rank"}, "AND opportunity_rank IS NOT NULL", ("opportunity_rank", "id"), False),
+    "community 3 by influence": ({"community": 3}, "AND community = 3", ("pagerank", "id"), True),
     "light, rank 100-5000": ({"sort": "rank", "segment": "light", "rank_min": 100, "rank_max": 5000},
                              "AND segment = 'light' AND opportunity_rank BETWEEN 100 AND 5000 "
-                             "AND opportunity_rank IS NOT NULL", "opportunity_rank, id"),
+                             "AND opportunity_rank IS NOT NULL", ("opportunity_rank", "id"), False),
 }
 
 
@@ -49,15 +51,18 @@ def synthetic_graph(n: int, seed: int = 1):
 
 
 def main() -> None:
-    from bench._common import bare_pages, page_through, paging_app, paging_args, paging_line
+    from bench._common import bare_keyset_pages, page_through, paging_app, paging_args, paging_line, query_pages
 
     args = paging_args(__doc__)
     url = args.url
 
     from core.accounts import Account, GlobalRole
     from core.extensions import db
+    from core.rows import refresh_statistics
+    from graph.api import REPORT_PEOPLE
     from graph.models import GraphReport, GraphReportGraph, ReportPerson, ReportStatus
     from graph.reports import PEOPLE_COLUMNS, people_rows
+    from graph.schemas import ReportPersonOut
     from graph.tasks import _store_people
     from purpose.models import Brand
     from tests.helpers import register
@@ -98,14 +103,19 @@ def main() -> None:
         raw.commit()
         bare_store = time.perf_counter() - start
         raw.close()
+        refresh_statistics(ReportPerson.__tablename__)  # as the report's store does after its commit
         assert db.session.query(ReportPerson).filter_by(report_id=ours_id).count() == args.people
 
     print(f"\nreport people table, {args.people:,} people ({url.split(':', 1)[0]})")
     print(f"store: ours {ours_store:.2f} s, bare {'COPY' if url.startswith('postgresql') else 'executemany'} of the same tuples {bare_store:.2f} s, ratio ours/bare time {ours_store / bare_store:.2f}")
-    for name, (query, condition, order) in LISTINGS.items():
-        ours = page_through(admin, f"/api/v1/reports/{ours_id}/people", query, args.pages)
-        sql = f"SELECT * FROM report_people WHERE report_id = {ours_id} {condition} ORDER BY {order} LIMIT 51"
-        print(paging_line(name, ours, bare_pages(app, sql, len(ours)), 26))
+    columns = ", ".join(ReportPersonOut().fields)
+    for name, (query, condition, order, descending) in LISTINGS.items():
+        http = page_through(admin, f"/api/v1/reports/{ours_id}/people", query, args.pages)
+        ours = query_pages(app, REPORT_PEOPLE, ours_id, {"sort": "influence", **query}, args.pages, f"bench:{name}")
+        bare = bare_keyset_pages(app, f"{columns} FROM report_people", f"report_id = {ours_id} {condition}", order,
+                                 descending, len(http), key_descending=False)
+        print(paging_line(name, ours, http, bare, 26))
+
 
 if __name__ == "__main__":
     main()
