@@ -75,8 +75,32 @@ def make_app(database_url):
     for app in apps:
         with app.app_context():
             db.session.remove()
+            if not app.config.get("REDIS_URL"):
+                _wait_for_embedded_builds()
             _empty_all_tables()
             db.engine.dispose()
+
+
+#: Seconds a test's last people-snapshot build may still run after the test before the wipe waits no more.
+BUILD_DRAIN = 15
+
+
+def _wait_for_embedded_builds() -> None:
+    """Let people-snapshot builds the test started in this process end before its tables are emptied
+    (a listing or profile read schedules one in the background): a build storing while the wipe
+    deletes takes row locks in the other order, and PostgreSQL ends one of the two as a deadlock."""
+    import time
+
+    from core.extensions import utcnow
+    from purpose.models import PeopleSnapshot, SnapshotStatus
+
+    deadline = time.monotonic() + BUILD_DRAIN
+    running = db.select(PeopleSnapshot.id).where(PeopleSnapshot.status == SnapshotStatus.building,
+                                                 PeopleSnapshot.lease_until > utcnow()).limit(1)
+    while db.session.scalar(running) is not None and time.monotonic() < deadline:
+        db.session.rollback()
+        time.sleep(0.05)  # polling a condition with a deadline, not standing in for an event
+    db.session.remove()
 
 
 @pytest.fixture
