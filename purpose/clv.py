@@ -7,7 +7,8 @@ Models (docs/relationships.md has the formulas):
   of the last one, T the time since the first purchase (all in the same unit, e.g. weeks).
 - Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM and CLV"; Colombo & Jiang 1999): spend per
   transaction ~ Gamma(p, nu), nu ~ Gamma(q, v); data: x > 0 and the mean spend m_x.
-Both are fitted by maximum likelihood on log-parameters with scipy.optimize.
+Both are fitted by maximum likelihood on log-parameters with scipy.optimize's L-BFGS-B and the
+likelihoods' analytic gradients (docs/relationships.md derives them).
 
 Imports nothing of the platform (neither Flask nor the database nor ``core``): a fit that must
 let a web process's event loop run takes a ``tick`` from its caller (``core.cooperative.pause``).
@@ -22,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import gammaln, hyp2f1
+from scipy.special import digamma, gammaln, hyp2f1
 
 
 @dataclass(frozen=True)
@@ -101,24 +102,43 @@ def summarise_transactions(transactions: list[tuple[datetime, float]], as_of: da
     return len(transactions) - 1, (last - first).total_seconds() / unit, (as_of - first).total_seconds() / unit
 
 
-#: Nelder-Mead restarts from its own result when it stops on its iteration cap: a fresh
-#: simplex escapes the collapsed one that slows it down (a standard remedy). A restart that
-#: ends no better than it began (the likelihood keeps rising along a ridge to infinity, so
-#: there is no maximum to reach) is not repeated: the next would end at the same point.
+#: L-BFGS-B restarts from its own result when it stops without converging (its iteration cap, or a
+#: line search that found no decrease where rounding makes the likelihood flat): a fresh start drops
+#: its curvature estimate. A restart that ends no better than it began (the likelihood keeps rising
+#: along a ridge, or it is at the maximum already) is not repeated: the next would end at the same point.
 RESTARTS = 3
-#: A Gamma-Gamma shape p above this (spend varying by under 0.1 % between one customer's own
-#: purchases: coefficient of variation 1/sqrt(p)) means the fit ran up the likelihood's ridge.
-MAX_SPEND_SHAPE = 1e6
-#: Where the spend fit searches, in log-parameters: up to 100 times past MAX_SPEND_SHAPE for p and
-#: e^±30 for q and v. Far up the ridge (p of 1e300) gammaln's rounding dominates the likelihood,
-#: which then reads as absurdly high (+1e291): unbounded, the more likely of two starts could be
+#: Iterations per run: a fit that converges takes 20 to 80; the cap bounds one that walks a ridge.
+MAX_ITERATIONS = 500
+#: Where the data hold no heterogeneity for a parameter to describe (everyone buying at one rate,
+#: spend independent of the customer), the likelihood rises towards a limit as parameters grow
+#: without end, and far out rounding hides what is left to gain: the line search then stops
+#: "abnormally". That end counts as converged when a unit step of any log-parameter could gain at
+#: most this fraction of the likelihood (the gradient's largest component); a search stopped mid-way
+#: is orders of magnitude steeper.
+FLAT_ENOUGH = 1e-4
+#: A Gamma-Gamma shape p above this (spend varying by under 1 % between one customer's own
+#: purchases: coefficient of variation 1/sqrt(p); real data give p of 1 to 10) means the fit ran
+#: up the likelihood's ridge.
+MAX_SPEND_SHAPE = 1e4
+#: A shape parameter of a mixing distribution (r of the purchase rates, q of the spend scales) is
+#: searched up to this: the rates or scales then vary between customers by 1/sqrt(e^14), under 0.1 %,
+#: which is no heterogeneity at all. Where the data hold none (everyone buying at one rate, spend
+#: independent of the customer), the likelihood rises towards a limit as the shape grows without end,
+#: and further out rounding takes over the likelihood (sums of terms of 1e13 that cancel); at this
+#: bound the search ends with a model equal to that limit within 0.1 %.
+MAX_LOG_MIXING_SHAPE = 14.0
+#: Where the spend fit searches, in log-parameters: p up to 100 times past MAX_SPEND_SHAPE, q up to
+#: the mixing bound, v within e^±30. Further up p's ridge gammaln's rounding takes over too: at p of
+#: 1e300 the likelihood read as absurdly high (+1e291), so that the more likely of two starts could be
 #: that noise rather than an interior maximum the other start found.
-SPEND_BOUNDS = ((-30.0, float(np.log(MAX_SPEND_SHAPE * 100))), (-30.0, 30.0), (-30.0, 30.0))
+SPEND_BOUNDS = ((-30.0, float(np.log(MAX_SPEND_SHAPE * 100))), (-30.0, MAX_LOG_MIXING_SHAPE), (-30.0, 30.0))
+#: Where the purchase fit searches: r up to the mixing bound, alpha, a and b within e^±30.
+PURCHASE_BOUNDS = ((-30.0, MAX_LOG_MIXING_SHAPE), (-30.0, 30.0), (-30.0, 30.0), (-30.0, 30.0))
 
 
 def _minimise(negative, size: int, start=None, bounds=None, tick: Callable[[], None] | None = None):
-    """Minimise ``negative`` over log-parameters from ``start`` (default 0: all parameters 1),
-    within ``bounds`` if given, restarting if needed. Each evaluation covers every buyer; before
+    """Minimise ``negative`` (log-parameters -> value and gradient) from ``start`` (default 0: all
+    parameters 1) within ``bounds``, restarting if needed. Each evaluation covers every buyer; before
     each, ``tick`` is called if given (a web process lets its event loop run there)."""
 
     def ticking_negative(log_params):
@@ -128,8 +148,8 @@ def _minimise(negative, size: int, start=None, bounds=None, tick: Callable[[], N
     objective = negative if tick is None else ticking_negative
 
     def run(start):
-        return minimize(objective, start, method="Nelder-Mead", bounds=bounds,
-                        options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
+        return minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
+                        options={"maxiter": MAX_ITERATIONS})
 
     result = run(np.zeros(size) if start is None else np.asarray(start, dtype=float))
     for _ in range(RESTARTS):
@@ -140,7 +160,20 @@ def _minimise(negative, size: int, start=None, bounds=None, tick: Callable[[], N
         result = again if again.fun <= result.fun else result
         if stalled:
             break
+    result.converged = bool(result.success) or (
+        result.status == 2 and float(np.max(np.abs(result.jac))) <= FLAT_ENOUGH * max(1.0, abs(float(result.fun))))
     return result
+
+
+def _in_log_space(log_likelihood_and_gradient):
+    """The negative log-likelihood over log-parameters, with its gradient (the chain rule: d/dlog(t) = t d/dt)."""
+
+    def negative(log_params):
+        params = np.exp(log_params)
+        value, gradient = log_likelihood_and_gradient(params)
+        return -value, -gradient * params
+
+    return negative
 
 
 class _ByCount:
@@ -150,9 +183,14 @@ class _ByCount:
     def __init__(self, x):
         self.x = np.asarray(x, dtype=float)
         self.counts, self.inverse = np.unique(self.x, return_inverse=True)
+        self.customers_per_count = np.bincount(self.inverse).astype(float)
 
     def per_customer(self, values: np.ndarray) -> np.ndarray:
         return values[self.inverse]
+
+    def summed(self, values: np.ndarray) -> float:
+        """The sum over customers of a term computed per distinct count."""
+        return float(values @ self.customers_per_count)
 
 
 class _BGNBDData(_ByCount):
@@ -161,7 +199,8 @@ class _BGNBDData(_ByCount):
         self.t_x, self.T = np.asarray(t_x, dtype=float), np.asarray(T, dtype=float)
         self.repeat = self.x > 0
 
-    def log_likelihood(self, params) -> np.ndarray:
+    def _terms(self, params):
+        """(per distinct count: A1 + A2; per customer: A3, A4) of Fader, Hardie & Lee's (2005) eq. 6."""
         r, alpha, a, b = params
         x = self.counts
         a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
@@ -172,7 +211,30 @@ class _BGNBDData(_ByCount):
         a3 = -r_x * np.log(alpha + self.T)
         with np.errstate(divide="ignore", invalid="ignore"):
             a4 = np.where(self.repeat, np.log(a) - self.per_customer(log_b) - r_x * np.log(alpha + self.t_x), -np.inf)
-        return self.per_customer(a1 + a2) + np.logaddexp(a3, a4)
+        return a1 + a2, a3, a4
+
+    def log_likelihood(self, params) -> np.ndarray:
+        by_count, a3, a4 = self._terms(params)
+        return self.per_customer(by_count) + np.logaddexp(a3, a4)
+
+    def log_likelihood_and_gradient(self, params) -> tuple[float, np.ndarray]:
+        """The likelihood summed over customers, and its gradient in (r, alpha, a, b)."""
+        r, alpha, a, b = params
+        by_count, a3, a4 = self._terms(params)
+        mixed = np.logaddexp(a3, a4)
+        dropped = np.exp(a4 - mixed)  # the weight of the "dropped out after the last purchase" term; 0 without repeats
+        x, r_x = self.counts, r + self.x
+        log_alpha_T, log_alpha_t = np.log(alpha + self.T), np.log(alpha + self.t_x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inverse_b = np.where(x > 0, 1.0 / (b + x - 1), 0.0)
+        d_r = self.summed(digamma(r + x) - digamma(r) + np.log(alpha)) \
+            - float(np.sum((1 - dropped) * log_alpha_T + dropped * log_alpha_t))
+        d_alpha = len(self.x) * r / alpha - float(np.sum(r_x * ((1 - dropped) / (alpha + self.T) + dropped / (alpha + self.t_x))))
+        shared = digamma(a + b) - digamma(a + b + x)
+        d_a = self.summed(shared) + float(dropped.sum()) / a
+        d_b = self.summed(shared + digamma(b + x) - digamma(b)) - float(dropped @ self.per_customer(inverse_b))
+        value = self.summed(by_count) + float(mixed.sum())
+        return value, np.array([d_r, d_alpha, d_a, d_b])
 
 
 def bgnbd_log_likelihood(params, x, t_x, T) -> np.ndarray:
@@ -187,13 +249,9 @@ def fit_bgnbd(x, t_x, T, *, tick: Callable[[], None] | None = None) -> BGNBDPara
     if np.any(t_x > T) or np.any((x == 0) & (t_x != 0)):
         raise ValueError("need t_x <= T, and t_x == 0 when x == 0")
     data = _BGNBDData(x, t_x, T)
-
-    def negative(log_params):
-        return -data.log_likelihood(np.exp(log_params)).sum()
-
-    result = _minimise(negative, 4, tick=tick)
+    result = _minimise(_in_log_space(data.log_likelihood_and_gradient), 4, bounds=PURCHASE_BOUNDS, tick=tick)
     r, alpha, a, b = (float(v) for v in np.exp(result.x))
-    return BGNBDParams(r, alpha, a, b, -float(result.fun), bool(result.success))
+    return BGNBDParams(r, alpha, a, b, -float(result.fun), result.converged)
 
 
 def probability_alive(params: BGNBDParams, x, t_x, T) -> np.ndarray:
@@ -229,6 +287,16 @@ class _GammaGammaData(_ByCount):
         px = p * self.x
         return self.per_customer(by_count) + (px - 1) * self.log_m + px * self.log_x - (px + q) * np.log(self.spend + v)
 
+    def log_likelihood_and_gradient(self, params) -> tuple[float, np.ndarray]:
+        """The likelihood summed over customers, and its gradient in (p, q, v)."""
+        p, q, v = params
+        x = self.counts
+        log_spend_v = np.log(self.spend + v)
+        d_p = self.summed(x * (digamma(p * x + q) - digamma(p * x))) + float(self.x @ (self.log_m + self.log_x - log_spend_v))
+        d_q = self.summed(digamma(p * x + q) - digamma(q) + np.log(v)) - float(log_spend_v.sum())
+        d_v = len(self.x) * q / v - float(np.sum((p * self.x + q) / (self.spend + v)))
+        return float(self.log_likelihood(params).sum()), np.array([d_p, d_q, d_v])
+
 
 def gamma_gamma_log_likelihood(params, x, m_x) -> np.ndarray:
     return _GammaGammaData(x, m_x).log_likelihood(params)
@@ -240,24 +308,21 @@ def fit_gamma_gamma(x, m_x, *, tick: Callable[[], None] | None = None) -> GammaG
     x, m_x = _arrays(x, m_x)
     if np.any(x <= 0) or np.any(m_x <= 0):
         raise ValueError("Gamma-Gamma needs x > 0 and m_x > 0")
-    data = _GammaGammaData(x, m_x)
-
-    def negative(log_params):
-        return -data.log_likelihood(np.exp(log_params)).sum()
+    negative = _in_log_space(_GammaGammaData(x, m_x).log_likelihood_and_gradient)
 
     # Two starts, the more likely end wins: all parameters 1, and a moment start (p = 1: spend varying
     # as much within a customer as an exponential; q = 3; v such that the mean spend p·v/(q-1) is the
-    # data's). From 1 alone Nelder-Mead can walk up the ridge below although an interior maximum exists.
+    # data's). From 1 alone the search can walk up the ridge below although an interior maximum exists.
     moment = np.log([1.0, 3.0, 2.0 * float(np.mean(m_x))])
     result = min((_minimise(negative, 3, bounds=SPEND_BOUNDS, tick=tick),
                   _minimise(negative, 3, moment, bounds=SPEND_BOUNDS, tick=tick)), key=lambda r: r.fun)
     p, q, v = (float(val) for val in np.exp(result.x))
     # When customers' spend hardly varies between their own purchases, the likelihood keeps
-    # rising as p grows and v shrinks (p·v fixed): there is no maximum. Nelder-Mead then stops on
-    # its iteration cap or, where the ridge has flattened below its tolerances (which depends on
-    # the machine's floating point), reports success at p of 1e10 or more: not a fit either way.
+    # rising as p grows and v shrinks (p·v fixed): there is no maximum. The search then stops at
+    # its bound, or where the ridge has flattened below its tolerances (which depends on the
+    # machine's floating point) at p of 1e10 or more: not a fit either way.
     on_ridge = p > MAX_SPEND_SHAPE
-    return GammaGammaParams(p, q, v, -float(result.fun), bool(result.success) and not on_ridge)
+    return GammaGammaParams(p, q, v, -float(result.fun), result.converged and not on_ridge)
 
 
 def expected_spend(params: GammaGammaParams, x, m_x) -> np.ndarray:

@@ -98,8 +98,9 @@ def _three_price_points(seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_spend_that_never_varies_within_a_customer_has_no_fit():
-    """The fit must say so on every machine, not only where Nelder-Mead happens to stop on its
-    iteration cap (with this data it reports success at p of about 1e17)."""
+    """The fit must say so on every machine, whether the search stops at its bound, where its line
+    search finds no decrease (rounding, far up the ridge), or where it reports success on the ridge
+    (Nelder-Mead, used before, did at p of about 1e17 with this data)."""
     fitted = clv.fit_gamma_gamma(*_three_price_points(7))
     assert fitted.p > clv.MAX_SPEND_SHAPE and not fitted.converged
     # The search stops at its bound instead of following the ridge to p of 1e300, where rounding
@@ -155,19 +156,20 @@ def test_bad_inputs_are_refused(x, t_x, T):
 
 
 def test_a_spend_model_without_a_maximum_is_given_up_without_repeating_the_same_restart(monkeypatch):
-    """Where the Gamma-Gamma likelihood rises along a ridge to infinity, Nelder-Mead stops on its
-    iteration cap (or, on some machines, reports success far up the ridge) and a restart from
-    there ends where it began: repeating that restart (up to three times) cost two thirds of a
-    profiles page. How many runs it takes depends on the CPU's floating point; that the fit is
-    refused and a fruitless restart never repeated holds everywhere."""
+    """Where the Gamma-Gamma likelihood rises along a ridge to infinity, the search stops without
+    converging (its line search finds no decrease where rounding flattens the ridge) or, on some
+    machines, reports success far up it, and a restart from there ends where it began: repeating
+    that restart (up to three times) once cost two thirds of a profiles page. How many runs it takes
+    depends on the CPU's floating point; that the fit is refused and a fruitless restart never
+    repeated holds everywhere."""
     runs = []
     minimize = clv.minimize
     monkeypatch.setattr(clv, "minimize", lambda *a, **k: runs.append(1) or minimize(*a, **k))
     fitted = clv.fit_gamma_gamma(*_three_price_points(8))
     assert not fitted.converged
-    # Two starts (all ones, and the moment start). From each, where Nelder-Mead stops on its cap, one
+    # Two starts (all ones, and the moment start). From each, where the search stops unconverged, one
     # restart that gets nowhere ends it: never four runs per start. Where it reports success on the
-    # ridge (it does on some machines' floating point), no restart.
+    # ridge (it may on some machines' floating point), no restart.
     assert 2 <= len(runs) <= 4
 
 
@@ -216,3 +218,52 @@ def test_a_fit_reports_its_parameters_likelihood_convergence_and_customers(cohor
     assert all(type(out[k]) is float for k in ("r", "alpha", "a", "b", "log_likelihood"))
     assert out["log_likelihood"] == pytest.approx(float(clv.bgnbd_log_likelihood(
         (out["r"], out["alpha"], out["a"], out["b"]), x, t_x, T).sum()))
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "gamma_gamma"])
+def test_the_likelihoods_gradients_are_their_derivatives(model):
+    """The fits follow the analytic gradients (L-BFGS-B): a wrong term would stop them short of the
+    maximum, or send them the wrong way, without an error. Checked against central differences at
+    points near and far from where the fits end."""
+    if model == "bgnbd":
+        x, t_x, T, _future = simulate(500, 39.0, 0.0, seed=22)
+        data = clv._BGNBDData(x, t_x, T)
+        points = [(0.243, 4.414, 0.793, 2.426), (1.0, 1.0, 1.0, 1.0), (5.0, 0.5, 0.2, 7.0)]
+    else:
+        rng = np.random.default_rng(22)
+        data = clv._GammaGammaData(rng.integers(1, 8, 500).astype(float), rng.gamma(3.0, 10.0, 500))
+        points = [(6.25, 3.74, 15.44), (1.0, 1.0, 1.0), (0.5, 8.0, 100.0)]
+    for point in points:
+        params = np.array(point)
+        value, gradient = data.log_likelihood_and_gradient(params)
+        assert value == pytest.approx(data.log_likelihood(params).sum())
+        for i in range(len(params)):
+            step = np.zeros_like(params)
+            step[i] = 1e-6 * params[i]
+            numeric = (data.log_likelihood(params + step).sum() - data.log_likelihood(params - step).sum()) / (2 * step[i])
+            assert gradient[i] == pytest.approx(numeric, rel=1e-4, abs=1e-3)
+
+
+def test_customers_without_heterogeneity_get_the_limit_model_not_a_failed_fit():
+    """Everyone buying at one rate, never dropping out, spend drawn independently of the customer:
+    the likelihoods rise towards a limit as the mixing shapes r and q grow without end. The fits end
+    at the shapes' bound, converged, and predict what the data say: the one rate, and the population
+    mean spend for every customer whatever their own average (Nelder-Mead, before, walked these
+    ridges for thousands of evaluations and reported them as not converged on some data)."""
+    rng = np.random.default_rng(23)
+    weeks, rate, mean_spend = 52.0, 0.3, 40.0
+    x, t_x, T, m_x = [], [], [], []
+    for count in rng.poisson(rate * weeks, 20000):
+        if not count:
+            continue
+        times = np.sort(rng.uniform(0, weeks, count))
+        x.append(count - 1), t_x.append(times[-1] - times[0]), T.append(weeks - times[0])
+        m_x.append(rng.gamma(2.0, mean_spend / 2.0, count - 1).mean() if count > 1 else 0.0)
+    x, t_x, T, m_x = map(np.array, (x, t_x, T, m_x))
+    purchases = clv.fit_bgnbd(x, t_x, T)
+    assert purchases.converged and purchases.r / purchases.alpha == pytest.approx(rate, rel=0.05)
+    assert purchases.a / (purchases.a + purchases.b) < 1e-3  # nobody drops out
+    spend = clv.fit_gamma_gamma(x[x > 0], m_x[x > 0])
+    assert spend.converged and spend.q > 1e4
+    low, high = clv.expected_spend(spend, [1, 8], [5.0, 200.0])
+    assert low == pytest.approx(mean_spend, rel=0.05) and high == pytest.approx(low, rel=0.01)
