@@ -22,8 +22,9 @@ from datetime import datetime, timezone
 from typing import Callable
 
 import numpy as np
+from scipy.linalg import eigh_tridiagonal
 from scipy.optimize import minimize
-from scipy.special import digamma, gammaln, hyp2f1
+from scipy.special import digamma, gammaln
 
 
 @dataclass(frozen=True)
@@ -262,17 +263,49 @@ def probability_alive(params: BGNBDParams, x, t_x, T) -> np.ndarray:
     return 1.0 / (1.0 + np.where(x > 0, odds, 0.0))
 
 
-def expected_purchases(params: BGNBDParams, t: float, x, t_x, T) -> np.ndarray:
-    """Expected purchases in the next ``t`` time units for each customer (x, t_x, T)."""
-    if abs(params.a - 1) < 1e-9:  # the closed form divides by a - 1 (a < 1 is fine: CDNOW's a is 0.79)
-        raise ValueError("the conditional expectation is undefined at a == 1")
-    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    ratio = ((alpha + T) / (alpha + T + t)) ** (r + x)
-    numerator = (a + b + x - 1) / (a - 1) * (1 - ratio * hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t)))
+#: Gauss nodes for the expectation over a customer's dropout probability: the integrand is smooth, and
+#: 24 nodes agree with 96 within 4e-7 (relative) up to customers of 1,000 purchases over four years.
+DROPOUT_NODES = 24
+
+
+def _beta_nodes(a: float, b: float, nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss quadrature for Beta(a, b) on [0, 1]: nodes and weights (summing to 1) from the eigen-
+    decomposition of the Jacobi matrix of its orthogonal polynomials (Golub & Welsch 1969).
+
+    The recurrence is written so that nothing cancels or overflows where the fits end up (a of 1e-13,
+    b of 1e13): scipy's ``roots_jacobi`` computes the weights through Beta functions that overflow there."""
+    alpha, beta = b - 1.0, a - 1.0  # Jacobi's exponents on [-1, 1]: (1 - s)^alpha (1 + s)^beta
+    n = np.arange(nodes, dtype=float)
+    total = 2 * n + alpha + beta
     with np.errstate(divide="ignore", invalid="ignore"):
-        odds = a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x)
-    return numerator / (1 + np.where(x > 0, odds, 0.0))
+        diagonal = (total * (n + beta + 1) + n * (alpha - beta)) / (total * (total + 2))
+    diagonal[0] = (beta + 1) / (alpha + beta + 2)  # the mean, a / (a + b)
+    m = n[1:]
+    total = 2 * m + alpha + beta
+    with np.errstate(divide="ignore", invalid="ignore"):
+        off = ((m + alpha) / total) * ((m + alpha + beta) / total) * (m * (m + beta) / ((total + 1) * (total - 1)))
+    if nodes > 1:
+        off[0] = (1 + alpha) * (1 + beta) / ((2 + alpha + beta) ** 2 * (3 + alpha + beta))
+    points, vectors = eigh_tridiagonal(diagonal, np.sqrt(off))
+    weights = vectors[0] ** 2
+    return points, weights / weights.sum()
+
+
+def expected_purchases(params: BGNBDParams, t: float, x, t_x, T) -> np.ndarray:
+    """Expected purchases in the next ``t`` time units for each customer (x, t_x, T).
+
+    P(alive) times E[(1 - ((alpha+T) / (alpha+T+p*t))^(r+x)) / p] over the customer's dropout
+    probability p ~ Beta(a, b+x), by Gauss quadrature: the same quantity as Fader, Hardie & Lee's closed
+    form, whose hypergeometric function scipy returns as NaN, or wrong, once r or b are large (data
+    without heterogeneity in purchase rates or dropout, where the fits end at their bounds)."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    counts, inverse = np.unique(x, return_inverse=True)
+    points, weights = (np.array(column)[inverse] for column in
+                       zip(*(_beta_nodes(params.a, params.b + count, DROPOUT_NODES) for count in counts)))
+    scale, shape = (t / (params.alpha + T))[:, None], (params.r + x)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):  # p -> 0: the limit (r+x) t / (alpha+T)
+        bought = np.where(points > 0, -np.expm1(-shape * np.log1p(points * scale)) / points, shape * scale)
+    return probability_alive(params, x, t_x, T) * np.sum(bought * weights, axis=1)
 
 
 class _GammaGammaData(_ByCount):

@@ -267,3 +267,28 @@ def test_customers_without_heterogeneity_get_the_limit_model_not_a_failed_fit():
     assert spend.converged and spend.q > 1e4
     low, high = clv.expected_spend(spend, [1, 8], [5.0, 200.0])
     assert low == pytest.approx(mean_spend, rel=0.05) and high == pytest.approx(low, rel=0.01)
+    # Everyone is alive and keeps buying at the one rate, whatever their history (the closed form's
+    # hypergeometric function was NaN at these parameters, and so was every customer's CLV).
+    expected = clv.expected_purchases(purchases, 52.0, x, t_x, T)
+    assert np.allclose(expected, rate * 52.0, rtol=0.05)
+    assert np.all(np.isfinite(clv.clv(purchases, spend, x, t_x, T, m_x))) and np.all(clv.clv(purchases, spend, x, t_x, T, m_x) > 0)
+
+
+def test_expected_purchases_equal_the_published_closed_form():
+    """Quadrature over the dropout probability gives Fader, Hardie & Lee's (2005) eq. 10 wherever
+    scipy's hypergeometric function is reliable (moderate parameters), for customers with and without
+    repeat purchases, recent and lapsed, over a month to four years."""
+    from scipy.special import hyp2f1
+
+    def closed_form(r, alpha, a, b, t, x, t_x, T):
+        ratio = ((alpha + T) / (alpha + T + t)) ** (r + x)
+        numerator = (a + b + x - 1) / (a - 1) * (1 - ratio * hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t)))
+        odds = a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x) if x > 0 else 0.0
+        return numerator / (1 + odds)
+
+    x, t_x, T = np.array([0.0, 1, 3, 3, 12, 40]), np.array([0.0, 5, 10, 38, 30, 39]), np.full(6, 39.0)
+    for r, alpha, a, b in [(0.243, 4.414, 0.793, 2.426), (2.0, 1.0, 3.0, 0.5), (0.5, 10.0, 1.5, 20.0), (5.0, 60.0, 0.2, 8.0)]:
+        params = clv.BGNBDParams(r, alpha, a, b, 0.0, True)
+        for t in (4.3, 39.0, 208.0):
+            expected = [closed_form(r, alpha, a, b, t, *customer) for customer in zip(x, t_x, T)]
+            assert clv.expected_purchases(params, t, x, t_x, T) == pytest.approx(expected, rel=1e-6)
