@@ -11,11 +11,13 @@ import tempfile
 
 
 def paging_args(doc: str) -> argparse.Namespace:
-    """``--people``, ``--pages`` and ``--database-url`` (a temporary SQLite file by default, in ``url``)."""
+    """``--people``, ``--pages``, ``--database-url`` (a temporary SQLite file by default, in ``url``) and
+    ``--json`` (a file for the figures)."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--pages", type=int, default=100)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
     args.url = args.database_url or "sqlite:///" + os.path.join(tempfile.mkdtemp(), "people.db")
     return args
@@ -184,19 +186,31 @@ def bare_keyset_pages(app, select: str, where: str, order: tuple[str, ...], desc
     return times
 
 
-def paging_line(name: str, ours: list[float], http: list[float] | None, bare: list[float], width: int) -> str:
-    """One listing's figures: p50 and p99 of our query path, of the whole request (``http``, when
-    measured) and of the bare query, and the p50 ratios bare/ours (the rate of ours over the bare one's)."""
+def paging_figures(ours: list[float], http: list[float] | None, bare: list[float]) -> dict:
+    """One listing's figures in milliseconds (p50, p99 per path) and the p50 ratios, as ``paging_line`` prints them."""
     import statistics
 
     def figures(times):
-        return f"p50 {statistics.median(times) * 1e3:5.1f} p99 {percentile(times, 0.99) * 1e3:5.1f} ms"
+        return None if times is None else {"p50_ms": statistics.median(times) * 1e3, "p99_ms": percentile(times, 0.99) * 1e3}
 
     bare50 = statistics.median(bare)
-    line = f"{name:>{width}}: query {figures(ours)}"
+    return {"pages": len(ours), "query": figures(ours), "request": figures(http), "bare": figures(bare),
+            "bare_over_query": bare50 / statistics.median(ours),
+            "bare_over_request": None if http is None else bare50 / statistics.median(http)}
+
+
+def paging_line(name: str, ours: list[float], http: list[float] | None, bare: list[float], width: int) -> str:
+    """One listing's figures: p50 and p99 of our query path, of the whole request (``http``, when
+    measured) and of the bare query, and the p50 ratios bare/ours (the rate of ours over the bare one's)."""
+    got = paging_figures(ours, http, bare)
+
+    def figures(path):
+        return f"p50 {got[path]['p50_ms']:5.1f} p99 {got[path]['p99_ms']:5.1f} ms"
+
+    line = f"{name:>{width}}: query {figures('query')}"
     if http is not None:
-        line += f" | request {figures(http)}"
-    line += f" | bare SQL {figures(bare)} | bare/query {bare50 / statistics.median(ours):.2f}"
+        line += f" | request {figures('request')}"
+    line += f" | bare SQL {figures('bare')} | bare/query {got['bare_over_query']:.2f}"
     if http is not None:
-        line += f", bare/request {bare50 / statistics.median(http):.2f}"
-    return line + f" ({len(ours)} pages)"
+        line += f", bare/request {got['bare_over_request']:.2f}"
+    return line + f" ({got['pages']} pages)"

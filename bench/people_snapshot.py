@@ -74,7 +74,8 @@ def import_people(brand_id: int, n: int, seed: int = 1) -> None:
 
 
 def main() -> None:
-    from bench._common import bare_keyset_pages, page_through, paging_app, paging_args, paging_line, query_pages
+    from bench._common import (bare_keyset_pages, page_through, paging_app, paging_args, paging_figures, paging_line,
+                               query_pages)
 
     args = paging_args(__doc__)
     url = args.url
@@ -123,6 +124,8 @@ def main() -> None:
     print(f"profiles per request today (build_profiles): {per_request:.2f} s; snapshot build (profiles + rows + store): "
           f"{build:.2f} s, ratio build/profiles {build / per_request:.2f}")
     columns = ", ".join(PEOPLE_COLUMNS)
+    out = {"people": args.people, "database": url.split(":", 1)[0], "clv_model": clv_status, "import_seconds": imported,
+           "profiles_seconds": per_request, "build_seconds": build, "listings": {}}
     for name, (query, condition, order, descending) in listings(utcnow()).items():
         def same_snapshot(body):
             assert body["snapshot"]["id"] == snapshot_id, body
@@ -133,11 +136,14 @@ def main() -> None:
         bare = bare_keyset_pages(app, f"{columns} FROM snapshot_people", f"snapshot_id = {snapshot_id} {condition}", order,
                                  descending, len(http))
         print(paging_line(name, ours, http, bare, 42))
+        out["listings"][name] = {**paging_figures(ours, http, bare), "filters": len(query) - ("sort" in query)}
     start = time.perf_counter()
     response = manager.get(f"/api/v1/brands/{brand_id}/people/segments")
     segments = time.perf_counter() - start
     assert response.status_code == 200
     print(f"segments summary from the snapshot (GROUP BY): {segments * 1e3:.1f} ms")
+    if args.json:
+        Path(args.json).write_text(json.dumps({**out, "segments_ms": segments * 1e3}, indent=2))
 
 
 if __name__ == "__main__":

@@ -89,13 +89,25 @@ def _of_scope(brand_id: int, purpose_id: int | None):
             PeopleSnapshot.purpose_id.is_(None) if purpose_id is None else PeopleSnapshot.purpose_id == purpose_id)
 
 
-def latest_ready(brand_id: int, purpose_id: int | None) -> PeopleSnapshot | None:
-    return db.session.scalar(select(PeopleSnapshot).where(*_of_scope(brand_id, purpose_id),
-                                                          PeopleSnapshot.status == SnapshotStatus.ready)
-                             .order_by(PeopleSnapshot.id.desc()).limit(1))
-
-
 # Every people listing asks these; prebuilt (core/sql.py) they cost a round trip, not the ORM's query building.
+def _latest_ready(purpose: bool):
+    return (select(*sql.columns(PeopleSnapshot))
+            .where(PeopleSnapshot.brand_id == bindparam("brand_id", type_=Integer()),
+                   PeopleSnapshot.purpose_id == bindparam("purpose_id", type_=Integer()) if purpose
+                   else PeopleSnapshot.purpose_id.is_(None),
+                   PeopleSnapshot.status == SnapshotStatus.ready)
+            .order_by(PeopleSnapshot.id.desc()).limit(1))
+
+
+_LATEST_READY = {True: _latest_ready(True), False: _latest_ready(False)}
+
+
+def latest_ready(brand_id: int, purpose_id: int | None) -> PeopleSnapshot | None:
+    """The brand's (purpose's) newest ready snapshot, if any (as ``Session.get`` would give it)."""
+    row = sql.run(_LATEST_READY[purpose_id is not None], {"brand_id": brand_id, "purpose_id": purpose_id}).first()
+    return None if row is None else sql.loaded(row, PeopleSnapshot)[0]
+
+
 _BUILDING = select(PeopleSnapshot.id).where(
     PeopleSnapshot.brand_id == bindparam("brand_id", type_=Integer()), PeopleSnapshot.status == SnapshotStatus.building,
     PeopleSnapshot.lease_until > bindparam("now", type_=PeopleSnapshot.lease_until.type)).limit(1)
