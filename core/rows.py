@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
+from core import sql
 from core.bulk_copy import copy_rows
 from core.cooperative import paced, pause
 from core.extensions import db
@@ -30,14 +32,37 @@ BATCH = 5000
 
 def plain_chunks(stmt, batch: int = BATCH):
     """The statement's rows as lists of up to ``batch`` plain tuples; between two chunks the
-    event loop may run (core/cooperative.py)."""
-    result = db.session.connection().execute(stmt)
+    event loop may run (core/cooperative.py).
+
+    On PostgreSQL the rows come through a server-side cursor, ``batch`` per round trip (in the
+    session's transaction): a client-side cursor receives the whole result at once, and taking in the
+    200,000 touchpoints of a brand of 100,000 people kept the event loop from running for 100 to 150 ms."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        yield from _server_side_chunks(connection, stmt, batch)
+        return
+    result = connection.execute(stmt)
     try:
         while rows := result.cursor.fetchmany(batch):
             yield rows
             pause()
     finally:
         result.close()
+
+
+def _server_side_chunks(connection, stmt, batch: int):
+    statement, parameters = sql.compiled(stmt, connection.dialect)
+    cursor = connection.connection.dbapi_connection.cursor(name=f"rows_{uuid.uuid4().hex}")
+    try:
+        cursor.execute(statement, parameters)
+        while rows := cursor.fetchmany(batch):
+            yield rows
+            pause()
+    except Exception as error:  # as SQLAlchemy's own path: wrapped, a dropped connection invalidated
+        connection._handle_dbapi_exception(error, statement, parameters, cursor, None)
+    finally:
+        if not cursor.closed:
+            cursor.close()
 
 
 def keyset_chunks(key, columns: Sequence, where: Sequence, chunk: int = BATCH):

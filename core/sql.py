@@ -210,6 +210,19 @@ def _plan(stmt, dialect, column_keys: frozenset | None) -> _Plan:
     return plan
 
 
+def compiled(stmt, dialect) -> tuple[str, list | dict]:
+    """A statement with its values fixed in it (``IN`` lists too), as ``dialect`` runs it: its SQL and
+    its parameters, converted as SQLAlchemy converts them. For a driver cursor of one's own (a
+    server-side cursor, ``core.rows``); compiled on each call, unlike :func:`run`'s plans."""
+    statement = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    processors, values = statement._bind_processors, statement.construct_params()
+    converted = {name: processors[name](value) if name in processors else value for name, value in values.items()}
+    if statement.positional:
+        return statement.string, [converted[name] for name in statement.positiontup]
+    escaped = statement.escaped_bind_names
+    return statement.string, {escaped.get(name, name): value for name, value in converted.items()}
+
+
 def run(stmt, params: dict | None = None) -> Rows:
     """Execute a prebuilt Core statement in the session's transaction on the DBAPI cursor; returns its rows.
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -250,6 +251,8 @@ def fit_bgnbd(x, t_x, T, *, tick: Callable[[], None] | None = None) -> BGNBDPara
     if np.any(t_x > T) or np.any((x == 0) & (t_x != 0)):
         raise ValueError("need t_x <= T, and t_x == 0 when x == 0")
     data = _BGNBDData(x, t_x, T)
+    if tick is not None:  # the data's preparation is a few vectorised passes over every customer
+        tick()
     result = _minimise(_in_log_space(data.log_likelihood_and_gradient), 4, bounds=PURCHASE_BOUNDS, tick=tick)
     r, alpha, a, b = (float(v) for v in np.exp(result.x))
     return BGNBDParams(r, alpha, a, b, -float(result.fun), result.converged)
@@ -268,12 +271,14 @@ def probability_alive(params: BGNBDParams, x, t_x, T) -> np.ndarray:
 DROPOUT_NODES = 24
 
 
+@lru_cache(maxsize=1024)
 def _beta_nodes(a: float, b: float, nodes: int) -> tuple[np.ndarray, np.ndarray]:
     """Gauss quadrature for Beta(a, b) on [0, 1]: nodes and weights (summing to 1) from the eigen-
     decomposition of the Jacobi matrix of its orthogonal polynomials (Golub & Welsch 1969).
 
     The recurrence is written so that nothing cancels or overflows where the fits end up (a of 1e-13,
-    b of 1e13): scipy's ``roots_jacobi`` computes the weights through Beta functions that overflow there."""
+    b of 1e13): scipy's ``roots_jacobi`` computes the weights through Beta functions that overflow there.
+    Cached: a fit's customers are valued in chunks, each asking for the same few dozen counts."""
     alpha, beta = b - 1.0, a - 1.0  # Jacobi's exponents on [-1, 1]: (1 - s)^alpha (1 + s)^beta
     n = np.arange(nodes, dtype=float)
     total = 2 * n + alpha + beta

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import numpy as np
 
-from core.cooperative import paced, pause
+from core.cooperative import collections_deferred, paced, pause
 from core.rows import utc
 from purpose import clv
 from purpose.people import Known, People, load_people
@@ -27,6 +27,8 @@ MIN_BUYERS_FOR_CLV = 20
 #: Gamma-Gamma needs repeat buyers (x > 0) to estimate spend heterogeneity.
 MIN_REPEAT_BUYERS_FOR_SPEND = 10
 CLV_PERIODS, CLV_PERIOD_WEEKS, CLV_DISCOUNT = 12, 4.345, 0.01
+#: Buyers valued per vectorised step (a few milliseconds): the event loop may run between two.
+CLV_CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ def _clv_model(people: People, as_of: datetime, transactions: str = "daily") -> 
     if len(buyers) < MIN_BUYERS_FOR_CLV:
         return ClvModel("too-few-buyers", len(buyers), {}, fit_summary("too-few-buyers", transactions, len(buyers)))
     x, t_x, T, m_x = _customers(buyers, as_of, transactions)
+    pause()
     spenders = (x > 0) & (m_x > 0)  # repeat purchases of amount 0 (a free sample) say nothing about spend
     repeat = int((x > 0).sum())
     if int(spenders.sum()) < MIN_REPEAT_BUYERS_FOR_SPEND:
@@ -97,13 +100,25 @@ def _clv_model(people: People, as_of: datetime, transactions: str = "daily") -> 
     fit = fit_summary(status, transactions, len(buyers), repeat, purchases, spend, int(spenders.sum()))
     if status != "fitted":
         return ClvModel(status, len(buyers), {}, fit)
-    value = clv.clv(purchases, spend, x, t_x, T, m_x, periods=CLV_PERIODS, period_length=CLV_PERIOD_WEEKS,
-                    discount_rate=CLV_DISCOUNT)
-    alive = clv.probability_alive(purchases, x, t_x, T)
-    expected = clv.expected_purchases(purchases, CLV_PERIODS * CLV_PERIOD_WEEKS, x, t_x, T)
+    value, alive, expected = _valued(purchases, spend, x, t_x, T, m_x)
     values = {p.id: {"expected_purchases": round(float(e), 4), "probability_alive": round(float(a), 4),
                      "value": round(float(v), 2)} for p, e, a, v in paced(zip(buyers, expected, alive, value))}
     return ClvModel("fitted", len(buyers), values, fit)
+
+
+def _valued(purchases, spend, x, t_x, T, m_x) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each buyer's CLV, probability of being alive and expected purchases over the CLV horizon,
+    ``CLV_CHUNK`` buyers at a time (at 100,000 buyers the whole arrays took 0.3 s without a pause)."""
+    parts = []
+    for start in paced(range(0, len(x), CLV_CHUNK)):
+        part = slice(start, start + CLV_CHUNK)
+        customers = (x[part], t_x[part], T[part])
+        parts.append((clv.clv(purchases, spend, *customers, m_x[part], periods=CLV_PERIODS,
+                              period_length=CLV_PERIOD_WEEKS, discount_rate=CLV_DISCOUNT),
+                      clv.probability_alive(purchases, *customers),
+                      clv.expected_purchases(purchases, CLV_PERIODS * CLV_PERIOD_WEEKS, *customers)))
+    value, alive, expected = (np.concatenate(column) for column in zip(*parts))
+    return value, alive, expected
 
 
 def _alignment(wanted: set[str], stated: set[str], interactions: int, declared_purpose: bool) -> float:
@@ -153,10 +168,12 @@ def build_profiles(scope: Scope) -> tuple[dict[int, Profile], ClvModel]:
 
 def build_people_profiles(scope: Scope) -> tuple[People, dict[int, Profile], ClvModel]:
     """``build_profiles`` with the people it scored (their contacts give a person's last activity:
-    the people snapshots, ``purpose/snapshots.py``)."""
-    people = load_people(scope.brand_id, as_of=scope.as_of, purpose_id=scope.purpose_id)
-    model = _clv_model(people, scope.as_of, scope.transactions)
-    return people, _profiles(people, scope.as_of, model), model
+    the people snapshots, ``purpose/snapshots.py``). The garbage collector waits meanwhile
+    (``collections_deferred``): each of its full passes over the people stalled the process."""
+    with collections_deferred():
+        people = load_people(scope.brand_id, as_of=scope.as_of, purpose_id=scope.purpose_id)
+        model = _clv_model(people, scope.as_of, scope.transactions)
+        return people, _profiles(people, scope.as_of, model), model
 
 
 def summarise_segments(profiles: dict[int, Profile], model: ClvModel) -> dict:

@@ -35,6 +35,7 @@ from flask import current_app
 from sqlalchemy import Integer, bindparam, delete, func, or_, select, update
 
 from core import sql
+from core.cooperative import collections_deferred, paced
 from core.extensions import db, socketio, utcnow
 from core.rows import insert_plain, refresh_statistics
 from purpose.models import Brand, PeopleSnapshot, SnapshotPerson, SnapshotStatus, Stakeholder, StakeholderKind
@@ -193,7 +194,13 @@ _MEMBER = StakeholderKind.member.value
 
 
 def execute_build(snapshot_id: int, owner: str) -> str:
-    """Compute every profile of the snapshot's scope and store them; returns what happened."""
+    """Compute every profile of the snapshot's scope and store them; returns what happened. The
+    garbage collector waits until the rows are stored (``collections_deferred``, core/cooperative.py)."""
+    with collections_deferred():
+        return _execute_build(snapshot_id, owner)
+
+
+def _execute_build(snapshot_id: int, owner: str) -> str:
     snapshot = db.session.get(PeopleSnapshot, snapshot_id)
     if snapshot is None or snapshot.status != SnapshotStatus.building or snapshot.lease_owner != owner:
         db.session.rollback()
@@ -237,7 +244,7 @@ def _finite(value: float | None) -> float | None:
 def _rows(snapshot: PeopleSnapshot, people, profiles, measures: dict) -> list[tuple]:
     sqlite = db.engine.dialect.name == "sqlite"
     rows = []
-    for sid in sorted(profiles):
+    for sid in paced(sorted(profiles)):
         p, known, person = profiles[sid], people.known[sid], people.persons[sid]
         if snapshot.purpose_id is not None:
             alignment = p.alignment.get(snapshot.purpose_id, 0.0)

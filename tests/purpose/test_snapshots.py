@@ -377,3 +377,19 @@ def test_a_profile_is_read_from_the_current_snapshot_and_computed_when_it_cannot
     # Erased: gone at once, whichever path would answer.
     assert manager.delete(f"/api/v1/stakeholders/{big}").status_code == 204
     assert manager.get(f"/api/v1/stakeholders/{big}/profile").status_code == 404
+
+
+def test_a_build_runs_without_the_garbage_collector_and_switches_it_back_on(crowd, app, built, monkeypatch):
+    """At 100,000 people each full collection during a build stalled the web process for up to 0.6 s
+    (bench/analyst_load.py --workload snapshot): the collector waits until the rows are stored."""
+    import gc
+
+    from purpose import snapshots
+
+    seen = []
+    store = snapshots._store
+    monkeypatch.setattr(snapshots, "_store", lambda *args, **kwargs: seen.append(gc.isenabled()) or store(*args, **kwargs))
+    listing(crowd["manager"], crowd["brand"], status=202)
+    built(newest_build(app, crowd["brand"]))
+    assert seen == [False] and gc.isenabled()
+    assert listing(crowd["manager"], crowd["brand"])["snapshot"]["people"] == 6
