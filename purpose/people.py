@@ -62,6 +62,17 @@ class Known:
     external_id: str | None = None  # the id in the brand's own system: how staff find the person there
     display_name: str | None = None  # the name the brand knows them by (staff only)
 
+    @classmethod
+    def of(cls, stakeholder: Stakeholder) -> "Known":
+        """From a loaded ``Stakeholder`` (a profile read from a snapshot shows the live row's facts)."""
+
+        def value(enum):
+            return None if enum is None else enum.value
+
+        return cls(stakeholder.id, stakeholder.kind.value, stakeholder.account_id, stakeholder.source,
+                   value(stakeholder.contact_preference), stakeholder.created_at, stakeholder.converted_at,
+                   value(stakeholder.converted_from), stakeholder.external_id, stakeholder.display_name)
+
 
 @dataclass
 class _Facts:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import asdict
 
 from flask import Response, current_app, request, stream_with_context
 from sqlalchemy import Integer, bindparam, select
@@ -25,6 +26,7 @@ from core.rows import keyset_chunks
 from purpose import imports, parquet, privacy, snapshots, staff
 from purpose.access import require_brand_analyst, require_brand_manager
 from purpose.models import Brand, Purpose, SnapshotPerson, SnapshotStatus, StaffRole, Stakeholder
+from purpose.people import Known
 from purpose.profiles import Scope, build_profiles, summarise_segments
 from purpose.schemas import (SNAPSHOT_SORTS, AnalystOut, EraseAccountArgs, ImportArgs, ImportReportOut, ObjectionArgs,
                              PeopleListArgs, PeoplePage, PeopleSegmentsOut, ProfileAnswerOut, ProfileListArgs, ProfilePage,
@@ -176,19 +178,7 @@ def _profile_from_snapshot(stakeholder: Stakeholder, purpose_id: int | None) -> 
     profile = snapshots.profile_of(row)
     if profile is None:
         return None
-    return {"stakeholder": _known(stakeholder), **profile, "snapshot": described, "building": building}
-
-
-def _known(stakeholder: Stakeholder) -> dict:
-    """The stakeholder row's facts a profile shows (``purpose.people.Known``), from the live row."""
-    def value(enum):
-        return None if enum is None else enum.value
-
-    return {"id": stakeholder.id, "kind": stakeholder.kind.value, "account_id": stakeholder.account_id,
-            "source": stakeholder.source, "contact_preference": value(stakeholder.contact_preference),
-            "created_at": stakeholder.created_at, "converted_at": stakeholder.converted_at,
-            "converted_from": value(stakeholder.converted_from), "external_id": stakeholder.external_id,
-            "display_name": stakeholder.display_name}
+    return {"stakeholder": asdict(Known.of(stakeholder)), **profile, "snapshot": described, "building": building}
 
 
 def _snapshot_to_read(brand: Brand, purpose_id: int | None, cursor: str | None):
