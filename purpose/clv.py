@@ -357,8 +357,8 @@ def fit_gamma_gamma(x, m_x, *, tick: Callable[[], None] | None = None) -> GammaG
     p, q, v = (float(val) for val in np.exp(result.x))
     # When customers' spend hardly varies between their own purchases, the likelihood keeps
     # rising as p grows and v shrinks (p·v fixed): there is no maximum. The search then stops at
-    # its bound, or where the ridge has flattened below its tolerances (which depends on the
-    # machine's floating point) at p of 1e10 or more: not a fit either way.
+    # its bound or where rounding flattens the ridge (p of 1e5 to 1e6, by the machine's floating
+    # point): past MAX_SPEND_SHAPE, not a fit either way.
     on_ridge = p > MAX_SPEND_SHAPE
     return GammaGammaParams(p, q, v, -float(result.fun), result.converged and not on_ridge)
 

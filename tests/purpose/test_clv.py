@@ -293,3 +293,13 @@ def test_expected_purchases_equal_the_published_closed_form():
         for t in (4.3, 39.0, 208.0):
             expected = [closed_form(r, alpha, a, b, t, *customer) for customer in zip(x, t_x, T)]
             assert clv.expected_purchases(params, t, x, t_x, T) == pytest.approx(expected, rel=1e-6)
+
+
+def test_expected_purchases_at_the_limit_model_are_the_one_rate_not_nan():
+    """Where the bench brand's fit ended (r at its bound, dropout next to none): everyone buys at
+    r / alpha a week, so t weeks hold that many purchases. scipy's hypergeometric function gave NaN here."""
+    limit = clv.BGNBDParams(r=float(np.exp(clv.MAX_LOG_MIXING_SHAPE)), alpha=3.7e7, a=4.2e-4, b=5816.0,
+                            log_likelihood=0.0, converged=True)
+    rate = limit.r / limit.alpha
+    expected = clv.expected_purchases(limit, 52.0, [0, 1, 3, 10], [0, 5, 20, 38], [52, 52, 52, 52])
+    assert np.allclose(expected, rate * 52.0, rtol=1e-3)

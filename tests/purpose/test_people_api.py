@@ -347,3 +347,31 @@ def test_only_analyst_role_holders_are_appointed_and_the_appointment_lapses_with
         assert analyst.get(url).status_code == 403, url  # the appointment no longer counts
     assert admin.put(f"/api/v1/accounts/{analyst.id}/role", json={"role": "analyst"}).status_code == 200
     assert analyst.get(stakeholders).status_code == 200  # and counts again with the role
+
+
+def test_buyers_without_heterogeneity_are_valued_through_the_import_and_the_people_listing(world, app):
+    """Everyone buying at one rate, spend independent of the customer, imported as a brand would: the
+    fits end at their limit model, and every buyer listed still has a CLV and the one rate's expected
+    purchases (the closed form's hypergeometric function was NaN there: every CLV came back null)."""
+    manager, brand = world["manager"], world["brand"]
+    rng, weekly, customers = np.random.default_rng(5), 0.3, 400
+    rows, buys = [], []
+    for i in range(customers):
+        rows.append((f"h{i}", "customer", None, None))
+        count = max(1, int(rng.poisson(weekly * 52)))
+        for k, days_ago in enumerate(sorted(rng.uniform(0, 364, count), reverse=True)):
+            buys.append(purchase(f"h{i}-{k}", f"h{i}", float(days_ago), round(float(rng.gamma(2.0, 20.0)), 2)))
+    assert upload(manager, brand, "stakeholders", stakeholders_csv(rows), source="shop").status_code == 200
+    assert upload(manager, brand, "touchpoints", jsonl(buys), "application/x-ndjson", source="shop").get_json()["rejected"] == 0
+    summary = manager.get(f"/api/v1/brands/{brand}/segments").get_json()
+    assert summary["clv_model"] == "fitted", summary.get("clv_fit")
+    items, cursor = [], None
+    while True:
+        page = profiles(manager, brand, limit=200, **({"cursor": cursor} if cursor else {}))
+        items += page["items"]
+        if not (cursor := page["next_cursor"]):
+            break
+    valued = [p["clv"] for p in items if p["rfm"]["frequency"]]
+    assert len(valued) == customers and all(c is not None and c["value"] > 0 for c in valued)
+    expected = np.array([c["expected_purchases"] for c in valued])
+    assert expected.mean() == pytest.approx(weekly * 52, rel=0.15)
