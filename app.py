@@ -43,6 +43,9 @@ from purpose.stakeholders import init_stakeholders
 
 MAX_ID = 2**31 - 1
 
+#: How another process builds this app (core/offload.py); ``__name__`` is ``__main__`` when run as a script.
+FACTORY = "app:create_app"
+
 
 class IdConverter(IntegerConverter):
     """Path ids: 1 to 2**31-1; anything else does not match the route (a 404, never a 500)."""
@@ -55,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the platform; ``config`` overrides environment and defaults (tests use it)."""
     app = CommitPerRequest(__name__, instance_relative_config=True)  # one commit per request (core/outbox.py)
     app.config.update(load_config(app.instance_path, config))
+    app.extensions["factory"] = FACTORY
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     app.url_map.converters["id"] = IdConverter
     app.json.sort_keys = False

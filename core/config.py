@@ -56,6 +56,9 @@ INT_SETTINGS = {
     "PEOPLE_SNAPSHOT_LEASE_SECONDS": 300,  # a people snapshot build whose process died is rebuilt after this
     "PEOPLE_SNAPSHOT_MAX_AGE_SECONDS": 86400,  # an older snapshot is stale (recency and activity move on) and rebuilt
     "PEOPLE_SNAPSHOT_KEEP": 2,  # ready snapshots kept per brand and purpose: cursors of the previous one still page
+    # Embedded mode (no worker): a brand of at least this many people is built in a process of its own
+    # (core/offload.py), not beside the web process's sockets; a new interpreter costs about a second to start.
+    "PEOPLE_SNAPSHOT_PROCESS_FROM": 10000,
     "CELERY_VISIBILITY_TIMEOUT": 3600,  # Redis broker: an unacknowledged task (its worker died) is redelivered after this
     "DATABASE_LOCK_TIMEOUT_MS": 5000,
     # Each process's connection pool (SQLAlchemy QueuePool): connections kept, extra ones allowed under
@@ -204,6 +207,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         cfg["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "platform.db")
     _derive(cfg)
     return cfg
+
+
+def plain_settings(config) -> dict:
+    """The settings ``load_config`` reads by their own names (environment or overrides), from a loaded
+    config: given back to ``load_config`` as overrides, they build the same configuration elsewhere."""
+    names = (*INT_SETTINGS, *_STR_SETTINGS, *_BOOL_SETTINGS, "REDIS_URL", "DATABASE_URL", "SECRET_KEY", "EMAIL_HASH_KEY")
+    return {name: config[name] for name in names if name in config}
 
 
 def _number(name: str, value: str) -> int:

@@ -8,7 +8,9 @@ change's own transaction (:func:`people_changed`): imports (each batch), stakeho
 erased or objecting, registrations linked, members and guests first recorded by events or ideas. A snapshot built from an older version, or older than
 ``PEOPLE_SNAPSHOT_MAX_AGE_SECONDS``, is *stale*: the listing keeps serving it (with ``stale``
 and its age) and schedules one background build per brand (:func:`schedule`): a Celery task with
-``REDIS_URL``, a background task of the web process otherwise, as graph reports run.
+``REDIS_URL``; otherwise a background task of the web process, as graph reports run, which for a
+brand of ``PEOPLE_SNAPSHOT_PROCESS_FROM`` people or more runs the build in a process of its own
+(core/offload.py) so that the web process's sockets keep their pace.
 
 Erasure and objection never wait for a rebuild: their transaction deletes the person's rows
 from every snapshot (:func:`forget_person`), so from the moment they commit no process serves
@@ -34,7 +36,7 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy import Integer, bindparam, delete, func, or_, select, update
 
-from core import sql
+from core import offload, sql
 from core.cooperative import collections_deferred, paced
 from core.extensions import db, socketio, utcnow
 from core.rows import insert_plain, refresh_statistics
@@ -158,18 +160,23 @@ def schedule(brand_id: int, purpose_id: int | None) -> int | None:
     snapshot = PeopleSnapshot(brand_id=brand_id, purpose_id=purpose_id, status=SnapshotStatus.building,
                               lease_owner=owner, lease_until=lease)
     db.session.add(snapshot)
+    people = db.session.scalar(select(func.count()).select_from(Stakeholder).where(Stakeholder.brand_id == brand_id))
     db.session.commit()
-    dispatch(snapshot.id, owner)
+    dispatch(snapshot.id, owner, people)
     return snapshot.id
 
 
-def dispatch(snapshot_id: int, owner: str) -> None:
-    """Run the build: a Celery task with Redis, a background task (greenlet or thread) in embedded mode."""
-    if current_app.config.get("REDIS_URL"):
-        current_app.extensions["celery"].send_task(build_people_snapshot.name, (snapshot_id, owner),
-                                                   task_id=f"people-snapshot-{snapshot_id}")
+def dispatch(snapshot_id: int, owner: str, people: int) -> None:
+    """Run the build of a brand of ``people``: a Celery task with Redis; in embedded mode a background
+    task (greenlet or thread), which hands a large brand's build to a process of its own."""
+    config, app = current_app.config, current_app._get_current_object()
+    if config.get("REDIS_URL"):
+        app.extensions["celery"].send_task(build_people_snapshot.name, (snapshot_id, owner),
+                                           task_id=f"people-snapshot-{snapshot_id}")
+    elif people >= config["PEOPLE_SNAPSHOT_PROCESS_FROM"] and offload.shareable(config):
+        socketio.start_background_task(_build_in_process, app, snapshot_id, owner)
     else:
-        socketio.start_background_task(_build_embedded, current_app._get_current_object(), snapshot_id, owner)
+        socketio.start_background_task(_build_embedded, app, snapshot_id, owner)
 
 
 def _build_embedded(app, snapshot_id: int, owner: str) -> None:
@@ -178,6 +185,36 @@ def _build_embedded(app, snapshot_id: int, owner: str) -> None:
             execute_build(snapshot_id, owner)
         finally:
             db.session.remove()
+
+
+def _build_in_process(app, snapshot_id: int, owner: str) -> None:
+    """Wait for the build in a process of its own; one that could not start or died says so on the snapshot."""
+    try:
+        status = offload.run(app, f"{__name__}:execute_build", snapshot_id, owner)
+        if status != 0:
+            with app.app_context():
+                try:
+                    _failed(snapshot_id, owner, f"the build's process ended with status {status}")
+                finally:
+                    db.session.remove()
+    except OSError:  # no process to start (resources): fail the snapshot now, not at the end of its lease
+        log.exception("people snapshot %s could not start its process", snapshot_id)
+        with app.app_context():
+            try:
+                _failed(snapshot_id, owner, "the build's process could not start")
+            finally:
+                db.session.remove()
+    finally:
+        snapshot_finished.send(snapshot_id)
+
+
+def _failed(snapshot_id: int, owner: str, error: str) -> None:
+    """Mark the build failed with ``error`` unless another owner holds it or it ended already."""
+    db.session.execute(update(PeopleSnapshot).where(PeopleSnapshot.id == snapshot_id, PeopleSnapshot.lease_owner == owner,
+                                                    PeopleSnapshot.status == SnapshotStatus.building)
+                       .values(status=SnapshotStatus.failed, error=error, lease_owner=None, lease_until=None)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
 
 
 @shared_task(name="purpose.build_people_snapshot", acks_late=True, reject_on_worker_lost=True)
@@ -220,10 +257,7 @@ def _execute_build(snapshot_id: int, owner: str) -> str:
     except Exception as exc:  # a failed build says so; the details go to the log
         log.exception("people snapshot %s failed", snapshot_id)
         db.session.rollback()
-        db.session.execute(update(PeopleSnapshot).where(PeopleSnapshot.id == snapshot_id, PeopleSnapshot.lease_owner == owner)
-                           .values(status=SnapshotStatus.failed, error=f"the build failed ({type(exc).__name__})",
-                                   lease_owner=None, lease_until=None).execution_options(synchronize_session=False))
-        db.session.commit()
+        _failed(snapshot_id, owner, f"the build failed ({type(exc).__name__})")
         return "failed"
     finally:
         snapshot_finished.send(snapshot_id)

@@ -393,3 +393,49 @@ def test_a_build_runs_without_the_garbage_collector_and_switches_it_back_on(crow
     built(newest_build(app, crowd["brand"]))
     assert seen == [False] and gc.isenabled()
     assert listing(crowd["manager"], crowd["brand"])["snapshot"]["people"] == 6
+
+
+def snapshot_row(app, snapshot_id) -> tuple:
+    with app.app_context():
+        row = db.session.get(PeopleSnapshot, snapshot_id)
+        found = (row.status, row.error, row.people)
+        db.session.remove()
+    return found
+
+
+def test_a_large_brand_is_built_in_a_process_of_its_own_with_the_same_rows(crowd, app, built, monkeypatch):
+    """In embedded mode a brand of PEOPLE_SNAPSHOT_PROCESS_FROM people is built by a new interpreter
+    (core/offload.py), so that the web process's sockets keep their pace; what it stores is what the
+    web process would have (the per-request profiles), and the listing reads it as any other."""
+    manager, brand = crowd["manager"], crowd["brand"]
+    monkeypatch.setitem(app.config, "PEOPLE_SNAPSHOT_PROCESS_FROM", 6)  # this brand of six counts as large
+    listing(manager, brand, status=202)
+    build = newest_build(app, brand)
+    built(build)
+    assert snapshot_row(app, build) == (SnapshotStatus.ready, None, 6)
+    people = by_external_id(listing(manager, brand))
+    profiles = {p["stakeholder"]["external_id"]: p for p in
+                manager.get(f"/api/v1/brands/{brand}/stakeholders").get_json()["items"]}
+    assert set(people) == set(profiles)
+    for ext, p in people.items():
+        assert p["segment"] == profiles[ext]["segment"] and p["pyramid_level"] == profiles[ext]["pyramid"]["level"]
+        assert p["style"] == profiles[ext]["style"] and p["monetary"] == profiles[ext]["rfm"]["monetary"]
+        assert p["recency_days"] == pytest.approx(profiles[ext]["rfm"]["recency_days"], abs=0.01)
+
+
+def test_a_build_whose_process_fails_says_so_and_the_next_request_builds_again(crowd, app, built, monkeypatch):
+    """A process that ends without storing (here: settings it cannot start with) marks its snapshot
+    failed at once, not at the end of its lease, so the next listing starts a new build."""
+    manager, brand = crowd["manager"], crowd["brand"]
+    monkeypatch.setitem(app.config, "PEOPLE_SNAPSHOT_PROCESS_FROM", 0)
+    monkeypatch.setitem(app.config, "SMTP_URL", "mail.example.org")  # refused by any new process's load_config
+    listing(manager, brand, status=202)
+    broken = newest_build(app, brand)
+    built(broken)
+    assert snapshot_row(app, broken) == (SnapshotStatus.failed, "the build's process ended with status 1", 0)
+    monkeypatch.setitem(app.config, "SMTP_URL", "")
+    assert listing(manager, brand, status=202)["building"] is True
+    again = newest_build(app, brand)
+    assert again != broken
+    built(again)
+    assert listing(manager, brand)["snapshot"]["people"] == 6

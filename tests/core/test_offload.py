@@ -1,0 +1,33 @@
+"""core/offload.py: a target run by a new interpreter built from the app's own settings."""
+
+from __future__ import annotations
+
+import os
+
+from core import offload
+from core.extensions import db
+
+
+def write_pid(path: str) -> None:
+    """A target: leaves the process id and the database it reached where the test reads them."""
+    with open(path, "w") as out:
+        out.write(f"{os.getpid()} {db.engine.url.render_as_string(hide_password=False)}")
+
+
+def test_the_target_runs_in_another_process_on_the_same_database(app, tmp_path):
+    marker = tmp_path / "ran"
+    assert offload.run(app, "tests.core.test_offload:write_pid", str(marker)) == 0
+    pid, url = marker.read_text().split(" ", 1)
+    assert int(pid) != os.getpid()
+    assert url == app.config["SQLALCHEMY_DATABASE_URI"]
+
+
+def test_the_exit_status_says_how_the_target_ended(app):
+    assert offload.run(app, "os:_exit", 3) == 3
+    assert offload.run(app, "json:loads", "not json") == 1  # an exception: the traceback goes to stderr
+
+
+def test_only_a_database_another_process_reaches_is_shareable(app):
+    assert offload.shareable(app.config)  # the tests' file or server database
+    assert not offload.shareable({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert not offload.shareable({"SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:"})
