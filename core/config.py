@@ -59,6 +59,9 @@ INT_SETTINGS = {
     # Embedded mode (no worker): a brand of at least this many people is built in a process of its own
     # (core/offload.py), not beside the web process's sockets; a new interpreter costs about a second to start.
     "PEOPLE_SNAPSHOT_PROCESS_FROM": 10000,
+    "PEOPLE_SNAPSHOT_TIME_LIMIT": 1800,  # seconds such a process may run before it is stopped and the build failed
+    # How many steps below the web process's CPU priority (nice) such processes run: the sockets go first.
+    "OFFLOAD_NICENESS": 10,
     "CELERY_VISIBILITY_TIMEOUT": 3600,  # Redis broker: an unacknowledged task (its worker died) is redelivered after this
     "DATABASE_LOCK_TIMEOUT_MS": 5000,
     # Each process's connection pool (SQLAlchemy QueuePool): connections kept, extra ones allowed under

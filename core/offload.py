@@ -11,7 +11,9 @@ room at p99 about 90 ms against 17 ms quietly (docs/performance.md, "People snap
 app from this one's settings (``core.config.plain_settings``, sent on its standard input,
 never on a command line), calls the target inside an app context and exits; the caller's
 greenlet (or thread) waits for it without holding the event loop (gevent's patched
-``subprocess``). Only what another process can reach qualifies: :func:`shareable` says no
+``subprocess``), renewing what says the work is alive meanwhile. The child runs at a lower CPU
+priority (``OFFLOAD_NICENESS``): on a machine it shares with the web process, the sockets and the
+database are served first. Only what another process can reach qualifies: :func:`shareable` says no
 for an in-memory SQLite database. A new interpreter costs about a second to start, so
 callers send only long work this way.
 """
@@ -22,14 +24,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 from importlib import import_module
 from pathlib import Path
+from typing import Callable
 
 from core.config import plain_settings
-
-#: How much lower the child's CPU priority is than its parent's (``nice``): on a machine the web process
-#: shares, its sockets and the database are served first, and the long work takes what is left.
-NICENESS = 10
 
 #: Where ``python -m core.offload`` finds the platform's packages.
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,14 +40,31 @@ def shareable(config) -> bool:
     return config["SQLALCHEMY_DATABASE_URI"] not in ("sqlite://", "sqlite:///:memory:")
 
 
-def run(app, target: str, *args) -> int:
+def run(app, target: str, *args, beat: Callable[[], None] | None = None, every: float | None = None,
+        limit: float | None = None) -> int:
     """Call ``target`` ("package.module:function") with ``args`` (JSON values) in a new process,
-    inside an app context of the same app; wait for it and return its exit status (0: it returned)."""
+    inside an app context of the same app; wait for it and return its exit status (0: it returned).
+
+    While it runs, ``beat()`` is called every ``every`` seconds (a lease renewed: the work is alive).
+    Past ``limit`` seconds the process is killed and ``subprocess.TimeoutExpired`` raised. The process
+    runs ``OFFLOAD_NICENESS`` steps below this one's CPU priority."""
     order = {"factory": app.extensions["factory"], "settings": plain_settings(app.config), "target": target,
-             "args": list(args)}
+             "args": list(args), "niceness": app.config["OFFLOAD_NICENESS"]}
     child = subprocess.Popen([sys.executable, "-m", "core.offload"], stdin=subprocess.PIPE, cwd=ROOT)
-    child.communicate(json.dumps(order).encode())
-    return child.returncode
+    with child.stdin:
+        child.stdin.write(json.dumps(order).encode())
+    deadline = None if limit is None else time.monotonic() + limit
+    while True:
+        waits = [t for t in (every, None if deadline is None else max(0.0, deadline - time.monotonic())) if t is not None]
+        try:
+            return child.wait(timeout=min(waits) if waits else None)
+        except subprocess.TimeoutExpired:
+            if deadline is not None and time.monotonic() >= deadline:
+                child.kill()
+                child.wait()
+                raise
+            if beat is not None:
+                beat()
 
 
 def _named(path: str):
@@ -57,8 +74,8 @@ def _named(path: str):
 
 def main() -> None:
     """The child: build the app (threads, no event loop to keep), run the target, exit."""
-    os.nice(NICENESS)
     order = json.load(sys.stdin)
+    os.nice(order["niceness"])
     app = _named(order["factory"])({**order["settings"], "SOCKETIO_ASYNC_MODE": "threading"})
     from core.extensions import db
 

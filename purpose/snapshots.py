@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import subprocess
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -179,33 +180,52 @@ def dispatch(snapshot_id: int, owner: str, people: int) -> None:
         socketio.start_background_task(_build_embedded, app, snapshot_id, owner)
 
 
-def _build_embedded(app, snapshot_id: int, owner: str) -> None:
+def _in_app(app, work: Callable, *args):
+    """``work(*args)`` in an app context of its own (a background task's), its session removed after."""
     with app.app_context():
         try:
-            execute_build(snapshot_id, owner)
+            return work(*args)
         finally:
             db.session.remove()
 
 
+def _build_embedded(app, snapshot_id: int, owner: str) -> None:
+    _in_app(app, execute_build, snapshot_id, owner)
+
+
 def _build_in_process(app, snapshot_id: int, owner: str) -> None:
-    """Wait for the build in a process of its own; one that could not start or died says so on the snapshot."""
+    """Wait for the build in a process of its own, renewing its lease meanwhile (a slow process, niced on a
+    busy machine, is still alive: no second build starts); a process that could not start, died or ran
+    past ``PEOPLE_SNAPSHOT_TIME_LIMIT`` says so on the snapshot at once."""
+    config = app.config
     try:
-        status = offload.run(app, f"{__name__}:execute_build", snapshot_id, owner)
-        if status != 0:
-            with app.app_context():
-                try:
-                    _failed(snapshot_id, owner, f"the build's process ended with status {status}")
-                finally:
-                    db.session.remove()
-    except OSError:  # no process to start (resources): fail the snapshot now, not at the end of its lease
-        log.exception("people snapshot %s could not start its process", snapshot_id)
-        with app.app_context():
-            try:
-                _failed(snapshot_id, owner, "the build's process could not start")
-            finally:
-                db.session.remove()
+        try:
+            status = offload.run(app, f"{__name__}:execute_build", snapshot_id, owner,
+                                 beat=lambda: _in_app(app, _renew, snapshot_id, owner),
+                                 every=config["PEOPLE_SNAPSHOT_LEASE_SECONDS"] / 3, limit=config["PEOPLE_SNAPSHOT_TIME_LIMIT"])
+            failure = None if status == 0 else f"the build's process ended with status {status}"
+        except subprocess.TimeoutExpired:
+            failure = f"the build ran past PEOPLE_SNAPSHOT_TIME_LIMIT ({config['PEOPLE_SNAPSHOT_TIME_LIMIT']} s) and was stopped"
+        except OSError:  # no process to start (resources)
+            log.exception("people snapshot %s could not start its process", snapshot_id)
+            failure = "the build's process could not start"
+        if failure is not None:
+            _in_app(app, _failed, snapshot_id, owner, failure)
     finally:
         snapshot_finished.send(snapshot_id)
+
+
+def _renew(snapshot_id: int, owner: str) -> None:
+    """Extend the lease of a build under way (a failure is logged: the next beat tries again)."""
+    try:
+        lease = utcnow() + timedelta(seconds=current_app.config["PEOPLE_SNAPSHOT_LEASE_SECONDS"])
+        db.session.execute(update(PeopleSnapshot).where(PeopleSnapshot.id == snapshot_id, PeopleSnapshot.lease_owner == owner,
+                                                        PeopleSnapshot.status == SnapshotStatus.building)
+                           .values(lease_until=lease).execution_options(synchronize_session=False))
+        db.session.commit()
+    except Exception:
+        log.exception("people snapshot %s: renewing its lease failed", snapshot_id)
+        db.session.rollback()
 
 
 def _failed(snapshot_id: int, owner: str, error: str) -> None:

@@ -64,6 +64,9 @@ def base_config(database_url: str) -> dict:
         # No notification e-mail sweeps planned 10 minutes ahead from tests that only post; the
         # e-mail tests (tests/notifications/test_notification_mail.py) turn it on or sweep themselves.
         "NOTIFICATION_EMAIL_NUDGE": False,
+        # A build's own process (core/offload.py) at the web process's priority: the suite's workers keep
+        # both cores busy, and a niced process would wait a minute for its turn.
+        "OFFLOAD_NICENESS": 0,
     }
 
 

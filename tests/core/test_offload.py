@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+
+import pytest
 
 from core import offload
 from core.extensions import db
@@ -14,16 +17,23 @@ def write_pid(path: str) -> None:
         out.write(f"{os.getpid()} {db.engine.url.render_as_string(hide_password=False)}")
 
 
-def test_the_target_runs_in_another_process_on_the_same_database(app, tmp_path):
-    marker = tmp_path / "ran"
-    assert offload.run(app, "tests.core.test_offload:write_pid", str(marker)) == 0
+def test_the_target_runs_in_another_process_on_the_same_database_while_the_caller_beats(app, tmp_path):
+    marker, beats = tmp_path / "ran", []
+    # Starting an interpreter and building the app takes seconds: the caller beats meanwhile.
+    assert offload.run(app, "tests.core.test_offload:write_pid", str(marker), beat=lambda: beats.append(1), every=0.05) == 0
     pid, url = marker.read_text().split(" ", 1)
     assert int(pid) != os.getpid()
     assert url == app.config["SQLALCHEMY_DATABASE_URI"]
+    assert beats
 
 
 def test_the_exit_status_says_how_the_target_ended(app):
     assert offload.run(app, "os:_exit", 3) == 3  # an exception is 1 (tests/purpose/test_snapshots.py)
+
+
+def test_a_process_past_its_limit_is_killed(app):
+    with pytest.raises(subprocess.TimeoutExpired):
+        offload.run(app, "time:sleep", 3600, limit=0.5)
 
 
 def test_only_a_database_another_process_reaches_is_shareable(app):
