@@ -14,8 +14,8 @@ greenlet (or thread) waits for it without holding the event loop (gevent's patch
 ``subprocess``), renewing what says the work is alive meanwhile. The child runs at a lower CPU
 priority (``OFFLOAD_NICENESS``): on a machine it shares with the web process, the sockets and the
 database are served first. Only what another process can reach qualifies: :func:`shareable` says no
-for an in-memory SQLite database. A new interpreter costs about a second to start, so
-callers send only long work this way.
+for an in-memory SQLite database. A new interpreter costs seconds to start (about 5 s to import
+the platform and build the app on a 2-core machine), so callers send only long work this way.
 """
 
 from __future__ import annotations
@@ -51,8 +51,11 @@ def run(app, target: str, *args, beat: Callable[[], None] | None = None, every: 
     order = {"factory": app.extensions["factory"], "settings": plain_settings(app.config), "target": target,
              "args": list(args), "niceness": app.config["OFFLOAD_NICENESS"]}
     child = subprocess.Popen([sys.executable, "-m", "core.offload"], stdin=subprocess.PIPE, cwd=ROOT)
-    with child.stdin:
-        child.stdin.write(json.dumps(order).encode())
+    try:
+        with child.stdin:
+            child.stdin.write(json.dumps(order).encode())
+    except BrokenPipeError:  # it ended before reading its order: its exit status says how
+        pass
     deadline = None if limit is None else time.monotonic() + limit
     while True:
         waits = [t for t in (every, None if deadline is None else max(0.0, deadline - time.monotonic())) if t is not None]
