@@ -161,23 +161,29 @@ def schedule(brand_id: int, purpose_id: int | None) -> int | None:
     snapshot = PeopleSnapshot(brand_id=brand_id, purpose_id=purpose_id, status=SnapshotStatus.building,
                               lease_owner=owner, lease_until=lease)
     db.session.add(snapshot)
-    people = db.session.scalar(select(func.count()).select_from(Stakeholder).where(Stakeholder.brand_id == brand_id))
     db.session.commit()
-    dispatch(snapshot.id, owner, people)
+    dispatch(snapshot.id, owner, brand_id)
     return snapshot.id
 
 
-def dispatch(snapshot_id: int, owner: str, people: int) -> None:
-    """Run the build of a brand of ``people``: a Celery task with Redis; in embedded mode a background
-    task (greenlet or thread), which hands a large brand's build to a process of its own."""
+def dispatch(snapshot_id: int, owner: str, brand_id: int) -> None:
+    """Run the build: a Celery task with Redis; in embedded mode a background task (greenlet or
+    thread), which hands the build of a brand of ``PEOPLE_SNAPSHOT_PROCESS_FROM`` people to a process of its own."""
     config, app = current_app.config, current_app._get_current_object()
     if config.get("REDIS_URL"):
         app.extensions["celery"].send_task(build_people_snapshot.name, (snapshot_id, owner),
                                            task_id=f"people-snapshot-{snapshot_id}")
-    elif people >= config["PEOPLE_SNAPSHOT_PROCESS_FROM"] and offload.shareable(config):
+    elif offload.shareable(config) and _people(brand_id) >= config["PEOPLE_SNAPSHOT_PROCESS_FROM"]:
         socketio.start_background_task(_build_in_process, app, snapshot_id, owner)
     else:
         socketio.start_background_task(_build_embedded, app, snapshot_id, owner)
+
+
+def _people(brand_id: int) -> int:
+    """How many people the brand knows (its stakeholders), in a transaction of its own."""
+    count = db.session.scalar(select(func.count()).select_from(Stakeholder).where(Stakeholder.brand_id == brand_id))
+    db.session.commit()
+    return count
 
 
 def _in_app(app, work: Callable, *args):
@@ -219,8 +225,7 @@ def _renew(snapshot_id: int, owner: str) -> None:
     """Extend the lease of a build under way (a failure is logged: the next beat tries again)."""
     try:
         lease = utcnow() + timedelta(seconds=current_app.config["PEOPLE_SNAPSHOT_LEASE_SECONDS"])
-        db.session.execute(update(PeopleSnapshot).where(PeopleSnapshot.id == snapshot_id, PeopleSnapshot.lease_owner == owner,
-                                                        PeopleSnapshot.status == SnapshotStatus.building)
+        db.session.execute(update(PeopleSnapshot).where(*_held(snapshot_id, owner))
                            .values(lease_until=lease).execution_options(synchronize_session=False))
         db.session.commit()
     except Exception:
@@ -228,10 +233,15 @@ def _renew(snapshot_id: int, owner: str) -> None:
         db.session.rollback()
 
 
+def _held(snapshot_id: int, owner: str) -> tuple:
+    """The snapshot's row while ``owner`` holds its build under way."""
+    return (PeopleSnapshot.id == snapshot_id, PeopleSnapshot.lease_owner == owner,
+            PeopleSnapshot.status == SnapshotStatus.building)
+
+
 def _failed(snapshot_id: int, owner: str, error: str) -> None:
     """Mark the build failed with ``error`` unless another owner holds it or it ended already."""
-    db.session.execute(update(PeopleSnapshot).where(PeopleSnapshot.id == snapshot_id, PeopleSnapshot.lease_owner == owner,
-                                                    PeopleSnapshot.status == SnapshotStatus.building)
+    db.session.execute(update(PeopleSnapshot).where(*_held(snapshot_id, owner))
                        .values(status=SnapshotStatus.failed, error=error, lease_owner=None, lease_until=None)
                        .execution_options(synchronize_session=False))
     db.session.commit()
