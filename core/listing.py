@@ -18,6 +18,7 @@ answers directly at any depth. A sort on a column that may be empty lists only t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 
 import marshmallow as ma
@@ -113,18 +114,33 @@ class Listing:
         if args.get("cursor"):
             for i, value in enumerate(decode_cursor(scope, args["cursor"], width)):
                 params[f"after_{i}"] = value
-        rows = sql.run(self._statement(sort, given, bool(args.get("cursor"))), params)
+        rows, converters = sql.run_raw(self._statement(sort, given, bool(args.get("cursor"))), params)
+        convert = dict(converters)
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
-            last = rows[-1]
-            next_cursor = encode_cursor(scope, [last[-2], last[-1]][2 - width:])
-        names, times, shown = self.names, self._times, len(self.names)
-        items = []
-        for row in rows:
-            values = list(row[:shown])
-            for i in times:
-                if values[i] is not None:
-                    values[i] = values[i].isoformat()
-            items.append(dict(zip(names, values)))
+            last, shown = rows[-1], len(self.names)
+            values = [convert[i](last[i]) if i in convert else last[i] for i in (shown, shown + 1)]
+            next_cursor = encode_cursor(scope, values[2 - width:])
+        # One pass makes the items (zip stops at the shown columns: the cursor's two are left out);
+        # a second touches only the columns that convert: the driver's values, then ISO 8601 text.
+        items = [dict(zip(self.names, row)) for row in rows]
+        for name, to_value in self._shown_converters(convert):
+            for item in items:
+                value = item[name]
+                if value is not None:
+                    item[name] = to_value(value)
         return {"items": items, "next_cursor": next_cursor}
+
+    def _shown_converters(self, convert: dict) -> list:
+        """``(name, converter)`` for each shown column whose value changes on its way to JSON:
+        SQLAlchemy's result conversion (``convert``: column index -> converter), then, for the
+        schema's DateTime fields, ISO 8601 text."""
+        pairs = []
+        for i, name in enumerate(self.names):
+            driver = convert.get(i)
+            if i in self._times:
+                pairs.append((name, datetime.isoformat if driver is None else (lambda v, c=driver: c(v).isoformat())))
+            elif driver is not None:
+                pairs.append((name, driver))
+        return pairs

@@ -229,28 +229,9 @@ def run(stmt, params: dict | None = None) -> Rows:
     Pending ORM changes are flushed first, exactly as ``Session.execute`` would (statements stay
     in program order). An INSERT may leave out columns that have a default.
     """
-    params = params or {}
-    session = db.session()
-    if not _fast():
-        return _run_stock(session, stmt, params)
-    session.flush()  # a no-op when nothing is pending, as it almost always is here
-    connection = session.connection()
-    dialect = connection.dialect
-    try:
-        plan = _plan(stmt, dialect, frozenset(params) if stmt.is_insert else None)
-    except (AttributeError, KeyError, TypeError, ValueError) as error:  # an internal not as written against
-        _refuse(f"compiling for {dialect.name} failed ({error!r})")
-        return _run_stock(session, stmt, params)
-    parameters = plan.parameters(params)
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(plan.sql, parameters)
-        # The plan knows whether rows come back (a SELECT, a RETURNING): asking the cursor for its
-        # description builds a column object per column on every call with psycopg.
-        raw = cursor.fetchall() if plan.results else []
-        cursor.close()
-    except BaseException as error:  # SQLAlchemy's own path: wraps, invalidates a dropped connection, raises
-        connection._handle_dbapi_exception(error, plan.sql, parameters, cursor, None)
+    raw, plan = _execute(stmt, params or {})
+    if plan is None:  # the stock path's rows, converted already
+        return raw
     converted, row = plan.converted, plan.row
     if not converted:
         return Rows(map(row, raw))
@@ -261,6 +242,43 @@ def run(stmt, params: dict | None = None) -> Rows:
             values[i] = convert(values[i])
         rows.append(row(values))
     return rows
+
+
+def run_raw(stmt, params: dict | None = None) -> tuple[list, tuple]:
+    """:func:`run` leaving the conversion to the caller: the rows as the driver gave them (tuples) and
+    the ``(column index, converter)`` pairs of the columns SQLAlchemy would convert (a converter takes
+    None too). For a caller that turns each row into something else in one pass of its own, touching
+    only the columns it shows (``core.listing``); on the stock path the rows come converted and the
+    pairs are empty."""
+    raw, plan = _execute(stmt, params or {})
+    return raw, (() if plan is None else plan.converted)
+
+
+def _execute(stmt, params: dict) -> tuple[list, _Plan | None]:
+    """The statement's rows as the driver returns them and its plan; or, on the stock path
+    (``SQL_FAST_PATH`` off, or a statement the fast path cannot compile), converted rows and None."""
+    session = db.session()
+    if not _fast():
+        return _run_stock(session, stmt, params), None
+    session.flush()  # a no-op when nothing is pending, as it almost always is here
+    connection = session.connection()
+    dialect = connection.dialect
+    try:
+        plan = _plan(stmt, dialect, frozenset(params) if stmt.is_insert else None)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:  # an internal not as written against
+        _refuse(f"compiling for {dialect.name} failed ({error!r})")
+        return _run_stock(session, stmt, params), None
+    parameters = plan.parameters(params)
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(plan.sql, parameters)
+        # The plan knows whether rows come back (a SELECT, a RETURNING): asking the cursor for its
+        # description builds a column object per column on every call with psycopg.
+        raw = cursor.fetchall() if plan.results else []
+        cursor.close()
+    except BaseException as error:  # SQLAlchemy's own path: wraps, invalidates a dropped connection, raises
+        connection._handle_dbapi_exception(error, plan.sql, parameters, cursor, None)
+    return raw, plan
 
 
 def _run_stock(session, stmt, params: dict) -> Rows:

@@ -116,6 +116,22 @@ def test_run_converts_values_both_ways_and_keeps_values_fixed_in_the_statement(a
         assert _stored(account_id).display_name == "Lea L."
 
 
+def test_run_raw_gives_rows_that_its_converters_make_into_runs(app):
+    """A caller of run_raw that converts the columns it is told to gets exactly run's rows (a
+    timestamp aware of UTC on SQLite too), on both paths."""
+    with app.app_context():
+        account = sql.insert_loaded(Account, {"email": "ida@example.org", "handle": "ida", "display_name": "Ida",
+                                              "password_hash": "x"})
+        db.session.commit()
+        params = {"account_id": account.id, "name": "Ida I."}
+        raw, converters = sql.run_raw(_RENAME, params)
+        convert = dict(converters)
+        assert [tuple(convert[i](v) if i in convert else v for i, v in enumerate(r)) for r in raw] == [
+            tuple(sql.run(_RENAME, params).one())]
+        assert sql.run(_RENAME, params).one().created_at.tzinfo is timezone.utc
+        db.session.rollback()
+
+
 def test_a_constraint_violation_is_sqlalchemys_integrity_error_and_stores_nothing(app):
     with app.app_context():
         first = _account("mila")
