@@ -25,14 +25,33 @@ def current_presence():
     return current_app.extensions["presence"]
 
 
-_pending_presence: dict[int, set[int]] = {}
-_pending_lock = threading.Lock()
+class PendingPresence:
+    """The accounts that may have come to or gone from each space since the last flush: one per
+    app (``app.extensions["presence_pending"]``), so a heartbeat tells only its own app's changes,
+    asking its own store who is online."""
+
+    def __init__(self):
+        self._spaces: dict[int, set[int]] = {}
+        self._lock = threading.Lock()
+
+    def note(self, space_id: int, account_id: int) -> None:
+        with self._lock:
+            self._spaces.setdefault(space_id, set()).add(account_id)
+
+    def take(self) -> list[tuple[int, set[int]]]:
+        with self._lock:
+            items, self._spaces = list(self._spaces.items()), {}
+        return items
+
+    def put_back(self, items) -> None:
+        with self._lock:
+            for space_id, accounts in items:
+                self._spaces.setdefault(space_id, set()).update(accounts)
 
 
 def presence_changed(space_id: int, account_id: int) -> None:
-    """Note that an account may have come or gone; ``_flush_presence`` tells the room, batched."""
-    with _pending_lock:
-        _pending_presence.setdefault(space_id, set()).add(account_id)
+    """Note that an account may have come or gone; :func:`flush_presence` tells the room, batched."""
+    current_app.extensions["presence_pending"].note(space_id, account_id)
 
 
 def flush_presence(app: Flask) -> None:
@@ -41,18 +60,13 @@ def flush_presence(app: Flask) -> None:
     Batching keeps presence O(changes) per interval instead of one full list per join,
     which would make a room of n members joining cost O(n^2) messages.
     """
-    presence = app.extensions["presence"]
-    with _pending_lock:
-        pending = dict(_pending_presence)
-        _pending_presence.clear()
-    items = list(pending.items())
+    presence, pending = app.extensions["presence"], app.extensions["presence_pending"]
+    items = pending.take()
     for i, (space_id, candidates) in enumerate(items):
         try:
             online = set(presence.online(space_id))
         except Exception:  # the store is unreachable: keep what is not told yet for the next beat
-            with _pending_lock:
-                for later, accounts in items[i:]:
-                    _pending_presence.setdefault(later, set()).update(accounts)
+            pending.put_back(items[i:])
             raise
         joined, left = sorted(candidates & online), sorted(candidates - online)
         socketio.emit("presence", {"space_id": space_id, "joined": joined, "left": left}, to=space_log.space_room(space_id))

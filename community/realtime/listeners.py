@@ -17,7 +17,7 @@ from community.models import Space
 from community.moderation.audit import moderators_room
 from community.realtime import handlers, protocol  # noqa: F401 (importing them registers the events)
 from community.realtime.connections import OPEN, guard_frames
-from community.realtime.heartbeat import current_presence, ensure_heartbeat, presence_changed
+from community.realtime.heartbeat import PendingPresence, current_presence, ensure_heartbeat, presence_changed
 from community.realtime.presence import build_presence
 from core.accounts import Account, access_revoked
 from core.extensions import db, socketio
@@ -86,6 +86,7 @@ def _space_left(sid: str, space_id: int) -> None:
 
 def init_realtime(app: Flask) -> None:
     app.extensions["presence"] = build_presence(app.config)
+    app.extensions["presence_pending"] = PendingPresence()
     # gevent's when the worker monkey-patched threading (gunicorn's gevent worker), a thread one otherwise
     app.extensions["socket_admission"] = threading.BoundedSemaphore(app.config["SOCKETIO_MAX_CONCURRENT_EVENTS"])
     socketio.server.manager.space_left = _space_left

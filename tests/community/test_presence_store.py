@@ -134,3 +134,17 @@ def test_presence_survives_its_store_being_unreachable_for_a_moment(app, world, 
     sid = socketio.server.manager.sid_from_eio_sid(member.eio_sid, "/")
     assert sid in presence.refreshed[-1]  # this process's entries are kept alive again
     member.disconnect()
+
+
+def test_each_app_tells_only_the_presence_changes_of_its_own_sockets(app, make_app, world):
+    """Two apps in one process (the suite builds one per test, and their heartbeats go on): the
+    other app's heartbeat neither takes this app's changes nor tells them from its own store."""
+    other = make_app()
+    member = socketio.test_client(app, auth={"token": world["member"].access_token})
+    assert member.emit("join", {"space_id": world["public"]}, callback=True)["ok"]
+    member.get_received()
+    heartbeat.flush_presence(other)  # its store has nobody online: it must not say the member left
+    heartbeat.flush_presence(app)
+    told = [m["args"][0] for m in member.get_received() if m["name"] == "presence"]
+    assert told == [{"space_id": world["public"], "joined": [world["member"].id], "left": []}]
+    member.disconnect()
