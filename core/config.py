@@ -263,7 +263,10 @@ def _derive(cfg: dict) -> None:
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     cfg.setdefault("SQLALCHEMY_DATABASE_URI", url)
     lock_wait = cfg["DATABASE_LOCK_TIMEOUT_MS"]
-    waiting = {"options": f"-c lock_timeout={lock_wait}"} if url.startswith("postgresql") else {"timeout": lock_wait / 1000}
+    # PostgreSQL sessions in UTC, the platform's one time zone: psycopg then returns timestamps already
+    # in datetime.timezone.utc, which UTCDateTime passes through (no conversion per value read).
+    waiting = ({"options": f"-c lock_timeout={lock_wait} -c timezone=UTC"} if url.startswith("postgresql")
+               else {"timeout": lock_wait / 1000})
     in_memory = url in ("sqlite://", "sqlite:///:memory:")  # one connection, nothing to pool
     pool = {} if in_memory else {"pool_size": cfg["DATABASE_POOL_SIZE"], "max_overflow": cfg["DATABASE_POOL_OVERFLOW"],
                                  "pool_timeout": cfg["DATABASE_POOL_TIMEOUT_MS"] / 1000}
