@@ -104,6 +104,25 @@ def page_through(client, path: str, query: dict, pages: int, check=None) -> list
     return times
 
 
+def flask_floor(page: dict, count: int) -> list[float]:
+    """Seconds per request of a bare Flask app (no authentication, no validation, no database) whose one
+    route answers ``page`` (a page's JSON, computed once) through the test client, as
+    :func:`page_through` measures ours: what any Flask endpoint pays to answer a page, before it reads it."""
+    import time
+
+    from flask import Flask
+
+    bare = Flask("floor")
+    bare.add_url_rule("/page", "page", lambda: page)
+    client, times = bare.test_client(), []
+    for _ in range(count):
+        start = time.perf_counter()
+        response = client.get("/page", query_string={"limit": 50})
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200
+    return times
+
+
 def bare_pages(app, sql: str, count: int) -> list[float]:
     """Seconds per run of ``sql`` on a raw DBAPI cursor, ``count`` times: the page without the API."""
     import time

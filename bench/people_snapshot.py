@@ -16,7 +16,11 @@ years from JSON Lines. Then:
   and filters, each page following the last one's cursor; the same pages through the listing's query
   path alone (``core.listing``: statement, run, rows as JSON values); and the same pages as hand-written
   keyset SQL on the DBAPI cursor (same columns, condition and order; no authentication, no JSON). Prints
-  p50 and p99 per listing and the ratios.
+  p50 and p99 per listing and the ratios;
+* Flask's floor: a bare Flask app's route answering a page of 50 computed beforehand (no authentication,
+  validation or database), through the test client as ours is measured. What any Flask endpoint pays
+  before it reads its page: the bare query inside such a route would rate at bare / (bare + floor) of
+  its own rate, the most a whole request of this stack could reach.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import gc
 import io
 import json
 import random
+import statistics
 import sys
 import time
 from datetime import datetime, timedelta
@@ -74,8 +79,8 @@ def import_people(brand_id: int, n: int, seed: int = 1) -> None:
 
 
 def main() -> None:
-    from bench._common import (bare_keyset_pages, page_through, paging_app, paging_args, paging_figures, paging_line,
-                               query_pages)
+    from bench._common import (bare_keyset_pages, flask_floor, page_through, paging_app, paging_args, paging_figures,
+                               paging_line, query_pages)
 
     args = paging_args(__doc__)
     url = args.url
@@ -137,6 +142,14 @@ def main() -> None:
                                  descending, len(http))
         print(paging_line(name, ours, http, bare, 42))
         out["listings"][name] = {**paging_figures(ours, http, bare), "filters": len(query) - ("sort" in query)}
+    first_page = manager.get(f"/api/v1/brands/{brand_id}/people", query_string={"limit": 50}).get_json()
+    floor = statistics.median(flask_floor(first_page, 300))
+    out["flask_floor_ms"] = floor * 1e3
+    print(f"Flask's floor (a bare Flask route answering a page of 50 computed beforehand: no authentication, validation "
+          f"or database): p50 {floor * 1e3:.2f} ms; the bare query inside such a route would rate at "
+          f"{min(l['bare']['p50_ms'] / (l['bare']['p50_ms'] + floor * 1e3) for l in out['listings'].values()):.2f}"
+          f"-{max(l['bare']['p50_ms'] / (l['bare']['p50_ms'] + floor * 1e3) for l in out['listings'].values()):.2f} "
+          f"of its own rate")
     start = time.perf_counter()
     response = manager.get(f"/api/v1/brands/{brand_id}/people/segments")
     segments = time.perf_counter() - start
