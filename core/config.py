@@ -53,6 +53,8 @@ INT_SETTINGS = {
     "GRAPH_REPORT_SWEEP_SECONDS": 20,  # each worker re-dispatches reports whose run died or whose task was lost (graph/sweeper.py)
     "GRAPH_REPORT_MAX_ATTEMPTS": 3,  # runs of one report (takeovers included) before it fails
     "GRAPH_REPORT_MAX_ACTIVE": 3,  # queued or running reports per brand; more is a 409 until one ends
+    "GRAPH_REPORT_PROCESS_FROM": 10000,  # embedded mode: a brand of this many people has its reports run by a process of their own
+    "GRAPH_REPORT_PROGRESS_SECONDS": 1,  # how often the server tells a report's progress from that process
     "PEOPLE_SNAPSHOT_LEASE_SECONDS": 300,  # a people snapshot build whose process died is rebuilt after this
     "PEOPLE_SNAPSHOT_MAX_AGE_SECONDS": 86400,  # an older snapshot is stale (recency and activity move on) and rebuilt
     "PEOPLE_SNAPSHOT_KEEP": 2,  # ready snapshots kept per brand and purpose: cursors of the previous one still page

@@ -70,6 +70,18 @@ def run(app, target: str, *args, beat: Callable[[], None] | None = None, every: 
                 beat()
 
 
+def in_app(app, work: Callable, *args):
+    """``work(*args)`` in an app context of its own (a background task's: the waiting greenlet's beats,
+    what it does once the process ended), its session removed after."""
+    from core.extensions import db
+
+    with app.app_context():
+        try:
+            return work(*args)
+        finally:
+            db.session.remove()
+
+
 def _named(path: str):
     module, name = path.split(":")
     return getattr(import_module(module), name)

@@ -14,6 +14,7 @@ once its lease lapses, and the result is stored once.
 from __future__ import annotations
 
 import logging
+import subprocess
 import threading
 import time
 import uuid
@@ -23,15 +24,17 @@ from blinker import Namespace
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, distinct, func, or_, select, update
 
+from community.models import Membership, Space
 from community.space_log import account_room
+from core import offload
 from core.extensions import db, socketio, utcnow
 from core.rows import insert_plain, plain_rows, refresh_statistics
 from graph import exports
 from graph.models import FINISHED, GraphReport, GraphReportGraph, ReportPerson, ReportStatus
 from graph.reports import PEOPLE_COLUMNS, STAGES, assemble_report_and_graph, people_rows, person_keys, scrub_person
-from purpose.models import Stakeholder
+from purpose.models import Purpose, Stakeholder
 from purpose.privacy import person_erased
 from purpose.snapshots import people_changed, register_snapshot_source
 
@@ -66,24 +69,93 @@ def emit_progress(account_id: int | None, payload: dict) -> None:
 
 
 def dispatch(report: GraphReport) -> None:
-    """Start the report: a Celery task with Redis, a background task in embedded mode."""
+    """Start the report: a Celery task with Redis; in embedded mode a background task, which hands the
+    report of a brand of ``GRAPH_REPORT_PROCESS_FROM`` people to a process of its own."""
     config = current_app.config
     if config.get("REDIS_URL"):
         celery = current_app.extensions["celery"]  # this app's, whichever Celery app is the default
         celery.send_task(run_report.name, (report.id,), task_id=task_id(report.id),
                          soft_time_limit=config["GRAPH_REPORT_SOFT_TIME_LIMIT"], time_limit=config["GRAPH_REPORT_TIME_LIMIT"])
     else:
-        socketio.start_background_task(_run_embedded, current_app._get_current_object(), report.id)
+        _start_embedded(current_app._get_current_object(), report.id, report.brand_id)
+
+
+def _start_embedded(app, report_id: int, brand_id: int) -> None:
+    own = offload.shareable(app.config) and _people(brand_id) >= app.config["GRAPH_REPORT_PROCESS_FROM"]
+    socketio.start_background_task(_run_in_process if own else _run_embedded, app, report_id)
+
+
+def _people(brand_id: int) -> int:
+    """How many people a report of the brand may draw: its stakeholders and the members of its spaces
+    (one person may be both: a measure of size, not a count), in a transaction of its own."""
+    members = (select(func.count(distinct(Membership.account_id))).join(Space, Space.id == Membership.space_id)
+               .join(Purpose, Purpose.id == Space.purpose_id).where(Purpose.brand_id == brand_id).scalar_subquery())
+    stakeholders = select(func.count()).select_from(Stakeholder).where(Stakeholder.brand_id == brand_id).scalar_subquery()
+    count = db.session.scalar(select(members + stakeholders))
+    db.session.commit()
+    return count
+
+
+def run_claimed(report_id: int, owner: str | None = None) -> str:
+    """:func:`execute_report`, again while another run's lease holds the report (a dead process's, not
+    lapsed yet); in an app context."""
+    while (outcome := execute_report(report_id, owner=owner)) == "held":
+        db.session.remove()
+        socketio.sleep(current_app.config["GRAPH_REPORT_LEASE_SECONDS"] / 3)
+    return outcome
 
 
 def _run_embedded(app, report_id: int) -> None:
     with app.app_context():
         try:
-            while execute_report(report_id) == "held":  # a dead process's lease, not lapsed yet
-                db.session.remove()
-                socketio.sleep(app.config["GRAPH_REPORT_LEASE_SECONDS"] / 3)
+            run_claimed(report_id)
         finally:
             db.session.remove()
+
+
+def _run_in_process(app, report_id: int) -> None:
+    """Wait for the report's run in a process of its own (core/offload.py), telling its requester the
+    progress that process stores (it has no socket to tell them on) every ``GRAPH_REPORT_PROGRESS_SECONDS``,
+    and the outcome. A process that could not start, died or ran past ``GRAPH_REPORT_TIME_LIMIT``
+    fails the report at once (embedded mode has no sweeper to take it over)."""
+    owner, told = uuid.uuid4().hex, {}
+    try:
+        try:
+            status = offload.run(app, f"{__name__}:run_claimed", report_id, owner,
+                                 beat=lambda: offload.in_app(app, _relay_progress, report_id, told),
+                                 every=app.config["GRAPH_REPORT_PROGRESS_SECONDS"], limit=app.config["GRAPH_REPORT_TIME_LIMIT"])
+            failure = None if status == 0 else f"the report's process ended with status {status}"
+        except subprocess.TimeoutExpired:
+            failure = "timed out"
+        except OSError:  # no process to start (resources)
+            log.exception("graph report %s could not start its process", report_id)
+            failure = "the report's process could not start"
+        offload.in_app(app, _ended_in_process, report_id, owner, failure)
+    finally:
+        report_finished.send(report_id)
+
+
+def _relay_progress(report_id: int, told: dict) -> None:
+    """Tell the requester the running report's stored stage and percent, when they changed."""
+    report = db.session.get(GraphReport, report_id)
+    if report is not None and report.status == ReportStatus.running:
+        payload = progress_payload(report)
+        if payload != told.get("last"):
+            emit_progress(report.requested_by, payload)
+            told["last"] = payload
+
+
+def _ended_in_process(report_id: int, owner: str, failure: str | None) -> None:
+    """After the report's process: fail a run it left unfinished, or tell the outcome it stored (a
+    cancellation was told by whoever cancelled)."""
+    report = db.session.get(GraphReport, report_id)
+    if report is None:
+        return
+    if failure is not None and _finish(report, owner, ReportStatus.failed, failure, or_unclaimed=True) == "failed":
+        return  # _finish told the requester
+    db.session.refresh(report)
+    if report.status in (ReportStatus.done, ReportStatus.failed):
+        emit_progress(report.requested_by, progress_payload(report))
 
 
 def resume_embedded(app) -> list[int]:
@@ -91,12 +163,12 @@ def resume_embedded(app) -> list[int]:
     earlier process left queued or running (a running one once its lease has lapsed, as a
     worker would take it over). Returns their ids."""
     with app.app_context():
-        ids = list(db.session.scalars(select(GraphReport.id).where(
-            GraphReport.status.in_([ReportStatus.queued, ReportStatus.running])).order_by(GraphReport.id)))
+        left = db.session.execute(select(GraphReport.id, GraphReport.brand_id).where(
+            GraphReport.status.in_([ReportStatus.queued, ReportStatus.running])).order_by(GraphReport.id)).all()
+        for report_id, brand_id in left:
+            _start_embedded(app, report_id, brand_id)
         db.session.remove()
-    for report_id in ids:
-        socketio.start_background_task(_run_embedded, app, report_id)
-    return ids
+    return [report_id for report_id, _brand in left]
 
 
 @shared_task(bind=True, name="graph.run_report", acks_late=True, reject_on_worker_lost=True, max_retries=None)
@@ -282,12 +354,15 @@ def _store_people(report_id: int, graph) -> None:
     insert_plain(ReportPerson.__tablename__, ("report_id", *PEOPLE_COLUMNS), rows)
 
 
-def _finish(report: GraphReport, owner: str, status: ReportStatus, error: str | None, *, at: Run | None = None) -> str:
-    """End a run that did not store: failed (with ``error``); ``at`` is where it stopped."""
+def _finish(report: GraphReport, owner: str, status: ReportStatus, error: str | None, *, at: Run | None = None,
+            or_unclaimed: bool = False) -> str:
+    """End a run that did not store: failed (with ``error``); ``at`` is where it stopped. With
+    ``or_unclaimed``, also a report still queued (its run ended before it claimed it)."""
     stage, percent = (at.stage, at.percent) if at is not None and at.stage else (report.stage, report.percent)
+    held = (GraphReport.lease_owner == owner) & (GraphReport.status == ReportStatus.running)
     done = db.session.execute(
-        update(GraphReport).where(GraphReport.id == report.id, GraphReport.lease_owner == owner,
-                                  GraphReport.status == ReportStatus.running)
+        update(GraphReport).where(GraphReport.id == report.id,
+                                  or_(held, GraphReport.status == ReportStatus.queued) if or_unclaimed else held)
         .values(status=status, error=error, finished_at=utcnow(), lease_owner=None, lease_until=None)
         .execution_options(synchronize_session=False)).rowcount
     db.session.commit()

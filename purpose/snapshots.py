@@ -186,17 +186,8 @@ def _people(brand_id: int) -> int:
     return count
 
 
-def _in_app(app, work: Callable, *args):
-    """``work(*args)`` in an app context of its own (a background task's), its session removed after."""
-    with app.app_context():
-        try:
-            return work(*args)
-        finally:
-            db.session.remove()
-
-
 def _build_embedded(app, snapshot_id: int, owner: str) -> None:
-    _in_app(app, execute_build, snapshot_id, owner)
+    offload.in_app(app, execute_build, snapshot_id, owner)
 
 
 def _build_in_process(app, snapshot_id: int, owner: str) -> None:
@@ -207,7 +198,7 @@ def _build_in_process(app, snapshot_id: int, owner: str) -> None:
     try:
         try:
             status = offload.run(app, f"{__name__}:execute_build", snapshot_id, owner,
-                                 beat=lambda: _in_app(app, _renew, snapshot_id, owner),
+                                 beat=lambda: offload.in_app(app, _renew, snapshot_id, owner),
                                  every=config["PEOPLE_SNAPSHOT_LEASE_SECONDS"] / 3, limit=config["PEOPLE_SNAPSHOT_TIME_LIMIT"])
             failure = None if status == 0 else f"the build's process ended with status {status}"
         except subprocess.TimeoutExpired:
@@ -216,7 +207,7 @@ def _build_in_process(app, snapshot_id: int, owner: str) -> None:
             log.exception("people snapshot %s could not start its process", snapshot_id)
             failure = "the build's process could not start"
         if failure is not None:
-            _in_app(app, _failed, snapshot_id, owner, failure)
+            offload.in_app(app, _failed, snapshot_id, owner, failure)
     finally:
         snapshot_finished.send(snapshot_id)
 

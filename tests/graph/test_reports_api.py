@@ -275,3 +275,59 @@ def test_a_brand_has_at_most_a_few_reports_waiting_at_once(make_app, talk, finis
     finished(accepted.get_json()["id"])
     assert client.get(f"/api/v1/reports/{accepted.get_json()['id']}", headers=headers).get_json()["status"] == "done"
     assert client.get(f"/api/v1/reports/{waiting[1]}", headers=headers).get_json()["status"] == "queued"
+
+
+def _rounded(value):
+    """``value`` with every float rounded to 9 places (JSON values)."""
+    if isinstance(value, float):
+        return round(value, 9)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def _progress(sock, report_id: int) -> list[dict]:
+    return [m["args"][0] for m in sock.get_received() if m["name"] == "report_progress" and m["args"][0]["report_id"] == report_id]
+
+
+def test_a_large_brands_report_runs_in_a_process_of_its_own_and_its_requester_hears_it(app, talk, finished, monkeypatch):
+    """In embedded mode a brand of GRAPH_REPORT_PROCESS_FROM people has its reports run by a new
+    interpreter (core/offload.py), so that the web process's sockets keep their pace: the server tells
+    the requester the progress that process stores, and the outcome once; the result is the one the
+    web process computes from the same data."""
+    from datetime import datetime, timezone
+
+    from core.extensions import socketio
+
+    analyst = talk["analyst"]
+    as_of = datetime.now(timezone.utc).isoformat()  # both runs read the same data as of the same moment
+    here = run(analyst, finished, brand_id=talk["brand"], seed=3, as_of=as_of)
+    monkeypatch.setitem(app.config, "GRAPH_REPORT_PROCESS_FROM", 1)  # this brand counts as large
+    sock = socketio.test_client(app, auth={"token": analyst.access_token})
+    there = run(analyst, finished, brand_id=talk["brand"], seed=3, as_of=as_of)
+    assert (there["status"], there["stage"], there["percent"], there["error"]) == ("done", "done", 100, None), there
+    events = _progress(sock, there["id"])
+    assert events[-1] == {"report_id": there["id"], "status": "done", "stage": "done", "percent": 100}
+    assert [e for e in events if e["status"] != "running"] == [events[-1]]  # the outcome, told once
+    assert [e["percent"] for e in events] == sorted(e["percent"] for e in events)
+    results = [analyst.get(f"/api/v1/reports/{r['id']}/result").get_json() for r in (here, there)]
+    for key in ("graph", "segments", "communities", "opportunities", "brokers"):
+        assert _rounded(results[0][key]) == _rounded(results[1][key]), key  # sums in another order: last digits
+    sock.disconnect()
+
+
+def test_a_report_whose_process_fails_is_failed_at_once_and_its_requester_told(app, talk, finished, monkeypatch):
+    """Embedded mode has no sweeper to take a dead run over: a report whose process ends without storing
+    (here: settings a new process cannot start with) is failed when the process ends, not left running."""
+    from core.extensions import socketio
+
+    analyst = talk["analyst"]
+    monkeypatch.setitem(app.config, "GRAPH_REPORT_PROCESS_FROM", 0)
+    monkeypatch.setitem(app.config, "SMTP_URL", "mail.example.org")  # refused by any new process's load_config
+    sock = socketio.test_client(app, auth={"token": analyst.access_token})
+    report = run(analyst, finished, brand_id=talk["brand"])
+    assert (report["status"], report["error"]) == ("failed", "the report's process ended with status 1"), report
+    assert _progress(sock, report["id"])[-1]["status"] == "failed"
+    sock.disconnect()
