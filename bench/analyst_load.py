@@ -3,6 +3,7 @@
     .venv/bin/python bench/analyst_load.py                  # 10,000 people, gevent, SQLite
     .venv/bin/python bench/analyst_load.py --people 2000 --seconds 5
     .venv/bin/python bench/analyst_load.py --workload snapshot --people 100000 --database-url postgresql://...
+    .venv/bin/python bench/analyst_load.py --workload report --people 10000 --database-url postgresql://...
 
 One gunicorn gevent worker serves both a room of ``--room`` members and the REST API. A
 member posts one short post after another (20 ms apart) while everyone in the room records
@@ -17,10 +18,14 @@ measured in the same run), then while an analyst works:
   (``GET /brands/{id}/people``), which starts the brand's people snapshot build as a background
   task of that same web process (embedded mode), asks again every 200 ms until the snapshot is
   ready, then pages through it for ``--seconds``. The posting phase covers the whole build.
+* ``--workload report``: the analyst (the demo admin) requests a graph report of the synthetic brand of
+  ``--people`` members (``POST /reports``), which runs as a background task of that same web process
+  (embedded mode; in a process of its own from ``GRAPH_REPORT_PROCESS_FROM`` people), and asks for it
+  every 200 ms until it is done. The posting phase covers the whole run.
 
 Printed: time from send to the last recipient (p50, p99, max) in both phases, their ratio, posts
 delivered per second, how long each analyst page took and, for the snapshot workload, how long
-the build took from the first request to the first page. ``--json FILE`` writes the same figures.
+the build (the report) took from the first request to the first page (to done). ``--json FILE`` writes the same figures.
 Figures and what they mean: docs/performance.md.
 """
 
@@ -118,7 +123,9 @@ async def measure(server: Server, tokens, space_id, thread_id, brand_id, admin_t
         for i in range(3):  # warm-up
             await poster.call("post", {"thread_id": thread_id, "body": f"warm-up {i}"})
         headers = {"Authorization": f"Bearer {admin_token}"}
-        if workload == "snapshot":
+        if workload == "report":
+            url = warm_up = f"{server.url}/api/v1/brands/{brand_id}"
+        elif workload == "snapshot":
             since = (datetime.now(timezone.utc) - timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
             url = f"{server.url}/api/v1/brands/{brand_id}/people?{SNAPSHOT_QUERY.format(since=since)}"
             warm_up = f"{server.url}/api/v1/brands/{brand_id}"  # no build started before the phase
@@ -130,6 +137,19 @@ async def measure(server: Server, tokens, space_id, thread_id, brand_id, admin_t
         pages: list[float] = []
         stop, built = asyncio.Event(), asyncio.Event()
         build: dict = {}
+
+        async def reporter():
+            started = time.perf_counter()
+            async with session.post(f"{server.url}/api/v1/reports", json={"brand_id": brand_id}, headers=headers) as response:
+                body = await response.json()
+                assert response.status == 202, body
+            while body["status"] not in ("done", "failed", "cancelled"):
+                await asyncio.sleep(0.2)
+                async with session.get(f"{server.url}/api/v1/reports/{body['id']}", headers=headers) as response:
+                    body = await response.json()
+            assert body["status"] == "done", body
+            build["seconds"], build["people"] = time.perf_counter() - started, None
+            built.set()
 
         async def analyst():
             cursor, started = None, time.perf_counter()
@@ -150,7 +170,7 @@ async def measure(server: Server, tokens, space_id, thread_id, brand_id, admin_t
 
         if workload == "profiles":
             built.set()
-        task = asyncio.ensure_future(analyst())
+        task = asyncio.ensure_future(reporter() if workload == "report" else analyst())
         busy = await posts("analyst", until=built)
         stop.set()
         await task
@@ -162,7 +182,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=10_000, help="people of the analysed brand")
     parser.add_argument("--room", type=int, default=10, help="members receiving the posts")
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each phase (at least)")
-    parser.add_argument("--workload", choices=("profiles", "snapshot"), default="profiles")
+    parser.add_argument("--workload", choices=("profiles", "snapshot", "report"), default="profiles")
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
@@ -175,8 +195,8 @@ def main() -> None:
                                      args.workload))
     finally:
         server.stop()
-    doing = ("pages through the profiles of" if args.workload == "profiles"
-             else "has the people snapshot built, then pages through it, for")
+    doing = {"profiles": "pages through the profiles of", "snapshot": "has the people snapshot built, then pages through it, for",
+             "report": "has a graph report run of"}[args.workload]
     print(f"\nreal-time delivery to a room of {args.room} while an analyst {doing} "
           f"{args.people:,} people, one gevent worker, database {url.split(':', 1)[0]}, at least {args.seconds:g} s per phase")
     print(f"{'phase':>8} {'posts/s':>8} {'p50':>9} {'p99':>9} {'max':>9} {'seconds':>8}")
@@ -184,7 +204,9 @@ def main() -> None:
         r = result[phase]
         print(f"{phase:>8} {r['posts_per_s']:>8.1f} {r['p50_ms']:>7.1f}ms {r['p99_ms']:>7.1f}ms {r['max_ms']:>7.1f}ms "
               f"{r['seconds']:>8.1f}")
-    if result["build"]:
+    if result["build"] and args.workload == "report":
+        print(f"graph report, request to done: {result['build']['seconds']:.1f} s")
+    elif result["build"]:
         print(f"snapshot build of {result['build']['people']:,} people, first request to first page: "
               f"{result['build']['seconds']:.1f} s")
     pages = result["pages"]
