@@ -331,3 +331,28 @@ def test_a_report_whose_process_fails_is_failed_at_once_and_its_requester_told(a
     assert (report["status"], report["error"]) == ("failed", "the report's process ended with status 1"), report
     assert _progress(sock, report["id"])[-1]["status"] == "failed"
     sock.disconnect()
+
+
+def test_the_server_relays_the_progress_a_reports_process_stores_once_per_change(app, talk):
+    """A report in a process of its own stores its stage and percent; the waiting server tells the
+    requester each change once (its beats come more often than the stages change)."""
+    from core.extensions import socketio
+    from graph.models import GraphReport, ReportStatus
+    from graph.tasks import _relay_progress
+
+    analyst = talk["analyst"]
+    sock = socketio.test_client(app, auth={"token": analyst.access_token})
+    with app.app_context():
+        report = GraphReport(brand_id=talk["brand"], requested_by=analyst.id, status=ReportStatus.running,
+                             stage="metrics", percent=40)
+        db.session.add(report)
+        db.session.commit()
+        report_id, told = report.id, {}
+        for percent in (40, 40, 55, 55):  # what the process has stored at each beat
+            db.session.get(GraphReport, report_id).percent = percent
+            db.session.commit()
+            _relay_progress(report_id, told)
+        db.session.remove()
+    assert _progress(sock, report_id) == [
+        {"report_id": report_id, "status": "running", "stage": "metrics", "percent": percent} for percent in (40, 55)]
+    sock.disconnect()
