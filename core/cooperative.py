@@ -76,6 +76,16 @@ def off_the_loop(fn, *args):
     return fn(*args)
 
 
+def native_lock():
+    """A lock of the operating system's threads, also where gevent patched ``threading``: a patched
+    lock (gevent's, as every lock a module makes at import in a gevent worker is) hangs the native
+    threads of :func:`off_the_loop` that contend for it. Only native threads may wait on it (a
+    greenlet waiting on it would hold the whole event loop)."""
+    from gevent import monkey
+
+    return monkey.get_original("threading", "Lock")()
+
+
 _deferrals = 0
 _collector_was_on = True
 _deferrals_lock = threading.Lock()

@@ -9,6 +9,10 @@ picture: its first load on a machine builds a font cache by running ``fc-list``,
 picture is drawn off the gevent loop in a native thread (``core.cooperative.off_the_loop``),
 where gevent's patched ``subprocess`` cannot start a child. Loaded there, the first PNG
 export of a fresh deployment failed (and the next ones found the module half loaded).
+
+One picture is drawn at a time, behind a native lock: matplotlib is not thread-safe, and every
+figure's drawing takes ``Figure._render_lock``, made at import in a gevent worker and so gevent's,
+on which two native threads drawing at once hung (a picture requested twice at once never came).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import tempfile
 import matplotlib
 import networkx as nx
 from lxml import etree
+
+from core.cooperative import native_lock
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402 (after choosing the backend)
@@ -212,8 +218,17 @@ def drawn_subset(G, report: dict, *, max_nodes: int = PNG_MAX_NODES) -> tuple[li
                           "and the highest k-cores.")
 
 
+#: Held while a picture is drawn (see the module's docstring).
+_DRAWING = native_lock()
+
+
 def graph_png(G, report: dict, *, max_nodes: int = PNG_MAX_NODES, seed: int = 0) -> bytes:
     """The graph coloured by segment, opportunities highlighted in red, with a caption."""
+    with _DRAWING:
+        return _drawn_png(G, report, max_nodes=max_nodes, seed=seed)
+
+
+def _drawn_png(G, report: dict, *, max_nodes: int, seed: int) -> bytes:
     nodes, caption = drawn_subset(G, report, max_nodes=max_nodes)
     S = G.subgraph(nodes)
     pos = nx.spring_layout(S, seed=seed, iterations=30) if len(S) else {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 
 import networkx as nx
 import pytest
@@ -356,3 +357,32 @@ def test_the_server_relays_the_progress_a_reports_process_stores_once_per_change
     assert _progress(sock, report_id) == [
         {"report_id": report_id, "status": "running", "stage": "metrics", "percent": percent} for percent in (40, 55)]
     sock.disconnect()
+
+
+def test_pictures_asked_for_at_once_all_come(app, live):
+    """The graph picture is drawn off the gevent loop in a native thread; two drawn at once hung on
+    matplotlib's gevent-made lock (a page asking twice waited for ever). Many at once: every one comes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from tests.live import WAIT, live_community
+
+    community = live_community(app, live(), members=("pia_png", "raj_png"))
+    server, admin = community["server"], community["admin"]
+    first = server.api("GET", f"/threads/{community['thread']}/posts", admin["token"]).json()["items"][0]["id"]
+    server.api("POST", f"/threads/{community['thread']}/posts", community["raj_png"]["token"], json={"body": "me too", "parent_id": first})
+    purpose = server.api("GET", f"/spaces/{community['public']}", admin["token"]).json()["purpose_id"]
+    report_id = server.api("POST", "/reports", admin["token"], json={"purpose_id": purpose}).json()["id"]
+    deadline = time.monotonic() + 120  # a small report on a busy machine: well under a minute
+    while server.api("GET", f"/reports/{report_id}", admin["token"]).json()["status"] != "done":
+        assert time.monotonic() < deadline, "the report did not finish"
+        time.sleep(0.1)  # polling a condition with a deadline, not standing in for an event
+
+    def picture(_):
+        response = requests.get(f"{server.url}/api/v1/reports/{report_id}/export.png", timeout=WAIT,
+                                headers={"Authorization": f"Bearer {admin['token']}"})
+        return response.status_code, response.content[:4]
+
+    with ThreadPoolExecutor(6) as pool:
+        assert set(pool.map(picture, range(60))) == {(200, b"\x89PNG")}
