@@ -145,11 +145,10 @@ def main() -> None:
     first_page = manager.get(f"/api/v1/brands/{brand_id}/people", query_string={"limit": 50}).get_json()
     floor = statistics.median(flask_floor(first_page, 300))
     out["flask_floor_ms"] = floor * 1e3
+    reach = [l["bare"]["p50_ms"] / (l["bare"]["p50_ms"] + floor * 1e3) for l in out["listings"].values()]
     print(f"Flask's floor (a bare Flask route answering a page of 50 computed beforehand: no authentication, validation "
           f"or database): p50 {floor * 1e3:.2f} ms; the bare query inside such a route would rate at "
-          f"{min(l['bare']['p50_ms'] / (l['bare']['p50_ms'] + floor * 1e3) for l in out['listings'].values()):.2f}"
-          f"-{max(l['bare']['p50_ms'] / (l['bare']['p50_ms'] + floor * 1e3) for l in out['listings'].values()):.2f} "
-          f"of its own rate")
+          f"{min(reach):.2f}-{max(reach):.2f} of its own rate")
     start = time.perf_counter()
     response = manager.get(f"/api/v1/brands/{brand_id}/people/segments")
     segments = time.perf_counter() - start

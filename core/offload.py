@@ -21,6 +21,7 @@ the platform and build the app on a 2-core machine), so callers send only long w
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -30,6 +31,8 @@ from pathlib import Path
 from typing import Callable
 
 from core.config import plain_settings
+
+log = logging.getLogger(__name__)
 
 #: Where ``python -m core.offload`` finds the platform's packages.
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +71,20 @@ def run(app, target: str, *args, beat: Callable[[], None] | None = None, every: 
                 raise
             if beat is not None:
                 beat()
+
+
+def failure(app, target: str, *args, what: str, timed_out: str, **waiting) -> str | None:
+    """:func:`run` (``waiting``: its ``beat``, ``every`` and ``limit``), its outcome as the failure the
+    caller records: None when the target returned; else ``"{what}'s process ended with status N"``,
+    ``timed_out`` past the limit (the process killed), or ``"{what}'s process could not start"``."""
+    try:
+        status = run(app, target, *args, **waiting)
+    except subprocess.TimeoutExpired:
+        return timed_out
+    except OSError:  # no process to start (resources)
+        log.exception("%s: its process could not start", target)
+        return f"{what}'s process could not start"
+    return None if status == 0 else f"{what}'s process ended with status {status}"
 
 
 def in_app(app, work: Callable, *args):

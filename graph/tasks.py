@@ -14,7 +14,6 @@ once its lease lapses, and the result is stored once.
 from __future__ import annotations
 
 import logging
-import subprocess
 import threading
 import time
 import uuid
@@ -106,11 +105,7 @@ def run_claimed(report_id: int, owner: str | None = None) -> str:
 
 
 def _run_embedded(app, report_id: int) -> None:
-    with app.app_context():
-        try:
-            run_claimed(report_id)
-        finally:
-            db.session.remove()
+    offload.in_app(app, run_claimed, report_id)
 
 
 def _run_in_process(app, report_id: int) -> None:
@@ -120,16 +115,9 @@ def _run_in_process(app, report_id: int) -> None:
     fails the report at once (embedded mode has no sweeper to take it over)."""
     owner, told = uuid.uuid4().hex, {}
     try:
-        try:
-            status = offload.run(app, f"{__name__}:run_claimed", report_id, owner,
-                                 beat=lambda: offload.in_app(app, _relay_progress, report_id, told),
-                                 every=app.config["GRAPH_REPORT_PROGRESS_SECONDS"], limit=app.config["GRAPH_REPORT_TIME_LIMIT"])
-            failure = None if status == 0 else f"the report's process ended with status {status}"
-        except subprocess.TimeoutExpired:
-            failure = "timed out"
-        except OSError:  # no process to start (resources)
-            log.exception("graph report %s could not start its process", report_id)
-            failure = "the report's process could not start"
+        failure = offload.failure(app, f"{__name__}:run_claimed", report_id, owner, what="the report", timed_out="timed out",
+                                  beat=lambda: offload.in_app(app, _relay_progress, report_id, told),
+                                  every=app.config["GRAPH_REPORT_PROGRESS_SECONDS"], limit=app.config["GRAPH_REPORT_TIME_LIMIT"])
         offload.in_app(app, _ended_in_process, report_id, owner, failure)
     finally:
         report_finished.send(report_id)

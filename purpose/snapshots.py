@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import subprocess
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -196,16 +195,11 @@ def _build_in_process(app, snapshot_id: int, owner: str) -> None:
     past ``PEOPLE_SNAPSHOT_TIME_LIMIT`` says so on the snapshot at once."""
     config = app.config
     try:
-        try:
-            status = offload.run(app, f"{__name__}:execute_build", snapshot_id, owner,
-                                 beat=lambda: offload.in_app(app, _renew, snapshot_id, owner),
-                                 every=config["PEOPLE_SNAPSHOT_LEASE_SECONDS"] / 3, limit=config["PEOPLE_SNAPSHOT_TIME_LIMIT"])
-            failure = None if status == 0 else f"the build's process ended with status {status}"
-        except subprocess.TimeoutExpired:
-            failure = f"the build ran past PEOPLE_SNAPSHOT_TIME_LIMIT ({config['PEOPLE_SNAPSHOT_TIME_LIMIT']} s) and was stopped"
-        except OSError:  # no process to start (resources)
-            log.exception("people snapshot %s could not start its process", snapshot_id)
-            failure = "the build's process could not start"
+        failure = offload.failure(
+            app, f"{__name__}:execute_build", snapshot_id, owner, what="the build",
+            timed_out=f"the build ran past PEOPLE_SNAPSHOT_TIME_LIMIT ({config['PEOPLE_SNAPSHOT_TIME_LIMIT']} s) and was stopped",
+            beat=lambda: offload.in_app(app, _renew, snapshot_id, owner),
+            every=config["PEOPLE_SNAPSHOT_LEASE_SECONDS"] / 3, limit=config["PEOPLE_SNAPSHOT_TIME_LIMIT"])
         if failure is not None:
             offload.in_app(app, _failed, snapshot_id, owner, failure)
     finally:
